@@ -1,0 +1,94 @@
+"""``mentorbot check``: can this bot account do its work on this wiki? Each problem is a sentence."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.community import read_community_settings
+from bot.errors import MentorBotError
+from bot.gateway import GE_MODULES, Gateway
+
+
+@dataclass(frozen=True)
+class Need:
+    right: str
+    why: str
+    grant: str
+
+
+NEEDS = (
+    Need("edit", "post notices and edit pages", "editpage"),
+    Need("bot", "flag its edits as bot edits", "highvolume"),
+    Need("managementors", "mark mentors away and remove them", "managementorship"),
+    Need("setmentor", "move mentees to another mentor", "managementorship"),
+    Need("editinterface", "edit MediaWiki:GrowthMentors.json where the modules are missing", "editinterface"),
+    Need("editsitejson", "edit MediaWiki:GrowthMentors.json where the modules are missing", "editsiteconfig"),
+)
+
+
+@dataclass
+class CheckReport:
+    facts: dict[str, Any] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def missing_rights(session_rights: set[str], account_rights: set[str]) -> list[str]:
+    """One sentence per right the bot lacks: a missing group right or a missing grant."""
+    problems = []
+    for need in NEEDS:
+        if need.right in session_rights:
+            continue
+        if need.right in account_rights:
+            problems.append(
+                f"The bot password lacks the grant '{need.grant}', so the bot cannot {need.why} "
+                f"(right '{need.right}'): tick it in Special:BotPasswords."
+            )
+        else:
+            problems.append(
+                f"The account lacks the right '{need.right}', so the bot cannot {need.why}: "
+                f"ask for a group that has it."
+            )
+    return problems
+
+
+def run_check(gateway: Gateway) -> CheckReport:
+    report = CheckReport()
+    info = gateway.get(meta="userinfo", uiprop="groups|rights")["query"]["userinfo"]
+    account = gateway.get(list="users", ususers=info["name"], usprop="groups|rights")["query"]["users"][0]
+    report.facts["user"] = info["name"]
+    report.facts["groups"] = sorted(g for g in info.get("groups", []) if g not in ("*",))
+    session_rights = set(info.get("rights", []))
+    report.problems += missing_rights(session_rights, set(account.get("rights", [])))
+
+    modules = gateway.capabilities()
+    report.facts["ge_modules"] = {module: modules.has(module) for module in GE_MODULES}
+    if not any(modules.has(m) for m in GE_MODULES[:4]):
+        report.problems.append("The wiki has none of GrowthExperiments' mentorship modules: is mentorship installed?")
+    for module in GE_MODULES:
+        if not modules.has(module):
+            report.notes.append(f"Module {module} not found; tasks fall back to the JSON pages where they can.")
+
+    try:
+        settings = read_community_settings(gateway)
+        report.facts["community_settings"] = {"source": settings.source, **settings.values}
+        if not settings.mentorship_enabled:
+            report.notes.append("Mentorship is switched off in the community settings (GEMentorshipEnabled).")
+        if settings.ge_marks_away or settings.ge_removes:
+            report.notes.append(
+                "GrowthExperiments' own cleaner is on here; the bot will not repeat the stages it applies."
+            )
+    except MentorBotError as error:
+        report.problems.append(f"The community settings cannot be read: {error}")
+
+    stop_title = gateway.config.stop_page_for(info["name"])
+    stop = gateway.stop_switch()
+    report.facts["stop_switch"] = {"page": stop_title, "on": stop is not None}
+    if stop is not None:
+        report.problems.append(f"The stop switch [[{stop_title}]] is on ({stop[:80]!r}): clear it or write 'run'.")
+    report.facts["edit_budget"] = gateway.config.max_writes
+    report.facts["edit_interval"] = gateway.config.edit_interval
+    if gateway.config.max_writes == 0:
+        report.notes.append("The edit budget is 0: every task will stop before its first write.")
+    return report

@@ -1,0 +1,168 @@
+"""mentorbot: keeps GrowthExperiments' mentorship healthy on a wiki.
+
+Commands:
+    check     can the bot account do its work here? (login, rights, modules, settings, stop switch)
+    mentors   read and validate the mentor list, print it as a table or JSON
+
+Every command ends with one summary line (requests, writes, notices, errors, seconds);
+with --json the whole output is one JSON object.
+
+Example:
+    MENTORBOT_USERNAME='MentorBot@mentorbot' MENTORBOT_PASSWORD=... \\
+        mentorbot --api https://test.wikipedia.org/w/api.php mentors
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+import warnings
+from collections.abc import Callable
+from contextlib import nullcontext
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import click
+
+from bot.check import run_check
+from bot.config import BotConfig, load_config
+from bot.errors import MentorBotError, StopRun
+from bot.gateway import Counters, Gateway
+from bot.mentors import read_mentor_list
+from bot.site import connect
+from bot.state import StateStore
+
+
+@dataclass
+class TaskOutcome:
+    """What a task hands back to the command line: data for --json, lines for people."""
+
+    data: Any
+    lines: list[str] = field(default_factory=list)
+    exit_code: int = 0
+
+
+@dataclass
+class GlobalOptions:
+    api: str | None
+    wiki: str | None
+    config_path: Path | None
+    dry_run: bool
+    json_output: bool
+
+    def load(self) -> BotConfig:
+        return load_config(self.config_path, api=self.api, wiki=self.wiki, dry_run=self.dry_run or None)
+
+    def say(self, text: str) -> None:
+        """Progress and dry-run lines: stdout for people, stderr when stdout carries JSON."""
+        click.echo(text, err=self.json_output)
+
+
+def execute(options: GlobalOptions, task: str, body: Callable[[Gateway], TaskOutcome], *,
+            lock: bool = True) -> int:
+    """Run one task: config, lock, login, the task, then the summary line. Returns the exit code."""
+    counters = Counters()
+    outcome: TaskOutcome | None = None
+    status, exit_code, message = "ok", 0, ""
+    store: StateStore | None = None
+    config: BotConfig | None = None
+    wall_start = time.time()
+    try:
+        config = options.load()
+        store = StateStore(config.state_path) if lock else None
+        with store.run_lock(config.wiki_key, task) if store else nullcontext():
+            site = connect(config, counters)
+            outcome = body(Gateway(site, config, counters, echo=options.say))
+            exit_code = outcome.exit_code
+    except StopRun as stop:
+        status, exit_code, message = "stopped", stop.exit_code, str(stop)
+    except MentorBotError as error:
+        counters.errors += 1
+        status, exit_code, message = "error", error.exit_code, str(error)
+    summary = {"task": task, "outcome": status, **counters.summary()}
+    if store is not None and config is not None:
+        store.record_run(config.wiki_key, task, wall_start, status, summary)
+        store.close()
+    if options.json_output:
+        document = {"result": outcome.data if outcome else None, "summary": summary}
+        if message:
+            document["message"] = message
+        click.echo(json.dumps(document, indent=2, default=str))
+    else:
+        for line in outcome.lines if outcome else []:
+            click.echo(line)
+        if message:
+            click.echo(message, err=status == "error")
+        click.echo(
+            f"mentorbot {task}: {status}; {summary['requests']} requests, {summary['writes']} writes"
+            + (f" ({summary['dry_run_writes']} not sent: dry run)" if summary["dry_run_writes"] else "")
+            + f", {summary['notices']} notices, {summary['errors']} errors, {summary['seconds']} s"
+        )
+    return exit_code
+
+
+@click.group(help=__doc__)
+@click.option("--api", metavar="URL", help="The wiki's api.php URL; needs no family file.")
+@click.option("--wiki", metavar="CODE", help="A pywikibot family:code, e.g. wikipedia:ko.")
+@click.option("--config", "config_path", type=click.Path(path_type=Path, dir_okay=False),
+              envvar="MENTORBOT_CONFIG", help="The bot's TOML config file.")
+@click.option("--dry-run", is_flag=True, help="Send no write of any kind; show what would change.")
+@click.option("--json", "json_output", is_flag=True, help="Print one machine-readable JSON object.")
+@click.version_option(package_name="mentorbot")
+@click.pass_context
+def cli(ctx: click.Context, api: str | None, wiki: str | None, config_path: Path | None,
+        dry_run: bool, json_output: bool) -> None:
+    ctx.obj = GlobalOptions(api, wiki, config_path, dry_run, json_output)
+
+
+@cli.command()
+@click.pass_obj
+def check(options: GlobalOptions) -> None:
+    """Check login, rights, GrowthExperiments modules, community settings and the stop switch."""
+
+    def body(gateway: Gateway) -> TaskOutcome:
+        report = run_check(gateway)
+        lines = [f"{key}: {json.dumps(value) if not isinstance(value, str) else value}"
+                 for key, value in report.facts.items()]
+        lines += [f"note: {note}" for note in report.notes]
+        lines += [f"problem: {problem}" for problem in report.problems]
+        if not report.problems:
+            lines.append("No problems found.")
+        data = {"facts": report.facts, "problems": report.problems, "notes": report.notes}
+        return TaskOutcome(data, lines, exit_code=1 if report.problems else 0)
+
+    sys.exit(execute(options, "check", body, lock=False))
+
+
+@cli.command()
+@click.option("--source", type=click.Choice(["auto", "api", "page"]), default="auto", show_default=True,
+              help="Read list=growthmentorlist (api) or MediaWiki:GrowthMentors.json (page).")
+@click.pass_obj
+def mentors(options: GlobalOptions, source: str) -> None:
+    """Read the mentor list, validate it against GrowthExperiments' contract and print it."""
+
+    def body(gateway: Gateway) -> TaskOutcome:
+        mentor_list = read_mentor_list(gateway, source)
+        rows = [("name", "id", "weight", "away until", "message")]
+        for m in mentor_list.mentors:
+            away = m.away_until.strftime("%Y-%m-%d %H:%M") if m.away_until else ""
+            message = (m.message or "").replace("\n", " ")
+            rows.append((m.username, str(m.user_id), str(m.weight), away,
+                         message[:57] + "..." if len(message) > 60 else message))
+        widths = [max(len(row[i]) for row in rows) for i in range(4)]
+        lines = ["  ".join(cell.ljust(widths[i]) if i < 4 else cell for i, cell in enumerate(row)).rstrip()
+                 for row in rows]
+        lines.append(f"{len(mentor_list.mentors)} mentors, read from the "
+                     + ("GrowthExperiments module" if mentor_list.source == "api" else "JSON page"))
+        data = {"source": mentor_list.source, "mentors": [m.to_json() for m in mentor_list.mentors]}
+        return TaskOutcome(data, lines)
+
+    sys.exit(execute(options, "mentors", body))
+
+
+def main() -> None:
+    # pywikibot recommends a password file for BotPasswords; environment credentials are deliberate.
+    warnings.filterwarnings("ignore", message="When using BotPasswords")
+    cli(prog_name="mentorbot")

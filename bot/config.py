@@ -1,0 +1,108 @@
+"""The operator's configuration: one TOML file, environment variables, command-line overrides.
+
+Every setting has a default, so ``--api URL`` plus ``MENTORBOT_USERNAME``/``MENTORBOT_PASSWORD``
+is a complete configuration. Unknown keys are refused so that a typo does not silently fall back
+to a default.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from bot.errors import ConfigError
+
+ASSERT_VALUES = ("bot", "user")
+
+
+def default_state_dir() -> Path:
+    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(base) / "mentorbot"
+
+
+@dataclass(frozen=True)
+class BotConfig:
+    """Settings for one wiki. Times are seconds, counts are whole numbers."""
+
+    api: str | None = None
+    wiki: str | None = None
+    contact: str = ""
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    state_path: Path = field(default_factory=lambda: default_state_dir() / "state.sqlite")
+    pywikibot_dir: Path | None = None
+    assert_user: str = "bot"
+    edit_interval: float = 10.0
+    max_writes: int = 100
+    stop_page: str | None = None
+    maxlag: int = 5
+    max_retries: int = 5
+    retry_wait: float = 5.0
+    retry_max: float = 120.0
+    dry_run: bool = False
+
+    @property
+    def wiki_key(self) -> str:
+        """A stable name for this wiki in the state store and the run lock."""
+        return self.api or self.wiki or "unknown"
+
+    def stop_page_for(self, username: str) -> str:
+        return self.stop_page or f"User:{username}/Stop"
+
+    def validate(self) -> None:
+        if not self.api and not self.wiki:
+            raise ConfigError(
+                "No wiki given: pass --api URL (the wiki's api.php) or --wiki CODE, "
+                "or set api = \"...\" in the config file."
+            )
+        if self.api and not self.api.startswith(("http://", "https://")):
+            raise ConfigError(f"api must be an http(s) URL of api.php, not {self.api!r}.")
+        if self.assert_user not in ASSERT_VALUES:
+            raise ConfigError(f"assert must be one of {', '.join(ASSERT_VALUES)}, not {self.assert_user!r}.")
+        for name in ("edit_interval", "max_writes", "maxlag", "max_retries", "retry_wait", "retry_max"):
+            if getattr(self, name) < 0:
+                raise ConfigError(f"{name} must not be negative.")
+
+
+# Config-file key -> dataclass field, where they differ ("assert" is a Python keyword).
+FILE_KEYS = {"assert": "assert_user"}
+PATH_FIELDS = {"state_path", "pywikibot_dir"}
+
+
+def load_config(path: Path | None, **overrides: Any) -> BotConfig:
+    """Read the config file (if any), then the environment, then the command line."""
+    values: dict[str, Any] = {}
+    if path is not None:
+        values.update(_read_file(path))
+    env_user = os.environ.get("MENTORBOT_USERNAME")
+    env_password = os.environ.get("MENTORBOT_PASSWORD")
+    if env_user:
+        values["username"] = env_user
+    if env_password:
+        values["password"] = env_password
+    values.update({key: value for key, value in overrides.items() if value is not None})
+    config = replace(BotConfig(), **values)
+    config.validate()
+    return config
+
+
+def _read_file(path: Path) -> dict[str, Any]:
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"Config file {path} does not exist.") from None
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"Config file {path} is not valid TOML: {error}") from None
+    known = {f.name: f for f in fields(BotConfig)}
+    values: dict[str, Any] = {}
+    for key, value in raw.items():
+        name = FILE_KEYS.get(key, key)
+        if name not in known or name == "dry_run":
+            raise ConfigError(f"Config file {path}: unknown key {key!r}.")
+        if name in PATH_FIELDS:
+            value = Path(os.path.expanduser(str(value)))
+        values[name] = value
+    return values

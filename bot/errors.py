@@ -1,0 +1,70 @@
+"""Every refusal the bot makes is one of these, so the caller can say exactly what and where."""
+
+from __future__ import annotations
+
+
+class MentorBotError(Exception):
+    """Base class: a problem the bot explains in a plain sentence."""
+
+    exit_code = 1
+
+
+class ConfigError(MentorBotError):
+    """The operator's configuration is missing something or holds a bad value."""
+
+    exit_code = 2
+
+
+class WikiUnavailable(MentorBotError):
+    """The wiki could not be reached or kept failing after the allowed retries."""
+
+
+class LoginFailed(MentorBotError):
+    """The credentials were refused."""
+
+
+class ApiFailure(MentorBotError):
+    """The wiki refused a request; code and info come from the API."""
+
+    def __init__(self, code: str, info: str, action: str = "") -> None:
+        self.code = code
+        self.info = info
+        self.action = action
+        where = f" ({action})" if action else ""
+        super().__init__(f"The wiki refused a request{where}: {code}: {info}")
+
+
+class MalformedDocument(MentorBotError):
+    """An on-wiki JSON document does not follow its contract; ``path`` names the place."""
+
+    def __init__(self, source: str, path: str, reason: str) -> None:
+        self.source = source
+        self.path = path
+        self.reason = reason
+        super().__init__(f"{source} is malformed at {path}: {reason}")
+
+
+class StopRun(MentorBotError):
+    """A deliberate, clean stop before the next write (stop switch, edit budget)."""
+
+
+class StopSwitchOn(StopRun):
+    exit_code = 3
+
+
+class EditBudgetSpent(StopRun):
+    exit_code = 0
+
+
+class BotExcluded(MentorBotError):
+    """The page asks this bot not to edit it ({{bots}}/{{nobots}})."""
+
+
+class RunLocked(MentorBotError):
+    """Another run of the same task on the same wiki holds the lock."""
+
+    exit_code = 4
+
+
+class EditConflictUnresolved(MentorBotError):
+    """The page kept changing under the bot; nothing was overwritten."""

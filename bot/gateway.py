@@ -1,0 +1,346 @@
+"""The one door to the wiki. Every task reads and writes only through a ``Gateway``.
+
+The gateway owns what must hold for every write, whichever module it goes to (GrowthExperiments'
+own modules included, which pywikibot would treat as reads): the write throttle, ``assert``,
+the dry run, the on-wiki stop switch, the edit budget, bot exclusion on pages it posts to, and
+edit-conflict safety. pywikibot underneath retries lag, rate limits and server errors a bounded
+number of times and refreshes a stale token; the gateway turns what is left into plain errors.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import mwparserfromhell
+
+from bot.config import BotConfig
+from bot.errors import (
+    ApiFailure,
+    BotExcluded,
+    EditBudgetSpent,
+    EditConflictUnresolved,
+    MalformedDocument,
+    StopSwitchOn,
+    WikiUnavailable,
+)
+
+# GrowthExperiments and CommunityConfiguration modules, as paraminfo names them.
+GE_MODULES = (
+    "query+growthmentorlist",
+    "query+growthmentormentee",
+    "growthmanagementorlist",
+    "growthsetmentor",
+    "query+communityconfiguration",
+)
+STOP_VALUES = ("", "run")
+CONFLICT_ATTEMPTS = 3
+Echo = Callable[[str], None]
+
+
+@dataclass
+class Counters:
+    """What a run did, for the closing summary."""
+
+    requests: int = 0
+    writes: int = 0
+    skipped_writes: int = 0  # writes a dry run did not send
+    notices: int = 0
+    errors: int = 0
+    started: float = field(default_factory=time.monotonic)
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "requests": self.requests,
+            "writes": self.writes,
+            "dry_run_writes": self.skipped_writes,
+            "notices": self.notices,
+            "errors": self.errors,
+            "seconds": round(time.monotonic() - self.started, 2),
+        }
+
+
+@dataclass(frozen=True)
+class PageText:
+    """A page as read: the text and the revision the next save is based on."""
+
+    title: str
+    text: str
+    exists: bool
+    revid: int = 0
+    timestamp: str = ""
+    contentmodel: str = "wikitext"
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    modules: frozenset[str]
+
+    def has(self, module: str) -> bool:
+        return module in self.modules
+
+
+def bot_may_edit(text: str, username: str, notice_type: str | None = None) -> bool:
+    """Apply the {{bots}}/{{nobots}} exclusion convention to a page's wikitext."""
+    me = username.lower()
+    for template in mwparserfromhell.parse(text).filter_templates():
+        name = str(template.name).strip().lower()
+        if name == "nobots":
+            return False
+        if name != "bots":
+            continue
+        for param in template.params:
+            key = str(param.name).strip().lower()
+            names = {n.strip().lower() for n in str(param.value).split(",")}
+            if key == "allow":
+                return bool(names & {me, "all"}) and "none" not in names
+            if key == "deny" and (names & {me, "all"}):
+                return False
+            if key == "optout" and notice_type and (names & {notice_type.lower(), "all"}):
+                return False
+    return True
+
+
+class Gateway:
+    """Reads and writes for one wiki, with the run's counters."""
+
+    def __init__(self, site: Any, config: BotConfig, counters: Counters | None = None,
+                 echo: Echo = print) -> None:
+        self.site = site
+        self.config = config
+        self.counters = counters or Counters()
+        self.echo = echo
+        self._capabilities: Capabilities | None = None
+
+    @property
+    def username(self) -> str:
+        return str(self.site.user() or self.site.username() or "")
+
+    # --- reading ------------------------------------------------------------------------
+
+    def _submit(self, params: dict[str, Any], *, write: bool = False,
+                expected_warnings: bool = False) -> dict[str, Any]:
+        from pywikibot.data import api
+        from pywikibot.exceptions import APIError, ApiTimeoutError, MaxlagTimeoutError
+
+        params = {"formatversion": "2", **params}
+        request = api.Request(site=self.site, parameters=params, use_get=False)
+        if write:
+            # pywikibot knows only core write actions; make it throttle every write as one,
+            # and set assert after it has put its own default in.
+            request.write = True
+            request["assert"] = self.config.assert_user
+        if expected_warnings:
+            request._warning_handler = lambda module, text: True
+        try:
+            result: dict[str, Any] = request.submit()
+        except APIError as error:
+            self.counters.errors += 1
+            raise ApiFailure(error.code, error.info, str(params.get("action", ""))) from None
+        except MaxlagTimeoutError:
+            self.counters.errors += 1
+            raise WikiUnavailable(
+                f"The wiki at {self.config.wiki_key} stayed lagged beyond maxlag={self.config.maxlag} "
+                f"through {self.config.max_retries} retries; try again later."
+            ) from None
+        except (ApiTimeoutError, ConnectionError, OSError) as error:
+            self.counters.errors += 1
+            raise WikiUnavailable(
+                f"The wiki at {self.config.wiki_key} kept failing after "
+                f"{self.config.max_retries} retries: {error}"
+            ) from None
+        return result
+
+    def get(self, **params: Any) -> dict[str, Any]:
+        """One read request; ``action`` defaults to ``query``."""
+        params.setdefault("action", "query")
+        return self._submit(params)
+
+    def query_all(self, **params: Any) -> Iterator[dict[str, Any]]:
+        """Every page of a continued query, one response at a time."""
+        params.setdefault("action", "query")
+        cont: dict[str, Any] = {}
+        while True:
+            result = self._submit({**params, **cont})
+            yield result
+            if "continue" not in result:
+                return
+            cont = result["continue"]
+
+    def read_pages(self, titles: list[str]) -> dict[str, PageText]:
+        """Current text and revision of several pages, 50 titles a request."""
+        pages: dict[str, PageText] = {}
+        for start in range(0, len(titles), 50):
+            batch = titles[start:start + 50]
+            result = self.get(prop="revisions", rvprop="ids|timestamp|content|contentmodel",
+                              rvslots="main", titles="|".join(batch))
+            normalized = {n["to"]: n["from"] for n in result["query"].get("normalized", [])}
+            for page in result["query"].get("pages", []):
+                asked = normalized.get(page["title"], page["title"])
+                if page.get("missing") or page.get("invalid"):
+                    pages[asked] = PageText(title=page["title"], text="", exists=False)
+                    continue
+                revision = page["revisions"][0]
+                slot = revision["slots"]["main"]
+                pages[asked] = PageText(
+                    title=page["title"], text=slot.get("content", ""), exists=True,
+                    revid=int(revision["revid"]), timestamp=revision["timestamp"],
+                    contentmodel=slot.get("contentmodel", "wikitext"),
+                )
+        return pages
+
+    def read_page(self, title: str) -> PageText:
+        return self.read_pages([title])[title]
+
+    def capabilities(self) -> Capabilities:
+        """Which GrowthExperiments modules this wiki has (paraminfo), asked once a run."""
+        if self._capabilities is None:
+            # A missing module is an expected answer here, not a warning worth printing.
+            result = self._submit({"action": "paraminfo", "modules": "|".join(GE_MODULES)},
+                                  expected_warnings=True)
+            found = {m["path"] for m in result["paraminfo"].get("modules", [])}
+            self._capabilities = Capabilities(frozenset(found))
+        return self._capabilities
+
+    # --- guards -------------------------------------------------------------------------
+
+    def stop_switch(self) -> str | None:
+        """The stop page's text if it asks the bot to stop, else None."""
+        title = self.config.stop_page_for(self.username)
+        page = self.read_page(title)
+        value = page.text.strip()
+        if not page.exists or value.lower() in STOP_VALUES:
+            return None
+        return value
+
+    def _before_write(self) -> bool:
+        """True when the write may be sent; False in a dry run. Raises to stop the run."""
+        if self.config.dry_run:
+            self.counters.skipped_writes += 1
+            return False
+        if self.counters.writes >= self.config.max_writes:
+            raise EditBudgetSpent(
+                f"Stopped: the edit budget of {self.config.max_writes} writes for this run is spent."
+            )
+        stop = self.stop_switch()
+        if stop is not None:
+            title = self.config.stop_page_for(self.username)
+            raise StopSwitchOn(f"Stopped by the stop switch on [[{title}]], which says: {stop[:200]!r}")
+        return True
+
+    # --- writing ------------------------------------------------------------------------
+
+    def post(self, action: str, **params: Any) -> dict[str, Any] | None:
+        """Send one write to any module. Returns the response, or None in a dry run."""
+        return self._write({"action": action, **params})
+
+    def _write(self, params: dict[str, Any]) -> dict[str, Any] | None:
+        """The single place a write leaves the process (or, in a dry run, is only shown)."""
+        if not self._before_write():
+            shown = " ".join(f"{k}={v}" for k, v in params.items() if k != "text")
+            self.echo(f"DRY RUN: would POST {shown}")
+            return None
+        params = {**params, "token": self.site.tokens["csrf"]}
+        result = self._submit(params, write=True)
+        self.counters.writes += 1
+        return result
+
+    def save_page(self, page: PageText, text: str, summary: str, *, minor: bool = False,
+                  check_exclusion: bool = True) -> dict[str, Any] | None:
+        """Replace a page's text, based on the revision that was read.
+
+        Returns the edit result (None in a dry run or when nothing changes). An edit conflict
+        raises ApiFailure with code ``editconflict``; nothing is overwritten.
+        """
+        if text == page.text:
+            return None
+        if check_exclusion and page.exists and not bot_may_edit(page.text, self.username):
+            raise BotExcluded(f"[[{page.title}]] excludes this bot with {{{{bots}}}}/{{{{nobots}}}}.")
+        if self.config.dry_run:
+            self._show_diff(page, text)
+        params: dict[str, Any] = {"title": page.title, "text": text, "summary": summary}
+        if page.exists:
+            params.update(baserevid=page.revid, basetimestamp=page.timestamp, nocreate=1)
+        else:
+            params["createonly"] = 1
+        if minor:
+            params["minor"] = 1
+        if self.config.assert_user == "bot":
+            params["bot"] = 1
+        return self._write({"action": "edit", **params})
+
+    def add_section(self, title: str, heading: str, text: str, summary: str,
+                    notice_type: str | None = None) -> bool:
+        """Post a new section (a notice) to a page, honouring bot exclusion. False if excluded.
+
+        ``section=new`` appends on the server, so a reply saved meanwhile can never be lost.
+        """
+        page = self.read_page(title)
+        if page.exists and not bot_may_edit(page.text, self.username, notice_type):
+            self.echo(f"Skipped [[{title}]]: it excludes this bot.")
+            return False
+        if self.config.dry_run:
+            self._show_diff(page, (page.text.rstrip() + "\n\n" if page.text.strip() else "")
+                            + f"== {heading} ==\n{text}")
+        params: dict[str, Any] = {"action": "edit", "title": title, "section": "new",
+                                  "sectiontitle": heading, "text": text, "summary": summary}
+        if self.config.assert_user == "bot":
+            params["bot"] = 1
+        if self._write(params) is not None:
+            self.counters.notices += 1
+        return True
+
+    def read_revision(self, revid: int) -> str:
+        result = self.get(prop="revisions", revids=revid, rvprop="content", rvslots="main")
+        return str(result["query"]["pages"][0]["revisions"][0]["slots"]["main"]["content"])
+
+    def edit_json_page(self, title: str, change: Callable[[Any], Any], summary: str) -> bool:
+        """Apply ``change`` (old document -> new document) to a JSON page without losing edits.
+
+        On an edit conflict the page is read again and the change applied to what is there
+        now, so a concurrent human edit is kept. MediaWiki cannot see a conflict between two
+        saves in the same second; the save's ``oldrevid`` shows it, and the change is then
+        redone on top of the other person's revision. Returns True if the page changed.
+        """
+        changed = False
+        base_override: int | None = None
+        for _attempt in range(CONFLICT_ATTEMPTS):
+            page = self.read_page(title)
+            text = self.read_revision(base_override) if base_override else page.text
+            try:
+                document = json.loads(text) if page.exists else None
+            except json.JSONDecodeError as error:
+                raise MalformedDocument(
+                    f"[[{title}]]", f"line {error.lineno} column {error.colno}", error.msg
+                ) from None
+            new_document = change(document)
+            if new_document is None or (new_document == document and base_override is None):
+                return changed
+            new_text = json.dumps(new_document, ensure_ascii=False, indent="\t")
+            try:
+                result = self.save_page(page, new_text, summary, check_exclusion=False)
+            except ApiFailure as failure:
+                if failure.code == "editconflict":
+                    self.echo(f"Edit conflict on [[{title}]]: reading it again.")
+                    continue
+                raise
+            changed = changed or result is not None or self.config.dry_run
+            previous = int((result or {}).get("edit", {}).get("oldrevid") or page.revid)
+            if result is None or previous == page.revid:
+                return changed
+            self.echo(f"[[{title}]] was saved by someone else just before the bot: redoing the change on top.")
+            base_override = previous
+        raise EditConflictUnresolved(
+            f"[[{title}]] changed under the bot {CONFLICT_ATTEMPTS} times; nothing was overwritten."
+        )
+
+    def _show_diff(self, page: PageText, text: str) -> None:
+        diff = difflib.unified_diff(
+            page.text.splitlines(), text.splitlines(),
+            fromfile=f"{page.title} (current)", tofile=f"{page.title} (proposed)", lineterm="",
+        )
+        self.echo("\n".join(diff))

@@ -1,0 +1,150 @@
+"""Open a pywikibot Site from the bot's configuration, without any file from the operator.
+
+pywikibot is imported only here and only when a command needs the wiki, after its runtime
+directory (cookies, ``throttle.ctrl``, API cache) has been pointed away from the current
+directory. An operator's own ``PYWIKIBOT_DIR`` with a ``user-config.py`` is respected.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import requests
+
+from bot import __version__
+from bot.config import BotConfig
+from bot.errors import ConfigError, LoginFailed, WikiUnavailable
+from bot.gateway import Counters
+
+
+def _runtime_dir(config: BotConfig) -> tuple[Path, bool]:
+    """Where pywikibot keeps its files, and whether an operator's user-config lives there."""
+    operator_dir = os.environ.get("PYWIKIBOT_DIR")
+    if config.pywikibot_dir is None and operator_dir and (Path(operator_dir) / "user-config.py").exists():
+        return Path(operator_dir), True
+    directory = config.pywikibot_dir or config.state_path.parent / "pywikibot"
+    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    # pywikibot expects this file once a process has used another directory before.
+    (directory / "throttle.ctrl").touch()
+    return directory, (directory / "user-config.py").exists()
+
+
+def import_pywikibot(config: BotConfig) -> Any:
+    directory, has_user_config = _runtime_dir(config)
+    if not has_user_config:
+        os.environ["PYWIKIBOT_NO_USER_CONFIG"] = "2"
+    os.environ["PYWIKIBOT_DIR"] = str(directory)
+    import pywikibot
+
+    pywikibot.config.base_dir = str(directory)
+    return pywikibot
+
+
+def family_name(api: str) -> str:
+    parsed = urlparse(api)
+    host = (parsed.hostname or "wiki").replace(".", "-")
+    return f"{host}-{parsed.port}" if parsed.port else host
+
+
+def connect(config: BotConfig, counters: Counters | None = None) -> Any:
+    """Return a logged-in pywikibot APISite; every HTTP request is counted in ``counters``."""
+    if config.api:
+        probe(config.api)
+        if counters is not None:
+            counters.requests += 1
+    pywikibot = import_pywikibot(config)
+    if counters is not None:
+        count_requests(counters)
+    from pywikibot import login
+    from pywikibot.exceptions import Error as PywikibotError
+    from pywikibot.family import AutoFamily
+
+    settings = pywikibot.config
+    settings.put_throttle = config.edit_interval
+    settings.read_maxlag = settings.write_maxlag = config.maxlag  # Wikimedia asks for 5 on all
+    settings.max_retries = config.max_retries
+    settings.retry_wait = config.retry_wait
+    settings.retry_max = config.retry_max
+    settings.user_agent_description = f"mentorbot/{__version__}" + (
+        f" ({config.contact})" if config.contact else ""
+    )
+    settings.noisysleep = max(config.retry_max, 1.0) + 1  # keep pywikibot's sleeps quiet
+
+    account = config.username.split("@", 1)[0] if config.username else None
+    try:
+        if config.api:
+            family = AutoFamily(family_name(config.api), config.api)
+            if account:
+                settings.usernames[family.name]["*"] = account
+            site = pywikibot.Site(family.name, family)
+        else:
+            assert config.wiki is not None
+            fam, _, code = config.wiki.rpartition(":")
+            if account:
+                settings.usernames[fam or "wikipedia"][code] = account
+            site = pywikibot.Site(code, fam or "wikipedia")
+    except PywikibotError as error:
+        raise ConfigError(f"Cannot open the wiki {config.wiki_key}: {error}") from None
+
+    try:
+        if config.username and config.password:
+            _login_with_password(site, login, config.username, config.password)
+        else:
+            site.login()
+    except (ConnectionError, OSError) as error:
+        raise WikiUnavailable(f"Cannot reach the wiki at {config.wiki_key}: {error}") from None
+    except PywikibotError as error:
+        raise LoginFailed(f"Login to {config.wiki_key} failed: {error}") from None
+    except EOFError:
+        raise LoginFailed(
+            "No password: set MENTORBOT_USERNAME and MENTORBOT_PASSWORD, "
+            "or give pywikibot a password file."
+        ) from None
+    if not site.logged_in():
+        raise LoginFailed(f"Login to {config.wiki_key} as {config.username or account} failed.")
+    return site
+
+
+def probe(api: str) -> None:
+    """Fail fast, in one sentence, when nothing answers at the API URL.
+
+    pywikibot would retry a refused connection for minutes with a traceback each time.
+    """
+    try:
+        response = requests.get(api, params={"action": "query", "meta": "siteinfo", "format": "json"},
+                                timeout=30, headers={"User-Agent": f"mentorbot/{__version__} (probe)"})
+    except requests.RequestException as error:
+        reason = error.__context__ or error
+        raise WikiUnavailable(f"Cannot reach the wiki at {api}: {reason}") from None
+    if response.status_code < 500 and "json" not in response.headers.get("content-type", ""):
+        raise ConfigError(f"{api} does not answer like a MediaWiki api.php (HTTP {response.status_code}).")
+
+
+def _login_with_password(site: Any, login: Any, username: str, password: str) -> None:
+    """Log in with credentials from the environment (a BotPassword: ``Name@app``)."""
+    account = username.split("@", 1)[0]
+    site._username = account
+    site.login(cookie_only=True)  # the session cookie of an earlier run may still be good
+    if site.logged_in():
+        return
+    manager = login.ClientLoginManager(site=site, user=account, password=password)
+    manager.login_name = username
+    manager.login(retry=False)
+    site._loginstatus = login.LoginStatus.AS_USER
+    del site.userinfo  # reload as the logged-in account
+    site.userinfo  # noqa: B018 - fetches it
+
+
+def count_requests(counters: Counters) -> None:
+    """Count every HTTP request pywikibot sends (login and tokens included) from now on."""
+    from pywikibot.comms import http
+
+    def hook(response: Any, *args: Any, **kwargs: Any) -> None:
+        counters.requests += 1
+
+    hooks = http.session.hooks["response"]
+    hooks[:] = [h for h in hooks if getattr(h, "__name__", "") != "hook" or h.__module__ != __name__]
+    hooks.append(hook)

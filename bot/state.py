@@ -1,0 +1,135 @@
+"""The bot's memory: an embedded SQLite database with versioned migrations.
+
+One transaction per unit of work (``with store.transaction():``) and a run lock per
+(wiki, task), so two overlapping scheduled runs never act twice.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import sqlite3
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from bot.errors import ConfigError, RunLocked
+
+# Each entry moves the schema one version up; never edit a released entry, append a new one.
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE run_lock (
+        wiki TEXT NOT NULL,
+        task TEXT NOT NULL,
+        host TEXT NOT NULL,
+        pid INTEGER NOT NULL,
+        acquired_at REAL NOT NULL,
+        PRIMARY KEY (wiki, task)
+    );
+    CREATE TABLE runs (
+        id INTEGER PRIMARY KEY,
+        wiki TEXT NOT NULL,
+        task TEXT NOT NULL,
+        started_at REAL NOT NULL,
+        finished_at REAL NOT NULL,
+        outcome TEXT NOT NULL,
+        summary TEXT NOT NULL
+    );
+    """,
+)
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class StateStore:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.db = sqlite3.connect(path, isolation_level=None, timeout=30)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.migrate()
+        except sqlite3.DatabaseError as error:
+            raise ConfigError(f"The state store {path} cannot be used: {error}") from None
+
+    @property
+    def schema_version(self) -> int:
+        return int(self.db.execute("PRAGMA user_version").fetchone()[0])
+
+    def migrate(self) -> None:
+        with self.transaction():
+            version = self.schema_version
+            if version > len(MIGRATIONS):
+                raise ConfigError(
+                    f"The state store {self.path} has schema version {version}, newer than this "
+                    f"bot knows ({len(MIGRATIONS)}): upgrade the bot."
+                )
+            for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+                for statement in script.split(";"):
+                    if statement.strip():
+                        self.db.execute(statement)
+                self.db.execute(f"PRAGMA user_version = {number}")
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One unit of work: all of it is stored, or none of it."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    @contextmanager
+    def run_lock(self, wiki: str, task: str) -> Iterator[None]:
+        """Hold the (wiki, task) lock for the block, or refuse if another live run holds it."""
+        host, pid = socket.gethostname(), os.getpid()
+        with self.transaction() as db:
+            row = db.execute(
+                "SELECT host, pid, acquired_at FROM run_lock WHERE wiki = ? AND task = ?", (wiki, task)
+            ).fetchone()
+            if row is not None:
+                held_host, held_pid, since = row
+                stale = held_host == host and not _process_alive(held_pid)
+                if not stale:
+                    started = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(since))
+                    raise RunLocked(
+                        f"Another '{task}' run for {wiki} is in progress (process {held_pid} on "
+                        f"{held_host}, since {started}); this run did nothing."
+                    )
+            db.execute(
+                "INSERT OR REPLACE INTO run_lock (wiki, task, host, pid, acquired_at) VALUES (?, ?, ?, ?, ?)",
+                (wiki, task, host, pid, time.time()),
+            )
+        try:
+            yield
+        finally:
+            with self.transaction() as db:
+                db.execute(
+                    "DELETE FROM run_lock WHERE wiki = ? AND task = ? AND host = ? AND pid = ?",
+                    (wiki, task, host, pid),
+                )
+
+    def record_run(self, wiki: str, task: str, started_at: float, outcome: str,
+                   summary: dict[str, Any]) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "INSERT INTO runs (wiki, task, started_at, finished_at, outcome, summary) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (wiki, task, started_at, time.time(), outcome, json.dumps(summary)),
+            )
+
+    def close(self) -> None:
+        self.db.close()

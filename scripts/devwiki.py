@@ -1,0 +1,284 @@
+"""A real MediaWiki 1.43 LTS test wiki on 127.0.0.1, with the GrowthExperiments stand-in.
+
+MediaWiki comes from Debian 13's ``mediawiki`` and ``mediawiki-classes`` packages, fetched with
+apt through a private source list (the machine's own apt sources are not touched) and unpacked,
+not installed. A prepared template wiki is built once per version of this file and of the
+stand-in extension; ``up`` copies it and serves it with ``php -S``.
+
+Usage:
+    dev-wiki up [--dir DIR] [--port PORT]   start a wiki, print one JSON object
+    dev-wiki reset DIR                      restore the database to the template
+    dev-wiki down DIR                       stop the wiki started in DIR
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import hashlib
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+CACHE = Path(os.environ.get("MENTORBOT_DEV_CACHE", REPO / ".cache"))
+STANDIN = REPO / "tests" / "growth_standin"
+MW_PACKAGES = ("mediawiki", "mediawiki-classes")
+MW_SUITE = "trixie"  # Debian 13 carries MediaWiki 1.43 LTS
+PHP_PACKAGES = ("php-cli", "php-gmp", "php-intl", "php-mbstring", "php-xml", "php-sqlite3")
+
+ADMIN_USER = "Admin"
+ADMIN_PASSWORD = "Admin-password-for-the-test-wiki-0001"
+BOT_NAME = "MentorBot"
+BOT_APP = "mentorbot"
+# MediaWiki recognises a BotPassword only when it is 32+ characters of [0-9a-w].
+BOT_PASSWORD = "mentorbotdevwikipassword0123456789"
+BOT_GRANTS = (
+    "basic,highvolume,editpage,editprotected,editinterface,editsiteconfig,"
+    "createeditmovepage,blockusers,managementorship"
+)
+
+EXTRA_SETTINGS = r"""
+# --- added by dev-wiki ---
+$wgServer = WebRequest::detectServer();
+$wgCacheDirectory = __DIR__ . '/cache';
+$wgUploadDirectory = __DIR__ . '/images';
+$wgDebugLogFile = '';
+$wgDBerrorLog = false;
+$wgShowExceptionDetails = true;
+$wgEnableBotPasswords = true;
+# The rate limiter needs a real object cache.
+$wgMainCacheType = CACHE_DB;
+$wgMessageCacheType = CACHE_NONE;
+# Only plain users are limited (bots and sysops hold noratelimit), so tests can provoke it.
+$wgRateLimits['edit']['user'] = [ 4, 5 ];
+# pywikibot's unblock() checks for this right.
+$wgGroupPermissions['sysop']['unblock'] = true;
+$wgJobRunRate = 0;
+$wgGrowthStandinFakeLagFile = __DIR__ . '/fake-lag';
+wfLoadExtension( 'GrowthStandin', '@STANDIN@/extension.json' );
+# Per-test settings: php -S caches this file for a few seconds, the included one is read afresh.
+if ( is_file( __DIR__ . '/test-settings.php' ) ) {
+	eval( '?>' . file_get_contents( __DIR__ . '/test-settings.php' ) );
+}
+"""
+
+
+def log(message: str) -> None:
+    print(f"dev-wiki: {message}", file=sys.stderr, flush=True)
+
+
+def run(cmd: list[str], **kwargs: object) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run(cmd, capture_output=True, text=True, **kwargs)  # type: ignore[call-overload]
+    if result.returncode != 0:
+        raise SystemExit(
+            f"dev-wiki: command failed ({result.returncode}): {' '.join(cmd)}\n"
+            f"{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+        )
+    return result  # type: ignore[no-any-return]
+
+
+def ensure_php() -> None:
+    """Install PHP and the extensions MediaWiki needs from the machine's own apt sources."""
+    probe = subprocess.run(
+        ["php", "-r", "exit(extension_loaded('intl') && extension_loaded('pdo_sqlite')"
+         " && extension_loaded('mbstring') && extension_loaded('dom') ? 0 : 1);"],
+        capture_output=True,
+    ) if shutil.which("php") else None
+    if probe is not None and probe.returncode == 0:
+        return
+    log("installing PHP from Debian packages")
+    run(["apt-get", "update", "-q"])
+    run(["apt-get", "install", "-y", "-q", *PHP_PACKAGES], env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
+
+
+def mediawiki_root() -> Path:
+    """Fetch and unpack Debian's MediaWiki 1.43 packages once; return the code directory."""
+    unpacked = CACHE / "mediawiki-1.43"
+    code = unpacked / "usr" / "share" / "mediawiki"
+    if (code / "api.php").exists():
+        return code
+    log("fetching MediaWiki 1.43 from Debian's archive")
+    apt = CACHE / "apt"
+    for sub in ("lists/partial", "cache/archives/partial", "debs"):
+        (apt / sub).mkdir(parents=True, exist_ok=True)
+    sources = apt / "sources.list"
+    sources.write_text(
+        f"deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] "
+        f"http://deb.debian.org/debian {MW_SUITE} main\n"
+    )
+    options = [
+        "-o", f"Dir::Etc::SourceList={sources}",
+        "-o", "Dir::Etc::SourceParts=/dev/null",
+        "-o", f"Dir::State::Lists={apt / 'lists'}",
+        "-o", f"Dir::Cache={apt / 'cache'}",
+        "-o", "Dir::State::status=/dev/null",
+        "-o", "APT::Sandbox::User=root",
+    ]
+    run(["apt-get", *options, "update", "-q"])
+    run(["apt-get", *options, "download", *MW_PACKAGES], cwd=apt / "debs")
+    staging = Path(tempfile.mkdtemp(dir=CACHE))
+    for deb in sorted((apt / "debs").glob("*.deb")):
+        run(["dpkg-deb", "-x", str(deb), str(staging)])
+    shutil.rmtree(unpacked, ignore_errors=True)
+    staging.rename(unpacked)
+    return code
+
+
+def template_key() -> str:
+    digest = hashlib.sha256(Path(__file__).read_bytes())
+    for path in sorted(STANDIN.rglob("*")):
+        if path.is_file():
+            digest.update(str(path.relative_to(STANDIN)).encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def maintenance(code: Path, wiki: Path, script: str, *args: str) -> str:
+    env = {**os.environ, "MW_CONFIG_FILE": str(wiki / "LocalSettings.php")}
+    return run(["php", str(code / "maintenance" / "run.php"), script, *args], env=env).stdout
+
+
+def build_template(code: Path) -> Path:
+    template = CACHE / f"template-{template_key()}"
+    if (template / "ready").exists():
+        return template
+    log("building the template wiki")
+    staging = Path(tempfile.mkdtemp(dir=CACHE, prefix="building-"))
+    for sub in ("data", "cache", "images"):
+        (staging / sub).mkdir()
+    run([
+        "php", str(code / "maintenance" / "install.php"),
+        "--dbtype", "sqlite", "--dbpath", str(staging / "data"), "--dbname", "my_wiki",
+        "--server", "http://127.0.0.1", "--scriptpath", "",
+        "--pass", ADMIN_PASSWORD, "--confpath", str(staging), "--lang", "en",
+        "Test Wiki", ADMIN_USER,
+    ])
+    settings = staging / "LocalSettings.php"
+    # The installer writes absolute paths; the template is copied, so make them relative.
+    text = settings.read_text().replace(f'"{staging}/data"', "__DIR__ . '/data'")
+    settings.write_text(text + EXTRA_SETTINGS.replace("@STANDIN@", str(STANDIN)))
+    maintenance(code, staging, "update", "--quick")
+    maintenance(code, staging, "createAndPromote", "--bot", "--sysop",
+                "--custom-groups", "interface-admin", BOT_NAME, BOT_PASSWORD + "-main")
+    maintenance(code, staging, "createBotPassword", "--appid", BOT_APP, "--grants", BOT_GRANTS,
+                BOT_NAME, BOT_PASSWORD)
+    (staging / "ready").write_text("")
+    shutil.rmtree(template, ignore_errors=True)
+    staging.rename(template)
+    for old in CACHE.glob("template-*"):
+        if old != template:
+            shutil.rmtree(old, ignore_errors=True)
+    return template
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for(api: str, pid: int, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    url = api + "?action=query&meta=siteinfo&format=json"
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:
+                if b'"sitename"' in response.read():
+                    return
+        except OSError:
+            pass
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            raise SystemExit("dev-wiki: php -S exited before serving the wiki") from None
+        time.sleep(0.1)
+    raise SystemExit(f"dev-wiki: the wiki at {api} did not answer within {timeout:.0f} s")
+
+
+def copy_data(template: Path, wiki: Path) -> None:
+    (wiki / "data").mkdir(parents=True, exist_ok=True)
+    for path in (wiki / "data").glob("*.sqlite*"):
+        path.unlink()
+    for path in (template / "data").glob("*.sqlite"):
+        shutil.copyfile(path, wiki / "data" / path.name)
+    for knob in ("fake-lag", "test-settings.php"):
+        (wiki / knob).unlink(missing_ok=True)
+
+
+def up(directory: str | None, port: int | None) -> dict[str, object]:
+    ensure_php()
+    code = mediawiki_root()
+    template = build_template(code)
+    wiki = Path(directory) if directory else Path(tempfile.mkdtemp(prefix="mentorbot-wiki-"))
+    wiki.mkdir(parents=True, exist_ok=True)
+    for sub in ("cache", "images"):
+        (wiki / sub).mkdir(exist_ok=True)
+    shutil.copyfile(template / "LocalSettings.php", wiki / "LocalSettings.php")
+    copy_data(template, wiki)
+    (wiki / "template").write_text(str(template))
+    port = port or free_port()
+    env = {**os.environ, "MW_CONFIG_FILE": str(wiki / "LocalSettings.php")}
+    server_log = open(wiki / "server.log", "ab")  # noqa: SIM115 - handed to the server
+    process = subprocess.Popen(
+        ["php", "-d", "error_reporting=E_ALL & ~E_DEPRECATED", "-S", f"127.0.0.1:{port}", "-t", str(code)],
+        env=env, stdout=server_log, stderr=server_log, stdin=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    (wiki / "pid").write_text(str(process.pid))
+    api = f"http://127.0.0.1:{port}/api.php"
+    wait_for(api, process.pid)
+    return {
+        "api": api,
+        "dir": str(wiki),
+        "pid": process.pid,
+        "admin_user": ADMIN_USER,
+        "admin_password": ADMIN_PASSWORD,
+        "bot_user": f"{BOT_NAME}@{BOT_APP}",
+        "bot_password": BOT_PASSWORD,
+    }
+
+
+def reset(directory: str) -> None:
+    wiki = Path(directory)
+    copy_data(Path((wiki / "template").read_text()), wiki)
+
+
+def down(directory: str) -> None:
+    pid_file = Path(directory) / "pid"
+    if not pid_file.exists():
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(int(pid_file.read_text()), signal.SIGTERM)
+    pid_file.unlink()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="dev-wiki", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command", required=True)
+    start = commands.add_parser("up")
+    start.add_argument("--dir")
+    start.add_argument("--port", type=int)
+    commands.add_parser("reset").add_argument("dir")
+    commands.add_parser("down").add_argument("dir")
+    args = parser.parse_args(argv)
+    if args.command == "up":
+        print(json.dumps(up(args.dir, args.port)))
+    elif args.command == "reset":
+        reset(args.dir)
+    else:
+        down(args.dir)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

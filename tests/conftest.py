@@ -1,0 +1,134 @@
+"""Fixtures: one real MediaWiki for the whole session, reset to a fresh database per test."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from bot.config import BotConfig
+from bot.gateway import Counters, Gateway
+from bot.site import connect
+from scripts import devwiki
+from tests.wikiclient import WikiClient
+
+
+@dataclass(frozen=True)
+class DevWiki:
+    api: str
+    dir: Path
+    admin_user: str
+    admin_password: str
+    bot_user: str
+    bot_password: str
+
+    def reset(self) -> None:
+        devwiki.reset(str(self.dir))
+
+    def admin(self) -> WikiClient:
+        return WikiClient(self.api).login(self.admin_user, self.admin_password)
+
+    def anonymous(self) -> WikiClient:
+        return WikiClient(self.api)
+
+    def set_fake_lag(self, seconds: float | None) -> None:
+        lag_file = self.dir / "fake-lag"
+        if seconds is None:
+            lag_file.unlink(missing_ok=True)
+        else:
+            lag_file.write_text(str(seconds))
+
+
+@pytest.fixture(scope="session")
+def dev_wiki() -> Iterator[DevWiki]:
+    directory = Path(tempfile.mkdtemp(prefix="mentorbot-test-wiki-"))
+    info = devwiki.up(str(directory), None)
+    try:
+        yield DevWiki(
+            api=str(info["api"]), dir=directory,
+            admin_user=str(info["admin_user"]), admin_password=str(info["admin_password"]),
+            bot_user=str(info["bot_user"]), bot_password=str(info["bot_password"]),
+        )
+    finally:
+        devwiki.down(str(directory))
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+@pytest.fixture
+def wiki(dev_wiki: DevWiki) -> DevWiki:
+    """The test wiki with a fresh database: the template's admin and bot accounts only."""
+    dev_wiki.reset()
+    return dev_wiki
+
+
+def pytest_report_header() -> str:
+    return "test wiki: MediaWiki 1.43 LTS from Debian, with the GrowthExperiments stand-in"
+
+
+
+@dataclass
+class BotRun:
+    """A gateway logged in to the test wiki, with what it printed."""
+
+    gateway: Gateway
+    output: list[str] = field(default_factory=list)
+
+    @property
+    def counters(self) -> Counters:
+        return self.gateway.counters
+
+
+@pytest.fixture
+def make_bot(wiki: DevWiki, tmp_path: Path) -> Callable[..., BotRun]:
+    """Build a logged-in bot for the test wiki; keyword arguments override its config.
+
+    Writes are not spaced out (edit_interval 0) and retries are short, so tests stay fast.
+    """
+
+    def make(**overrides: object) -> BotRun:
+        import pywikibot
+
+        settings: dict[str, object] = {
+            "api": wiki.api, "username": wiki.bot_user, "password": wiki.bot_password,
+            "state_path": tmp_path / "state.sqlite", "pywikibot_dir": tmp_path / "pywikibot",
+            "edit_interval": 0.0, "max_retries": 3, "retry_wait": 0.2, "retry_max": 2.0,
+        }
+        settings.update(overrides)
+        config = BotConfig(**settings)  # type: ignore[arg-type]
+        pywikibot._sites.clear()  # each test logs in afresh against its fresh database
+        counters = Counters()
+        run = BotRun(Gateway(connect(config, counters), config, counters))
+        run.gateway.echo = run.output.append
+        return run
+
+    import bot.site
+
+    bot.site.import_pywikibot(BotConfig(api=wiki.api, pywikibot_dir=tmp_path / "pywikibot"))
+    return make
+
+
+CONTENT_TABLES = ("page", "revision", "slots", "content", "text", "logging", "recentchanges",
+                  "user_properties", "user_groups", "block", "growthexperiments_mentor_mentee")
+
+
+def content_digest(wiki: DevWiki) -> dict[str, int]:
+    """A hash per table of everything a bot write could change, read from the wiki's database."""
+    import hashlib
+    import sqlite3
+
+    database = sqlite3.connect(f"file:{wiki.dir / 'data' / 'my_wiki.sqlite'}?mode=ro", uri=True)
+    digest: dict[str, int] = {}
+    try:
+        for table in CONTENT_TABLES:
+            try:
+                rows = database.execute(f"SELECT * FROM {table} ORDER BY 1").fetchall()
+            except sqlite3.OperationalError:
+                continue
+            digest[table] = int(hashlib.sha256(repr(rows).encode()).hexdigest()[:12], 16)
+    finally:
+        database.close()
+    return digest

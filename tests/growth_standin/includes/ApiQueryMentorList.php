@@ -1,0 +1,50 @@
+<?php
+
+namespace GrowthStandin;
+
+use MediaWiki\Api\ApiQuery;
+use MediaWiki\Api\ApiQueryBase;
+use MediaWiki\User\UserIdentityLookup;
+use Wikimedia\Timestamp\ConvertibleTimestamp;
+
+/**
+ * list=growthmentorlist: every listed mentor whose account exists, keyed by user id, as
+ * {message, weight, awayTimestamp (only when set in the list), username}. No parameters, no
+ * continuation. The result sits at the top level of the response, not under "query".
+ */
+class ApiQueryMentorList extends ApiQueryBase {
+
+	public function __construct(
+		ApiQuery $queryModule,
+		string $moduleName,
+		private UserIdentityLookup $userIdentityLookup
+	) {
+		parent::__construct( $queryModule, $moduleName );
+	}
+
+	/** @inheritDoc */
+	public function execute() {
+		$result = [];
+		foreach ( MentorList::loadEntries() as $id => $entry ) {
+			$user = $this->userIdentityLookup->getUserIdentityByUserId( $id );
+			if ( !$user ) {
+				continue;
+			}
+			$item = [
+				'message' => MentorList::getMessage( $entry ),
+				'weight' => MentorList::getWeight( $entry ),
+			];
+			if ( !empty( $entry['awayTimestamp'] ) ) {
+				$item['awayTimestamp'] = ConvertibleTimestamp::convert( TS_ISO_8601, $entry['awayTimestamp'] );
+			}
+			$item['username'] = $user->getName();
+			$result[$id] = $item;
+		}
+		$this->getResult()->addValue( null, $this->getModuleName(), $result );
+	}
+
+	/** @inheritDoc */
+	protected function getAllowedParams() {
+		return [];
+	}
+}

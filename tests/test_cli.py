@@ -1,0 +1,154 @@
+"""The command line as an operator meets it: a real process against the test wiki."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.state import StateStore
+from tests.conftest import DevWiki
+
+MENTORBOT = Path(sys.executable).with_name("mentorbot")
+
+
+def mentorbot(wiki: DevWiki, cwd: Path, *args: str, env: dict[str, str] | None = None,
+              user: str | None = None, password: str | None = None) -> subprocess.CompletedProcess[str]:
+    """Run the console command from an empty directory with credentials in the environment only."""
+    command = [str(MENTORBOT)] if MENTORBOT.exists() else [sys.executable, "-m", "bot"]
+    environment = {
+        "PATH": os.environ["PATH"], "HOME": str(cwd.parent / "home"), "XDG_STATE_HOME": str(cwd.parent / "state"),
+        "MENTORBOT_USERNAME": user or wiki.bot_user, "MENTORBOT_PASSWORD": password or wiki.bot_password,
+        **(env or {}),
+    }
+    return subprocess.run([*command, *args], cwd=cwd, env=environment, capture_output=True,
+                          text=True, timeout=120, check=False)
+
+
+@pytest.fixture
+def workdir(tmp_path: Path) -> Path:
+    directory = tmp_path / "cwd"
+    directory.mkdir()
+    return directory
+
+
+def test_mentors_needs_nothing_but_the_api_url_and_two_variables(wiki: DevWiki, workdir: Path) -> None:
+    result = mentorbot(wiki, workdir, "--api", wiki.api, "mentors")
+    assert result.returncode == 0, result.stderr
+    assert list(workdir.iterdir()) == []  # no family file, no user-config, no cookies here
+    last = result.stdout.strip().splitlines()[-1]
+    assert last.startswith("mentorbot mentors: ok; ")
+    assert "0 writes" in last and "0 errors" in last
+
+
+def test_json_output_is_one_document_with_the_summary(wiki: DevWiki, workdir: Path) -> None:
+    result = mentorbot(wiki, workdir, "--json", "--api", wiki.api, "mentors")
+    document = json.loads(result.stdout)
+    assert document["result"]["mentors"] == []
+    assert document["summary"]["outcome"] == "ok"
+    assert document["summary"]["requests"] >= 3
+    assert set(document["summary"]) >= {"requests", "writes", "notices", "errors", "seconds"}
+
+
+def test_a_malformed_list_is_refused_with_its_json_path(wiki: DevWiki, workdir: Path) -> None:
+    # A content-model change is how a list escapes GrowthExperiments' validation on a real wiki.
+    wiki.admin().edit("MediaWiki:GrowthMentors.json", json.dumps({"Mentors": {"3": {"weight": 3}}}),
+                      contentmodel="text")
+    result = mentorbot(wiki, workdir, "--api", wiki.api, "mentors", "--source", "page")
+    assert result.returncode == 1
+    assert '[[MediaWiki:GrowthMentors.json]] is malformed at $.Mentors["3"].weight: 3 is not one of' in result.stderr
+    assert "1 errors" in result.stdout
+
+
+def test_a_second_run_of_the_same_task_refuses(wiki: DevWiki, workdir: Path) -> None:
+    store = StateStore(workdir.parent / "state" / "mentorbot" / "state.sqlite")
+    with store.run_lock(wiki.api, "mentors"):
+        result = mentorbot(wiki, workdir, "--api", wiki.api, "mentors")
+    assert result.returncode == 4
+    assert "Another 'mentors' run for" in result.stderr
+    assert "0 requests" in result.stdout  # it did not even log in
+
+
+def test_check_names_each_missing_right_in_a_sentence(wiki: DevWiki, workdir: Path) -> None:
+    wiki.anonymous().create_account("Plain editor", "plain-editor-password-1")
+    result = mentorbot(wiki, workdir, "--api", wiki.api, "check",
+                       user="Plain editor", password="plain-editor-password-1")
+    assert result.returncode == 1
+    assert ("problem: The account lacks the right 'managementors', so the bot cannot mark mentors "
+            "away and remove them") in result.stdout
+    assert "problem: The account lacks the right 'bot'" in result.stdout
+
+
+def test_check_says_when_the_wiki_cannot_be_reached(wiki: DevWiki, workdir: Path) -> None:
+    result = mentorbot(wiki, workdir, "--api", "http://127.0.0.1:9/api.php", "check",
+                       env={"MENTORBOT_CONFIG": ""})
+    assert result.returncode != 0
+    assert "Cannot reach the wiki at http://127.0.0.1:9/api.php" in result.stderr
+
+
+def test_a_config_file_with_an_unknown_key_is_refused(wiki: DevWiki, workdir: Path) -> None:
+    config = workdir.parent / "mentorbot.toml"
+    config.write_text('api = "http://127.0.0.1/api.php"\nmax_edits = 5\n')
+    result = mentorbot(wiki, workdir, "--config", str(config), "mentors")
+    assert result.returncode == 2
+    assert "unknown key 'max_edits'" in result.stderr
+
+
+def seed_mentors(wiki: DevWiki) -> dict[str, int]:
+    """Three mentors as GrowthExperiments' own module writes them; returns their user ids."""
+    admin = wiki.admin()
+    back = (datetime.now(UTC) + timedelta(days=30)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    ids = {}
+    for name, params in (
+        ("Alice Mentor", {"weight": 4, "message": "Ask me about sources."}),
+        ("Bob Mentor", {"weight": 2, "isaway": 1, "awaytimestamp": back}),
+        ("Carol Mentor", {"weight": 0}),
+    ):
+        ids[name] = wiki.anonymous().create_account(name, "mentor-password-123")
+        admin.post("growthmanagementorlist", geaction="add", username=name, **params)
+    return ids
+
+
+def test_mentors_through_the_module_and_through_the_page_agree(wiki: DevWiki, workdir: Path) -> None:
+    ids = seed_mentors(wiki)
+    by_module = json.loads(mentorbot(wiki, workdir, "--json", "--api", wiki.api, "mentors").stdout)
+    by_page = json.loads(mentorbot(wiki, workdir, "--json", "--api", wiki.api, "mentors",
+                                   "--source", "page").stdout)
+    assert by_module["result"]["source"] == "api" and by_page["result"]["source"] == "page"
+    mentors = {m["username"]: m for m in by_module["result"]["mentors"]}
+    assert {name: m["user_id"] for name, m in mentors.items()} == ids
+    assert mentors["Alice Mentor"]["weight"] == 4
+    assert mentors["Alice Mentor"]["message"] == "Ask me about sources."
+    assert mentors["Carol Mentor"]["weight"] == 0
+    assert mentors["Bob Mentor"]["away_until"] is not None
+    assert mentors["Alice Mentor"]["away_until"] is None
+    assert by_page["result"]["mentors"] == by_module["result"]["mentors"]
+
+
+def test_mentors_prints_a_table(wiki: DevWiki, workdir: Path) -> None:
+    seed_mentors(wiki)
+    result = mentorbot(wiki, workdir, "--api", wiki.api, "mentors")
+    lines = result.stdout.splitlines()
+    assert lines[0].split() == ["name", "id", "weight", "away", "until", "message"]
+    alice = next(line for line in lines if line.startswith("Alice Mentor"))
+    assert alice.split()[3] == "4" and alice.endswith("Ask me about sources.")
+    assert "3 mentors, read from the GrowthExperiments module" in result.stdout
+
+
+def test_check_passes_for_the_test_wikis_bot_account(wiki: DevWiki, workdir: Path) -> None:
+    result = mentorbot(wiki, workdir, "--api", wiki.api, "check")
+    assert result.returncode == 0, result.stdout
+    assert "No problems found." in result.stdout
+    assert '"growthmanagementorlist": true' in result.stdout
+
+
+def test_check_reports_a_stop_switch_that_is_on(wiki: DevWiki, workdir: Path) -> None:
+    wiki.admin().edit("User:MentorBot/Stop", "stop")
+    result = mentorbot(wiki, workdir, "--api", wiki.api, "check")
+    assert result.returncode == 1
+    assert "problem: The stop switch [[User:MentorBot/Stop]] is on ('stop')" in result.stdout

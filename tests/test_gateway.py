@@ -1,0 +1,196 @@
+"""The gateway against the real test wiki: every write goes through its guards."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from bot.errors import (
+    ApiFailure,
+    EditBudgetSpent,
+    LoginFailed,
+    StopSwitchOn,
+    WikiUnavailable,
+)
+from bot.gateway import bot_may_edit
+from tests.conftest import BotRun, DevWiki, content_digest
+
+JSON_PAGE = "MediaWiki:Mentorbot-test.json"
+
+
+def test_login_by_botpassword_gives_the_accounts_groups(make_bot: Callable[..., BotRun]) -> None:
+    run = make_bot()
+    info = run.gateway.get(meta="userinfo", uiprop="groups|rights")["query"]["userinfo"]
+    assert info["name"] == run.gateway.username == "MentorBot"
+    assert {"bot", "sysop"} <= set(info["groups"])
+    assert run.counters.requests >= 3  # login token, login, userinfo at least
+
+
+def test_a_wrong_password_is_a_clear_login_error(make_bot: Callable[..., BotRun]) -> None:
+    with pytest.raises(LoginFailed, match="Login to"):
+        make_bot(password="wrongpasswordwrongpasswordwrong000")
+
+
+def test_dry_run_sends_no_write_and_shows_the_diff(wiki: DevWiki, make_bot: Callable[..., BotRun]) -> None:
+    wiki.admin().edit("User talk:Mentor A", "Hello.")
+    wiki.admin().edit(JSON_PAGE, json.dumps({"a": 1}))
+    before = content_digest(wiki)
+    run = make_bot(dry_run=True)
+    gateway = run.gateway
+    assert gateway.add_section("User talk:Mentor A", "A notice", "Text of the notice.", "notice")
+    assert gateway.edit_json_page(JSON_PAGE, lambda doc: {**doc, "b": 2}, "add b") is True
+    assert gateway.post("growthmanagementorlist", geaction="remove", username="Mentor A") is None
+    assert content_digest(wiki) == before
+    printed = "\n".join(run.output)
+    assert "+== A notice ==" in printed
+    assert '+\t"b": 2' in printed
+    assert "DRY RUN: would POST action=growthmanagementorlist geaction=remove username=Mentor A" in printed
+    assert run.counters.writes == 0 and run.counters.skipped_writes == 3
+
+
+def test_stop_switch_stops_before_the_next_write(wiki: DevWiki, make_bot: Callable[..., BotRun]) -> None:
+    admin = wiki.admin()
+    admin.edit("User:MentorBot/Stop", "run")
+    run = make_bot()
+    assert run.gateway.add_section("User talk:Mentor A", "First", "One.", "notice")
+    admin.edit("User:MentorBot/Stop", "Stop: the bot moved the wrong mentees")
+    with pytest.raises(StopSwitchOn, match="wrong mentees"):
+        run.gateway.add_section("User talk:Mentor A", "Second", "Two.", "notice")
+    assert admin.revision_count("User talk:Mentor A") == 1
+
+
+def test_stop_page_from_config_is_used(wiki: DevWiki, make_bot: Callable[..., BotRun]) -> None:
+    wiki.admin().edit("Project:Mentorbot/Stop", "off")
+    run = make_bot(stop_page="Project:Mentorbot/Stop")
+    with pytest.raises(StopSwitchOn):
+        run.gateway.add_section("User talk:Mentor A", "First", "One.", "notice")
+    assert wiki.admin().page_text("User talk:Mentor A") is None
+
+
+def test_edit_budget_ends_the_run_cleanly(wiki: DevWiki, make_bot: Callable[..., BotRun]) -> None:
+    run = make_bot(max_writes=2)
+    for number in (1, 2):
+        run.gateway.add_section("User talk:Mentor A", f"Notice {number}", "Text.", "notice")
+    with pytest.raises(EditBudgetSpent, match="budget of 2 writes"):
+        run.gateway.add_section("User talk:Mentor A", "Notice 3", "Text.", "notice")
+    assert wiki.admin().revision_count("User talk:Mentor A") == 2
+    assert run.counters.writes == 2 and run.counters.notices == 2
+
+
+@pytest.mark.parametrize("template", ["{{nobots}}", "{{bots|deny=MentorBot}}", "{{bots|allow=OtherBot}}",
+                                      "{{bots|deny=all}}", "{{bots|optout=mentorship}}"])
+def test_exclusion_templates_are_honoured(wiki: DevWiki, make_bot: Callable[..., BotRun], template: str) -> None:
+    admin = wiki.admin()
+    admin.edit("User talk:Mentor A", f"{template}\nPlease no bots.")
+    run = make_bot()
+    assert run.gateway.add_section("User talk:Mentor A", "Notice", "Text.", "notice",
+                                   notice_type="mentorship") is False
+    assert admin.revision_count("User talk:Mentor A") == 1
+    assert run.counters.writes == 0
+
+
+def test_other_bots_exclusions_do_not_stop_this_one(wiki: DevWiki, make_bot: Callable[..., BotRun]) -> None:
+    admin = wiki.admin()
+    admin.edit("User talk:Mentor A", "{{bots|deny=OtherBot}}\nHi.")
+    run = make_bot()
+    assert run.gateway.add_section("User talk:Mentor A", "Notice", "Text.", "notice")
+    text = admin.page_text("User talk:Mentor A")
+    assert text is not None and text.startswith("{{bots|deny=OtherBot}}\nHi.")
+    assert text.split("== Notice ==")[1].strip() == "Text."
+
+
+def test_bot_may_edit_reads_allow_and_deny_lists() -> None:
+    assert bot_may_edit("{{bots|allow=MentorBot,OtherBot}}", "MentorBot")
+    assert not bot_may_edit("{{bots|allow=none}}", "MentorBot")
+    assert not bot_may_edit("{{Bots|deny=Foo, mentorbot}}", "MentorBot")
+    assert bot_may_edit("{{bots|optout=blocks}}", "MentorBot", notice_type="mentorship")
+    assert bot_may_edit("No templates at all.", "MentorBot")
+
+
+@pytest.mark.parametrize("pause", [0.0, 1.1], ids=["same-second", "later-second"])
+def test_a_human_edit_between_read_and_write_is_kept(wiki: DevWiki, make_bot: Callable[..., BotRun],
+                                                     pause: float) -> None:
+    # MediaWiki sees a conflict only when the two saves are in different seconds; both must hold.
+    admin = wiki.admin()
+    admin.edit(JSON_PAGE, json.dumps({"bot": 0, "human": 0}))
+    run = make_bot()
+    calls: list[dict[str, Any]] = []
+
+    def change(document: dict[str, Any]) -> dict[str, Any]:
+        calls.append(document)
+        if len(calls) == 1:  # a human saves while the bot is deciding
+            time.sleep(pause)
+            admin.edit(JSON_PAGE, json.dumps({"bot": 0, "human": 1, "note": "added by a human"}))
+        return {**document, "bot": 1}
+
+    assert run.gateway.edit_json_page(JSON_PAGE, change, "bot sets bot=1")
+    final = json.loads(admin.page_text(JSON_PAGE) or "")
+    assert final == {"bot": 1, "human": 1, "note": "added by a human"}
+    assert any("Edit conflict" in line or "saved by someone else" in line for line in run.output)
+
+
+def test_a_stale_csrf_token_is_refreshed(wiki: DevWiki, make_bot: Callable[..., BotRun]) -> None:
+    run = make_bot()
+    run.gateway.site.tokens["csrf"]
+    run.gateway.site.tokens._tokens["csrf"] = "0" * 40 + "+\\"
+    run.gateway.add_section("User talk:Mentor A", "Notice", "Text.", "notice")
+    assert wiki.admin().revision_count("User talk:Mentor A") == 1
+
+
+def test_database_lag_is_waited_out(wiki: DevWiki, make_bot: Callable[..., BotRun]) -> None:
+    run = make_bot(retry_max=1.0, max_retries=10)
+    wiki.set_fake_lag(8)
+    timer = threading.Timer(1.5, wiki.set_fake_lag, args=(None,))
+    timer.start()
+    before = run.counters.requests
+    try:
+        result = run.gateway.get(list="allpages", aplimit=1)
+    finally:
+        timer.cancel()
+        wiki.set_fake_lag(None)
+    assert "allpages" in result["query"]
+    assert run.counters.requests - before >= 2  # refused while lagged, then answered
+
+
+def test_lasting_lag_ends_in_a_clear_error(wiki: DevWiki, make_bot: Callable[..., BotRun]) -> None:
+    run = make_bot(retry_max=0.2, max_retries=2)
+    wiki.set_fake_lag(30)
+    try:
+        with pytest.raises(WikiUnavailable, match="stayed lagged beyond maxlag=5 through 2 retries"):
+            run.gateway.get(list="allpages", aplimit=1)
+    finally:
+        wiki.set_fake_lag(None)
+
+
+def test_rate_limits_are_waited_out(wiki: DevWiki, make_bot: Callable[..., BotRun]) -> None:
+    # The test wiki allows plain users 4 edits in 5 seconds; bots and sysops are exempt.
+    wiki.anonymous().create_account("Plain editor", "plain-editor-password-1")
+    run = make_bot(username="Plain editor", password="plain-editor-password-1", assert_user="user",
+                   max_retries=8, retry_wait=1.0, retry_max=3.0)
+    for number in range(6):
+        run.gateway.add_section("User talk:Mentor A", f"Notice {number}", "Text.", "notice")
+    assert wiki.admin().revision_count("User talk:Mentor A") == 6
+    assert run.counters.requests > run.counters.writes + 6  # the refused attempts were retried
+
+
+def test_rate_limits_that_last_end_in_a_clear_error(wiki: DevWiki, make_bot: Callable[..., BotRun]) -> None:
+    wiki.anonymous().create_account("Plain editor", "plain-editor-password-1")
+    run = make_bot(username="Plain editor", password="plain-editor-password-1", assert_user="user",
+                   max_retries=1, retry_wait=0.1, retry_max=0.1)
+    with pytest.raises((WikiUnavailable, ApiFailure)):
+        for number in range(8):
+            run.gateway.add_section("User talk:Mentor A", f"Notice {number}", "Text.", "notice")
+    assert wiki.admin().revision_count("User talk:Mentor A") < 8
+
+
+def test_assert_bot_refuses_an_account_without_the_bot_flag(wiki: DevWiki, make_bot: Callable[..., BotRun]) -> None:
+    wiki.anonymous().create_account("Plain editor", "plain-editor-password-1")
+    run = make_bot(username="Plain editor", password="plain-editor-password-1")
+    with pytest.raises(ApiFailure, match="assertbotfailed"):
+        run.gateway.add_section("User talk:Mentor A", "Notice", "Text.", "notice")
+    assert wiki.admin().page_text("User talk:Mentor A") is None
