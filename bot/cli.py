@@ -89,7 +89,7 @@ def execute(options: GlobalOptions, task: str, body: Callable[[Gateway], TaskOut
         document = {"result": outcome.data if outcome else None, "summary": summary}
         if message:
             document["message"] = message
-        click.echo(json.dumps(document, indent=2, default=str))
+        click.echo(json.dumps(document, indent=2, default=str, ensure_ascii=False))
     else:
         for line in outcome.lines if outcome else []:
             click.echo(line)

@@ -7,6 +7,7 @@ directory. An operator's own ``PYWIKIBOT_DIR`` with a ``user-config.py`` is resp
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 from typing import Any
@@ -37,7 +38,7 @@ def import_pywikibot(config: BotConfig) -> Any:
     if not has_user_config:
         os.environ["PYWIKIBOT_NO_USER_CONFIG"] = "2"
     os.environ["PYWIKIBOT_DIR"] = str(directory)
-    import pywikibot
+    import pywikibot  # only now: it reads the environment set above at import time
 
     pywikibot.config.base_dir = str(directory)
     return pywikibot
@@ -56,8 +57,8 @@ def connect(config: BotConfig, counters: Counters | None = None) -> Any:
         if counters is not None:
             counters.requests += 1
     pywikibot = import_pywikibot(config)
-    if counters is not None:
-        count_requests(counters)
+    watcher = ResponseWatcher(counters)
+    watcher.install()
     from pywikibot import login
     from pywikibot.exceptions import Error as PywikibotError
     from pywikibot.family import AutoFamily
@@ -88,6 +89,7 @@ def connect(config: BotConfig, counters: Counters | None = None) -> Any:
             site = pywikibot.Site(code, fam or "wikipedia")
     except PywikibotError as error:
         raise ConfigError(f"Cannot open the wiki {config.wiki_key}: {error}") from None
+    watcher.site = site
 
     try:
         if config.username and config.password:
@@ -138,13 +140,29 @@ def _login_with_password(site: Any, login: Any, username: str, password: str) ->
     site.userinfo  # noqa: B018 - fetches it
 
 
-def count_requests(counters: Counters) -> None:
-    """Count every HTTP request pywikibot sends (login and tokens included) from now on."""
-    from pywikibot.comms import http
+class ResponseWatcher:
+    """Sees every HTTP response pywikibot receives (login and tokens included).
 
-    def hook(response: Any, *args: Any, **kwargs: Any) -> None:
-        counters.requests += 1
+    It counts them, and passes a failed answer's ``Retry-After`` to the site's throttle:
+    pywikibot reads that header only from successful answers, so without this a 503 or 429
+    would be retried after its own fixed wait instead of when the server asked.
+    """
 
-    hooks = http.session.hooks["response"]
-    hooks[:] = [h for h in hooks if getattr(h, "__name__", "") != "hook" or h.__module__ != __name__]
-    hooks.append(hook)
+    def __init__(self, counters: Counters | None) -> None:
+        self.counters = counters
+        self.site: Any = None
+
+    def __call__(self, response: Any, *args: Any, **kwargs: Any) -> None:
+        if self.counters is not None:
+            self.counters.requests += 1
+        retry_after = response.headers.get("Retry-After")
+        if self.site is not None and retry_after and (response.status_code >= 500 or response.status_code == 429):
+            with contextlib.suppress(ValueError):
+                self.site.throttle.retry_after = int(float(retry_after))
+
+    def install(self) -> None:
+        from pywikibot.comms import http
+
+        hooks = http.session.hooks["response"]
+        hooks[:] = [hook for hook in hooks if not isinstance(hook, ResponseWatcher)]
+        hooks.append(self)

@@ -40,7 +40,10 @@ def mentorbot(info: dict[str, object], state: Path, *args: str) -> int:
 
 
 def seed(api: str, admin: WikiClient) -> None:
-    heading("Seeding: mentors, their activity and away dates, then newcomers signing up")
+    heading("Seeding: community settings, mentors with their activity and away dates, newcomers")
+    admin.edit("MediaWiki:GrowthExperimentsMentorship.json",
+               json.dumps({"GEMentorshipEnabled": True, "GEMentorshipAutoremovedAfterDays": 60}),
+               summary="demo: mentorship on")
     for name, weight, message, away_days, edits in MENTORS:
         client = WikiClient(api)
         client.create_account(name, PASSWORD)

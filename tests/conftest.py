@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,6 +36,27 @@ class DevWiki:
 
     def anonymous(self) -> WikiClient:
         return WikiClient(self.api)
+
+    @contextmanager
+    def extra_settings(self, php: str) -> Iterator[None]:
+        """Apply extra PHP settings to the running wiki for the duration of the block.
+
+        The test wiki's LocalSettings.php evaluates test-settings.php on each request (dev-wiki
+        puts that hook in, since php -S may serve a cached LocalSettings.php for a while); a
+        probe value tells when the settings are live.
+        """
+        probe = f"test-settings-{time.monotonic_ns()}"
+        overlay = self.dir / "test-settings.php"
+        overlay.write_text(f"<?php\n$wgRightsText = '{probe}';\n{php}\n")
+        anonymous = self.anonymous()
+        deadline = time.monotonic() + 10
+        while anonymous.get(meta="siteinfo", siprop="rightsinfo")["query"]["rightsinfo"]["text"] != probe:
+            assert time.monotonic() < deadline, "the test settings did not take effect"
+            time.sleep(0.1)
+        try:
+            yield
+        finally:
+            overlay.unlink(missing_ok=True)
 
     def set_fake_lag(self, seconds: float | None) -> None:
         lag_file = self.dir / "fake-lag"

@@ -167,13 +167,17 @@ def test_lasting_lag_ends_in_a_clear_error(wiki: DevWiki, make_bot: Callable[...
         wiki.set_fake_lag(None)
 
 
+# Plain users may make 4 edits in 5 seconds; bots and sysops hold noratelimit.
+RATE_LIMIT = "$wgRateLimits['edit']['user'] = [ 4, 5 ];"
+
+
 def test_rate_limits_are_waited_out(wiki: DevWiki, make_bot: Callable[..., BotRun]) -> None:
-    # The test wiki allows plain users 4 edits in 5 seconds; bots and sysops are exempt.
     wiki.anonymous().create_account("Plain editor", "plain-editor-password-1")
     run = make_bot(username="Plain editor", password="plain-editor-password-1", assert_user="user",
                    max_retries=8, retry_wait=1.0, retry_max=3.0)
-    for number in range(6):
-        run.gateway.add_section("User talk:Mentor A", f"Notice {number}", "Text.", "notice")
+    with wiki.extra_settings(RATE_LIMIT):
+        for number in range(6):
+            run.gateway.add_section("User talk:Mentor A", f"Notice {number}", "Text.", "notice")
     assert wiki.admin().revision_count("User talk:Mentor A") == 6
     assert run.counters.requests > run.counters.writes + 6  # the refused attempts were retried
 
@@ -182,7 +186,7 @@ def test_rate_limits_that_last_end_in_a_clear_error(wiki: DevWiki, make_bot: Cal
     wiki.anonymous().create_account("Plain editor", "plain-editor-password-1")
     run = make_bot(username="Plain editor", password="plain-editor-password-1", assert_user="user",
                    max_retries=1, retry_wait=0.1, retry_max=0.1)
-    with pytest.raises((WikiUnavailable, ApiFailure)):
+    with wiki.extra_settings(RATE_LIMIT), pytest.raises(WikiUnavailable, match="kept failing after 1 retries"):
         for number in range(8):
             run.gateway.add_section("User talk:Mentor A", f"Notice {number}", "Text.", "notice")
     assert wiki.admin().revision_count("User talk:Mentor A") < 8
@@ -194,3 +198,37 @@ def test_assert_bot_refuses_an_account_without_the_bot_flag(wiki: DevWiki, make_
     with pytest.raises(ApiFailure, match="assertbotfailed"):
         run.gateway.add_section("User talk:Mentor A", "Notice", "Text.", "notice")
     assert wiki.admin().page_text("User talk:Mentor A") is None
+
+
+# The wiki answers 503 with Retry-After while the counter file holds a positive number.
+UNAVAILABLE = """
+$counter = __DIR__ . '/unavailable-count';
+if ( is_file( $counter ) && (int)file_get_contents( $counter ) > 0 ) {
+    file_put_contents( $counter, (string)( (int)file_get_contents( $counter ) - 1 ) );
+    header( 'Retry-After: 2', true, 503 );
+    echo 'Service Unavailable';
+    exit;
+}
+"""
+
+
+def test_server_errors_are_retried_after_the_servers_retry_after(
+        wiki: DevWiki, make_bot: Callable[..., BotRun]) -> None:
+    run = make_bot(retry_wait=0.05, retry_max=0.1, max_retries=5)
+    with wiki.extra_settings(UNAVAILABLE):
+        (wiki.dir / "unavailable-count").write_text("2")
+        before, started = run.counters.requests, time.monotonic()
+        result = run.gateway.get(list="allpages", aplimit=1)
+        waited = time.monotonic() - started
+    assert "allpages" in result["query"]
+    assert run.counters.requests - before == 3  # two 503 answers, then the real one
+    assert waited >= 2.0  # Retry-After: 2 outweighs the configured 0.05 s retry wait
+
+
+def test_server_errors_that_last_end_in_a_clear_error(wiki: DevWiki, make_bot: Callable[..., BotRun]) -> None:
+    run = make_bot(retry_wait=0.05, retry_max=0.1, max_retries=2)
+    with wiki.extra_settings(UNAVAILABLE):
+        (wiki.dir / "unavailable-count").write_text("1000")
+        with pytest.raises(WikiUnavailable, match="kept failing after 2 retries"):
+            run.gateway.get(list="allpages", aplimit=1)
+        (wiki.dir / "unavailable-count").unlink()

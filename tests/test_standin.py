@@ -7,9 +7,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -80,27 +77,6 @@ def iso(moment: datetime) -> str:
 
 def option(client: WikiClient, name: str) -> Any:
     return client.get(meta="userinfo", uiprop="options")["query"]["userinfo"]["options"].get(name)
-
-
-@contextmanager
-def extra_settings(wiki: DevWiki, php: str) -> Iterator[None]:
-    """Apply extra PHP settings to the running wiki for the duration of the block.
-
-    The test wiki's LocalSettings.php evaluates test-settings.php on each request (dev-wiki
-    puts that hook in); a probe value tells when the settings are live.
-    """
-    probe = f"standin-overlay-{time.monotonic_ns()}"
-    overlay = wiki.dir / "test-settings.php"
-    overlay.write_text(f"<?php\n$wgRightsText = '{probe}';\n{php}\n")
-    anon = wiki.anonymous()
-    deadline = time.monotonic() + 10
-    while anon.get(meta="siteinfo", siprop="rightsinfo")["query"]["rightsinfo"]["text"] != probe:
-        assert time.monotonic() < deadline, "the test settings did not take effect"
-        time.sleep(0.1)
-    try:
-        yield
-    finally:
-        overlay.unlink(missing_ok=True)
 
 
 # --- 1, 2: registration ------------------------------------------------------------------------
@@ -428,7 +404,7 @@ def test_signup_skips_tilde_two_names_but_not_other_tilde_names(wiki: DevWiki) -
     signup(wiki, "Olga")
     manage(admin, "add", username="Olga")
     # MediaWiki reserves "~" names by default; lift that so a local "~2..." signup is possible
-    with extra_settings(wiki, "$wgAutoCreateTempUser['reservedPattern'] = null;"):
+    with wiki.extra_settings("$wgAutoCreateTempUser['reservedPattern'] = null;"):
         tilde_two = signup(wiki, "~2Local")
         tilde_other = signup(wiki, "~Legacy")
     assert [r for r in rows(wiki) if r[0] == tilde_two] == []
@@ -439,7 +415,7 @@ def test_temporary_accounts_get_no_mentor(wiki: DevWiki) -> None:
     admin = wiki.admin()
     signup(wiki, "Pia")
     manage(admin, "add", username="Pia")
-    with extra_settings(wiki, "$wgAutoCreateTempUser['enabled'] = true;"):
+    with wiki.extra_settings("$wgAutoCreateTempUser['enabled'] = true;"):
         anon = wiki.anonymous()
         anon.post("edit", title="Sandbox", text="hello")
         temp_name = anon.get(meta="userinfo")["query"]["userinfo"]["name"]
