@@ -55,12 +55,15 @@ def missing_rights(session_rights: set[str], account_rights: set[str]) -> list[s
 
 def run_check(gateway: Gateway) -> CheckReport:
     report = CheckReport()
-    info = gateway.get(meta="userinfo", uiprop="groups|rights")["query"]["userinfo"]
-    account = gateway.get(list="users", ususers=info["name"], usprop="groups|rights")["query"]["users"][0]
+    query = gateway.get(meta="userinfo|siteinfo", uiprop="groups|rights", siprop="usergroups")["query"]
+    info = query["userinfo"]
+    groups = set(info.get("groups", []))
     report.facts["user"] = info["name"]
-    report.facts["groups"] = sorted(g for g in info.get("groups", []) if g not in ("*",))
-    session_rights = set(info.get("rights", []))
-    report.problems += missing_rights(session_rights, set(account.get("rights", [])))
+    report.facts["groups"] = sorted(groups - {"*"})
+    # A BotPassword session sees only its grants' rights; the account's groups say what it could have.
+    account_rights = {right for group in query["usergroups"] if group["name"] in groups
+                      for right in group.get("rights", [])}
+    report.problems += missing_rights(set(info.get("rights", [])), account_rights)
 
     modules = gateway.capabilities()
     report.facts["ge_modules"] = {module: modules.has(module) for module in GE_MODULES}

@@ -155,3 +155,8 @@ def content_digest(wiki: DevWiki) -> dict[str, int]:
     finally:
         database.close()
     return digest
+
+
+def run_maintenance(wiki: DevWiki, script: str, *args: str) -> str:
+    """Run a MediaWiki maintenance script against the test wiki (what a server admin does)."""
+    return str(devwiki.maintenance(devwiki.mediawiki_root(), wiki.dir, script, *args))

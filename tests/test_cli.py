@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from bot.state import StateStore
-from tests.conftest import DevWiki
+from tests.conftest import DevWiki, run_maintenance
 
 MENTORBOT = Path(sys.executable).with_name("mentorbot")
 
@@ -152,3 +152,42 @@ def test_check_reports_a_stop_switch_that_is_on(wiki: DevWiki, workdir: Path) ->
     result = mentorbot(wiki, workdir, "--api", wiki.api, "check")
     assert result.returncode == 1
     assert "problem: The stop switch [[User:MentorBot/Stop]] is on ('stop')" in result.stdout
+
+
+def test_a_versioned_settings_page_is_read_from_the_page(wiki: DevWiki, workdir: Path) -> None:
+    # CommunityConfiguration refuses to read a page with a $version unless asked for that version.
+    wiki.admin().edit("MediaWiki:GrowthExperimentsMentorship.json",
+                      json.dumps({"$version": "1.0.0", "GEMentorshipEnabled": True,
+                                  "GEMentorshipShouldBeAutoremoved": True}))
+    document = json.loads(mentorbot(wiki, workdir, "--json", "--api", wiki.api, "check").stdout)
+    settings = document["result"]["facts"]["community_settings"]
+    assert settings["source"] == "page"
+    assert settings["GEMentorshipEnabled"] is True and settings["GEMentorshipShouldBeAutoremoved"] is True
+    assert any("own cleaner is on" in note for note in document["result"]["notes"])
+
+
+def test_a_bot_password_without_a_grant_is_named(wiki: DevWiki, workdir: Path) -> None:
+    run_maintenance(wiki, "createBotPassword", "--appid", "narrow", "--grants", "basic,editpage",
+                    "MentorBot", "narrowbotpasswordnarrowbotpassword00")
+    result = mentorbot(wiki, workdir, "--api", wiki.api, "check",
+                       user="MentorBot@narrow", password="narrowbotpasswordnarrowbotpassword00")
+    assert result.returncode == 1
+    assert ("problem: The bot password lacks the grant 'managementorship', so the bot cannot move mentees "
+            "to another mentor (right 'setmentor')") in result.stdout
+
+
+def test_pywikibots_password_file_works_without_environment_credentials(wiki: DevWiki, workdir: Path) -> None:
+    pywikibot_dir = workdir.parent / "pywikibot"
+    pywikibot_dir.mkdir()
+    (pywikibot_dir / "user-config.py").write_text(
+        "family = 'wikipedia'\nmylang = 'en'\npassword_file = 'user-password.py'\n")
+    password_file = pywikibot_dir / "user-password.py"
+    password_file.write_text(f"('MentorBot', BotPassword('mentorbot', {wiki.bot_password!r}))\n")
+    password_file.chmod(0o600)
+    config = workdir.parent / "mentorbot.toml"
+    config.write_text(f'api = "{wiki.api}"\nusername = "MentorBot"\n')
+    result = mentorbot(wiki, workdir, "--config", str(config), "mentors",
+                       env={"PYWIKIBOT_DIR": str(pywikibot_dir), "MENTORBOT_USERNAME": "",
+                            "MENTORBOT_PASSWORD": ""})
+    assert result.returncode == 0, result.stderr
+    assert "mentorbot mentors: ok" in result.stdout

@@ -232,3 +232,24 @@ def test_server_errors_that_last_end_in_a_clear_error(wiki: DevWiki, make_bot: C
         with pytest.raises(WikiUnavailable, match="kept failing after 2 retries"):
             run.gateway.get(list="allpages", aplimit=1)
         (wiki.dir / "unavailable-count").unlink()
+
+
+def test_growthexperiments_writes_are_throttled_like_edits(wiki: DevWiki, make_bot: Callable[..., BotRun]) -> None:
+    # pywikibot would throttle growthmanagementorlist as a read; the gateway spaces it as a write.
+    user_id = wiki.anonymous().create_account("Mentor A", "mentor-password-123")
+    run = make_bot(edit_interval=1.5)
+    started = time.monotonic()
+    run.gateway.post("growthmanagementorlist", geaction="add", username="Mentor A", weight=2)
+    run.gateway.post("growthmanagementorlist", geaction="change", username="Mentor A", weight=4)
+    run.gateway.add_section("User talk:Mentor A", "Notice", "Text.", "notice")
+    assert time.monotonic() - started >= 3.0  # two gaps of 1.5 s between three writes
+    listed = wiki.anonymous().get(list="growthmentorlist")["growthmentorlist"]
+    assert listed[str(user_id)]["weight"] == 4
+
+
+def test_the_operators_contact_is_in_the_user_agent(make_bot: Callable[..., BotRun]) -> None:
+    from pywikibot.comms import http
+
+    run = make_bot(contact="User:Example operator; ops@example.org")
+    agent = http.user_agent(run.gateway.site)
+    assert "mentorbot/" in agent and "User:Example operator; ops@example.org" in agent
