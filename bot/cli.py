@@ -3,6 +3,7 @@
 Commands:
     check     can the bot account do its work here? (login, rights, modules, settings, stop switch)
     mentors   read and validate the mentor list, print it as a table or JSON
+    sweep     warn, mark away or remove inactive mentors by the wiki's rules page
 
 Every command ends with one summary line (requests, writes, notices, errors, seconds);
 with --json the whole output is one JSON object.
@@ -18,6 +19,7 @@ import json
 import sys
 import time
 import warnings
+from collections import Counter
 from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass, field
@@ -27,12 +29,15 @@ from typing import Any
 import click
 
 from bot.check import run_check
+from bot.community import read_community_settings
 from bot.config import BotConfig, load_config
-from bot.errors import MentorBotError, StopRun
+from bot.errors import ConfigError, MentorBotError, StopRun
 from bot.gateway import Counters, Gateway
 from bot.mentors import read_mentor_list
+from bot.rules import parse_rules
 from bot.site import connect
 from bot.state import StateStore
+from bot.sweep import Decision, run_sweep
 
 
 @dataclass
@@ -60,7 +65,7 @@ class GlobalOptions:
         click.echo(text, err=self.json_output)
 
 
-def execute(options: GlobalOptions, task: str, body: Callable[[Gateway], TaskOutcome], *,
+def execute(options: GlobalOptions, task: str, body: Callable[[Gateway, StateStore | None], TaskOutcome], *,
             lock: bool = True) -> int:
     """Run one task: config, lock, login, the task, then the summary line. Returns the exit code."""
     counters = Counters()
@@ -74,7 +79,7 @@ def execute(options: GlobalOptions, task: str, body: Callable[[Gateway], TaskOut
         store = StateStore(config.state_path) if lock else None
         with store.run_lock(config.wiki_key, task) if store else nullcontext():
             site = connect(config, counters)
-            outcome = body(Gateway(site, config, counters, echo=options.say))
+            outcome = body(Gateway(site, config, counters, echo=options.say), store)
             exit_code = outcome.exit_code
     except StopRun as stop:
         status, exit_code, message = "stopped", stop.exit_code, str(stop)
@@ -122,7 +127,7 @@ def cli(ctx: click.Context, api: str | None, wiki: str | None, config_path: Path
 def check(options: GlobalOptions) -> None:
     """Check login, rights, GrowthExperiments modules, community settings and the stop switch."""
 
-    def body(gateway: Gateway) -> TaskOutcome:
+    def body(gateway: Gateway, _store: StateStore | None) -> TaskOutcome:
         report = run_check(gateway)
         lines = [f"{key}: {json.dumps(value) if not isinstance(value, str) else value}"
                  for key, value in report.facts.items()]
@@ -143,7 +148,7 @@ def check(options: GlobalOptions) -> None:
 def mentors(options: GlobalOptions, source: str) -> None:
     """Read the mentor list, validate it against GrowthExperiments' contract and print it."""
 
-    def body(gateway: Gateway) -> TaskOutcome:
+    def body(gateway: Gateway, _store: StateStore | None) -> TaskOutcome:
         mentor_list = read_mentor_list(gateway, source)
         rows = [("name", "id", "weight", "away until", "message")]
         for m in mentor_list.mentors:
@@ -160,6 +165,48 @@ def mentors(options: GlobalOptions, source: str) -> None:
         return TaskOutcome(data, lines)
 
     sys.exit(execute(options, "mentors", body))
+
+
+@cli.command()
+@click.option("--force", is_flag=True, help="Act even if the circuit breaker would stop the run.")
+@click.pass_obj
+def sweep(options: GlobalOptions, force: bool) -> None:
+    """Warn, mark away or remove inactive mentors by the rules page the wiki wrote."""
+
+    def body(gateway: Gateway, store: StateStore | None) -> TaskOutcome:
+        assert store is not None
+        rules_page = gateway.read_page(gateway.config.rules_page)
+        if not rules_page.exists:
+            raise ConfigError(f"The rules page [[{gateway.config.rules_page}]] does not exist: write it first "
+                              "(see the README for its format), or set rules_page in the config.")
+        rules = parse_rules(rules_page.text, f"[[{rules_page.title}]]")
+        settings = read_community_settings(gateway)
+        mentor_list = read_mentor_list(gateway)
+
+        def show(decisions: list[Decision]) -> None:
+            for decision in decisions:
+                if decision.action != "none":
+                    options.say(decision.line())
+
+        result = run_sweep(gateway, store, rules, list(mentor_list.mentors), settings, force=force,
+                           on_decisions=show)
+        counts = Counter(d.action for d in result.decisions)
+        lines = [f"note: {note}" for note in result.notes]
+        lines += [f"moved {mentee}: {old} -> {new}" for mentee, old, new in result.moved]
+        lines.append(f"{len(result.decisions)} mentors: {counts['warn']} warned, {counts['away']} marked away, "
+                     f"{counts['remove']} removed, {len(result.moved)} mentees moved, "
+                     f"{counts['none']} left alone")
+        data = {
+            "decisions": [{"mentor": d.mentor.username, "user_id": d.mentor.user_id, "action": d.action,
+                           "reason": d.reason, "rule": d.rule, "days": d.days, "lapse_start": d.lapse_start,
+                           "away_until": d.away_until.isoformat() if d.away_until else None}
+                          for d in result.decisions],
+            "moved": [{"mentee": m, "from": old, "to": new} for m, old, new in result.moved],
+            "notes": result.notes,
+        }
+        return TaskOutcome(data, lines)
+
+    sys.exit(execute(options, "sweep", body))
 
 
 def main() -> None:

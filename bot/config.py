@@ -38,6 +38,7 @@ class BotConfig:
     edit_interval: float = 10.0
     max_writes: int = 100
     stop_page: str | None = None
+    rules_page: str = "MediaWiki:Mentorbot-sweep-rules.json"
     maxlag: int = 5
     max_retries: int = 5
     retry_wait: float = 5.0

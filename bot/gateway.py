@@ -261,7 +261,7 @@ class Gateway:
         if check_exclusion and page.exists and not bot_may_edit(page.text, self.username):
             raise BotExcluded(f"[[{page.title}]] excludes this bot with {{{{bots}}}}/{{{{nobots}}}}.")
         if self.config.dry_run:
-            self._show_diff(page, text)
+            self.show_diff(page, text)
         params: dict[str, Any] = {"title": page.title, "text": text, "summary": summary}
         if page.exists:
             params.update(baserevid=page.revid, basetimestamp=page.timestamp, nocreate=1)
@@ -274,17 +274,21 @@ class Gateway:
         return self._write({"action": "edit", **params})
 
     def add_section(self, title: str, heading: str, text: str, summary: str,
-                    notice_type: str | None = None) -> bool:
+                    notice_type: str | None = None, marker: str | None = None) -> bool:
         """Post a new section (a notice) to a page, honouring bot exclusion. False if excluded.
 
         ``section=new`` appends on the server, so a reply saved meanwhile can never be lost.
+        A ``marker`` (a hidden comment inside ``text``) already on the page means the notice
+        was posted by a run that crashed before recording it: it is not posted twice.
         """
         page = self.read_page(title)
         if page.exists and not bot_may_edit(page.text, self.username, notice_type):
             self.echo(f"Skipped [[{title}]]: it excludes this bot.")
             return False
+        if marker and marker in page.text:
+            return True
         if self.config.dry_run:
-            self._show_diff(page, (page.text.rstrip() + "\n\n" if page.text.strip() else "")
+            self.show_diff(page, (page.text.rstrip() + "\n\n" if page.text.strip() else "")
                             + f"== {heading} ==\n{text}")
         params: dict[str, Any] = {"action": "edit", "title": title, "section": "new",
                                   "sectiontitle": heading, "text": text, "summary": summary}
@@ -338,7 +342,7 @@ class Gateway:
             f"[[{title}]] changed under the bot {CONFLICT_ATTEMPTS} times; nothing was overwritten."
         )
 
-    def _show_diff(self, page: PageText, text: str) -> None:
+    def show_diff(self, page: PageText, text: str) -> None:
         diff = difflib.unified_diff(
             page.text.splitlines(), text.splitlines(),
             fromfile=f"{page.title} (current)", tofile=f"{page.title} (proposed)", lineterm="",

@@ -39,6 +39,23 @@ MIGRATIONS: tuple[str, ...] = (
         summary TEXT NOT NULL
     );
     """,
+    """
+    CREATE TABLE sweep_lapse (
+        wiki TEXT NOT NULL,
+        user_id INTEGER NOT NULL,
+        measure TEXT NOT NULL,
+        first_failed_at REAL NOT NULL,
+        PRIMARY KEY (wiki, user_id, measure)
+    );
+    CREATE TABLE sweep_step (
+        wiki TEXT NOT NULL,
+        user_id INTEGER NOT NULL,
+        lapse_start TEXT NOT NULL,
+        stage TEXT NOT NULL,
+        done_at REAL NOT NULL,
+        PRIMARY KEY (wiki, user_id, lapse_start, stage)
+    );
+    """,
 )
 
 
@@ -129,6 +146,36 @@ class StateStore:
                 "INSERT INTO runs (wiki, task, started_at, finished_at, outcome, summary) "
                 "VALUES (?, ?, ?, ?, ?, ?)",
                 (wiki, task, started_at, time.time(), outcome, json.dumps(summary)),
+            )
+
+    # --- sweep -------------------------------------------------------------------------
+
+    def lapse_starts(self, wiki: str) -> dict[tuple[int, str], float]:
+        """When each mentor first failed each count rule: (user id, measure key) -> time."""
+        rows = self.db.execute("SELECT user_id, measure, first_failed_at FROM sweep_lapse WHERE wiki = ?", (wiki,))
+        return {(user_id, measure): first for user_id, measure, first in rows}
+
+    def save_lapses(self, wiki: str, failing: dict[tuple[int, str], float], passing: set[tuple[int, str]]) -> None:
+        with self.transaction() as db:
+            db.executemany(
+                "INSERT OR IGNORE INTO sweep_lapse (wiki, user_id, measure, first_failed_at) VALUES (?, ?, ?, ?)",
+                [(wiki, user_id, measure, first) for (user_id, measure), first in failing.items()],
+            )
+            db.executemany(
+                "DELETE FROM sweep_lapse WHERE wiki = ? AND user_id = ? AND measure = ?",
+                [(wiki, user_id, measure) for user_id, measure in passing],
+            )
+
+    def sweep_steps(self, wiki: str) -> set[tuple[int, str, str]]:
+        """Stages already done: (user id, lapse start, stage)."""
+        rows = self.db.execute("SELECT user_id, lapse_start, stage FROM sweep_step WHERE wiki = ?", (wiki,))
+        return {(user_id, lapse, stage) for user_id, lapse, stage in rows}
+
+    def record_step(self, wiki: str, user_id: int, lapse_start: str, stage: str) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "INSERT OR IGNORE INTO sweep_step (wiki, user_id, lapse_start, stage, done_at) VALUES (?, ?, ?, ?, ?)",
+                (wiki, user_id, lapse_start, stage, time.time()),
             )
 
     def close(self) -> None:

@@ -25,9 +25,9 @@ class WikiClient:
         data: dict[str, Any] = response.json()
         return data
 
-    def post(self, action: str, *, check: bool = True, **params: Any) -> dict[str, Any]:
-        """A POST with a fresh csrf token; raises on an API error unless ``check`` is False."""
-        token = self.get(meta="tokens")["query"]["tokens"]["csrftoken"]
+    def post(self, action: str, *, check: bool = True, token_type: str = "csrf", **params: Any) -> dict[str, Any]:
+        """A POST with a fresh token; raises on an API error unless ``check`` is False."""
+        token = self.get(meta="tokens", type=token_type)["query"]["tokens"][f"{token_type}token"]
         response = self.session.post(
             self.api,
             data={"action": action, "format": "json", "formatversion": "2", "token": token, **params},

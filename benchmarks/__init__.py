@@ -1,0 +1,1 @@
+"""Benchmarks against the local test wiki (see benchmarks/seed.py)."""

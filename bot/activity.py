@@ -1,0 +1,195 @@
+"""Named facts about each mentor's activity, fetched in batches.
+
+``list=users`` and ``list=usercontribs`` take many users per request (50, or 500 with the
+high API limits a bot account has; the gateway POSTs, so long lists fit). A user leaves the
+batch as soon as the fact asked about is settled, and the query goes on for the others from
+where the last page ended, so active mentors cost almost nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from bot.gateway import Gateway
+from bot.rules import QUESTION_TAGS
+
+SECTION = re.compile(r"/\*\s*(.*?)\s*\*/")
+
+
+def parse_time(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def section_of(comment: str) -> str | None:
+    match = SECTION.search(comment or "")
+    return match.group(1) if match else None
+
+
+@dataclass(frozen=True)
+class Block:
+    expiry: datetime | None  # None: indefinite
+    partial: bool
+
+    @property
+    def indefinite(self) -> bool:
+        return self.expiry is None
+
+
+@dataclass(frozen=True)
+class Question:
+    asked: datetime
+    section: str | None
+
+
+@dataclass
+class MentorFacts:
+    """What the wiki says about one mentor; each fact is filled only when a rule needs it."""
+
+    user_id: int
+    name: str
+    registration: datetime | None = None
+    editcount: int = 0
+    block: Block | None = None
+    last_edit: datetime | None = None
+    last_logged_action: datetime | None = None
+    edits_by_group: dict[str, int] = field(default_factory=dict)
+    questions: list[Question] = field(default_factory=list)
+    own_talk_edits: list[tuple[datetime, str | None]] = field(default_factory=list)
+
+    @property
+    def talk_page(self) -> str:
+        return f"User talk:{self.name}"
+
+
+def chunks(items: list[str], size: int) -> Iterable[list[str]]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+class ActivityReader:
+    def __init__(self, gateway: Gateway, now: datetime | None = None) -> None:
+        self.gateway = gateway
+        self.now = now or datetime.now(UTC)
+        rights = gateway.site.userinfo.get("rights", [])
+        self.batch = 500 if "apihighlimits" in rights else 50
+
+    def users(self, user_ids: list[int]) -> dict[int, MentorFacts]:
+        """Name, registration, edit count and block state, by user id."""
+        facts: dict[int, MentorFacts] = {}
+        for batch in chunks([str(i) for i in user_ids], self.batch):
+            result = self.gateway.get(list="users", ususerids="|".join(batch),
+                                      usprop="editcount|registration|blockinfo")
+            for user in result["query"]["users"]:
+                if "missing" in user or "userid" not in user:
+                    continue
+                block = None
+                if "blockid" in user:
+                    expiry = user.get("blockexpiry", "infinite")
+                    block = Block(None if expiry in ("infinite", "infinity") else parse_time(expiry),
+                                  bool(user.get("blockpartial", False)))
+                facts[int(user["userid"])] = MentorFacts(
+                    user_id=int(user["userid"]), name=user["name"],
+                    registration=parse_time(user["registration"]) if user.get("registration") else None,
+                    editcount=int(user.get("editcount", 0)), block=block,
+                )
+        return facts
+
+    def _contributions(self, names: list[str], visit: Callable[[dict[str, Any]], bool], *,
+                       until: datetime | None = None, namespaces: Iterable[int] | None = None,
+                       prop: str = "timestamp") -> None:
+        """Walk the users' contributions, newest first; ``visit`` returns True when a user is settled.
+
+        A settled user leaves the batch and the query restarts for the others at the timestamp
+        where the last page ended, so nobody's contributions are paged through needlessly.
+        """
+        extra: dict[str, Any] = {"ucprop": prop, "uclimit": "max", "ucdir": "older"}
+        if until is not None:
+            extra["ucend"] = until.strftime("%Y-%m-%dT%H:%M:%SZ")
+        if namespaces is not None:
+            extra["ucnamespace"] = "|".join(str(n) for n in sorted(set(namespaces)))
+        for chunk in chunks(sorted(names), self.batch):
+            pending = set(chunk)
+            start: str | None = None
+            cont: dict[str, Any] = {}
+            while pending:
+                params = {**extra, "list": "usercontribs", "ucuser": "|".join(sorted(pending)), **cont}
+                if start and not cont:
+                    params["ucstart"] = start
+                result = self.gateway.get(**params)
+                contributions = result["query"]["usercontribs"]
+                settled = False
+                for contribution in contributions:
+                    if contribution["user"] in pending and visit(contribution):
+                        pending.discard(contribution["user"])
+                        settled = True
+                if "continue" not in result:
+                    break
+                if settled:
+                    start, cont = contributions[-1]["timestamp"], {}
+                else:
+                    cont = result["continue"]
+
+    def last_edits(self, facts: Iterable[MentorFacts]) -> None:
+        by_name = {f.name: f for f in facts if f.editcount > 0}
+
+        def visit(contribution: dict[str, Any]) -> bool:
+            by_name[contribution["user"]].last_edit = parse_time(contribution["timestamp"])
+            return True
+
+        self._contributions(list(by_name), visit)
+
+    def last_logged_actions(self, facts: Iterable[MentorFacts]) -> None:
+        """Logged actions cannot be asked for several users at once: one request each."""
+        for fact in facts:
+            result = self.gateway.get(list="logevents", leuser=fact.name, lelimit=1, leprop="timestamp")
+            events = result["query"]["logevents"]
+            fact.last_logged_action = parse_time(events[0]["timestamp"]) if events else None
+
+    def edit_counts(self, facts: Iterable[MentorFacts], days: int, groups: dict[str, tuple[int, ...]],
+                    needed: dict[str, int]) -> None:
+        """Edits per namespace group over the window, counted only as far as the rule needs."""
+        by_name = {f.name: f for f in facts if f.editcount > 0}
+        for fact in facts:
+            fact.edits_by_group = dict.fromkeys(needed, 0)
+        group_of_namespace: dict[int, list[str]] = {}
+        for group in needed:
+            for namespace in groups[group]:
+                group_of_namespace.setdefault(namespace, []).append(group)
+
+        def visit(contribution: dict[str, Any]) -> bool:
+            counts = by_name[contribution["user"]].edits_by_group
+            for group in group_of_namespace.get(contribution["ns"], []):
+                counts[group] += 1
+            return all(counts[group] >= n for group, n in needed.items())
+
+        namespaces = None if any(-1 in groups[g] for g in needed) else list(group_of_namespace)
+        self._contributions(list(by_name), visit, until=self.now - timedelta(days=days),
+                            namespaces=namespaces, prop="title|timestamp")
+
+    def questions(self, facts: Iterable[MentorFacts], days: int) -> None:
+        """Mentee questions on each mentor's talk page, and the mentor's own edits there."""
+        by_talk_page = {f.talk_page: f for f in facts}
+        since = self.now - timedelta(days=days)
+        for tag in QUESTION_TAGS:
+            for result in self.gateway.query_all(
+                    list="recentchanges", rctag=tag, rcnamespace=3, rcprop="title|timestamp|comment",
+                    rclimit="max", rcend=since.strftime("%Y-%m-%dT%H:%M:%SZ")):
+                for change in result["query"]["recentchanges"]:
+                    fact = by_talk_page.get(change["title"])
+                    if fact is not None:
+                        fact.questions.append(Question(parse_time(change["timestamp"]),
+                                                       section_of(change.get("comment", ""))))
+        asked = {f.name: f for f in by_talk_page.values() if f.questions}
+
+        def visit(contribution: dict[str, Any]) -> bool:
+            fact = asked[contribution["user"]]
+            if contribution["title"] == fact.talk_page:
+                fact.own_talk_edits.append((parse_time(contribution["timestamp"]),
+                                            section_of(contribution.get("comment", ""))))
+            return False
+
+        self._contributions(list(asked), visit, until=since, namespaces=[3], prop="title|timestamp|comment")

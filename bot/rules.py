@@ -1,0 +1,188 @@
+"""The sweep's rules: written by each community on a JSON page, validated before anything is done.
+
+The page format is public (``bot/schemas/sweep-rules.schema.json``, documented in the README).
+A page that breaks it stops the sweep with the key path and the reason; nothing is changed.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import Any
+
+import jsonschema
+import jsonschema.exceptions
+
+from bot.errors import MalformedDocument
+
+DEFAULT_AWAY_DAYS = 30
+DEFAULT_MAX_ACTION_SHARE = 0.2
+MAX_AWAY_DAYS = 365
+QUESTION_TAGS = ("mentorship module question", "mentorship panel question")
+
+
+def schema() -> dict[str, Any]:
+    text = resources.files("bot").joinpath("schemas/sweep-rules.schema.json").read_text(encoding="utf-8")
+    loaded: dict[str, Any] = json.loads(text)
+    return loaded
+
+
+@dataclass(frozen=True)
+class Measure:
+    """One activity measure. ``key`` names it in the state store and in reasons."""
+
+    kind: str  # last-edit, last-action, edits-in-window, answered-questions
+    window_days: int = 0
+    min_edits: tuple[tuple[str, int], ...] = ()
+    answer_within_days: int = 0
+    min_share: float = 0.0
+    min_questions: int = 1
+
+    @property
+    def key(self) -> str:
+        if self.kind == "edits-in-window":
+            counts = ",".join(f"{group}>={n}" for group, n in self.min_edits)
+            return f"edits-in-window:{self.window_days}d:{counts}"
+        if self.kind == "answered-questions":
+            return f"answered-questions:{self.window_days}d:{self.answer_within_days}d:{self.min_share}"
+        return self.kind
+
+    @property
+    def is_count_rule(self) -> bool:
+        """Count rules have no date of their own: days count from the first failed sweep."""
+        return self.kind in ("edits-in-window", "answered-questions")
+
+    def describe(self) -> str:
+        if self.kind == "last-edit":
+            return "days since the last edit"
+        if self.kind == "last-action":
+            return "days since the last edit or logged action"
+        if self.kind == "edits-in-window":
+            wanted = " and ".join(f"{n} {group}" for group, n in self.min_edits)
+            return f"at least {wanted} edits in {self.window_days} days"
+        return (f"at least {self.min_share:.0%} of mentee questions answered within "
+                f"{self.answer_within_days} days (over {self.window_days} days)")
+
+
+@dataclass(frozen=True)
+class Message:
+    heading: str
+    text: str
+
+
+DEFAULT_MESSAGES = {
+    "warn": Message(
+        "Your mentorship activity",
+        "Hello {mentor}, the mentorship rules of this wiki ({rules_page}) count a mentor as inactive "
+        "after {days} days by this measure: {measure}. You have reached that point: {reason}. "
+        "If nothing changes, you will be {next_stage}. Being active again is all it takes to stop this. ~~~~",
+    ),
+    "away": Message(
+        "You are marked away as a mentor",
+        "Hello {mentor}, because {reason}, you are now marked away as a mentor until {away_until}: "
+        "no new mentees are assigned to you meanwhile. Your current mentees stay with you. "
+        "You can change your status at any time on your mentor dashboard. ~~~~",
+    ),
+    "away_capped": Message(
+        "Your away period as a mentor was shortened",
+        "Hello {mentor}, you had set yourself away beyond {removal_date}, the date when the rules "
+        "({rules_page}) remove an inactive mentor from the list, because {reason}. Your away period now ends "
+        "on {away_until}, so that you can come back before that. ~~~~",
+    ),
+    "removed": Message(
+        "You were removed from the mentor list",
+        "Hello {mentor}, because {reason}, you were removed from the mentor list under the rules "
+        "({rules_page}). Your mentees were given other mentors. Thank you for your help; you are "
+        "welcome to sign up again at Special:EnrollAsMentor at any time. ~~~~",
+    ),
+}
+DEFAULT_SUMMARY = "Mentorship upkeep: {action} ({reason})"
+
+
+@dataclass(frozen=True)
+class SweepRules:
+    measures: tuple[Measure, ...]
+    warn_after_days: int | None = None
+    away_after_days: int | None = None
+    remove_after_days: int | None = None
+    away_days_without_removal: int = DEFAULT_AWAY_DAYS
+    exempt: frozenset[str] = frozenset()
+    skip_manual_mentors: bool = False
+    remove_indefinitely_blocked: bool = False
+    max_action_share: float = DEFAULT_MAX_ACTION_SHARE
+    run_log_page: str | None = None
+    namespace_groups: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    messages: dict[str, Message] = field(default_factory=lambda: dict(DEFAULT_MESSAGES))
+    summary: str = DEFAULT_SUMMARY
+    page: str = ""
+
+    @property
+    def first_stage_days(self) -> int:
+        stages = [d for d in (self.warn_after_days, self.away_after_days, self.remove_after_days) if d]
+        return min(stages)
+
+
+def _json_path(error: jsonschema.exceptions.ValidationError) -> str:
+    path = "$"
+    for part in error.absolute_path:
+        path += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return path
+
+
+def parse_rules(text: str, source: str) -> SweepRules:
+    """Validate the rules page's text and turn it into plain data, or refuse with the key path."""
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise MalformedDocument(source, f"line {error.lineno} column {error.colno}", error.msg) from None
+    validator = jsonschema.Draft202012Validator(schema())
+    breach = jsonschema.exceptions.best_match(validator.iter_errors(document))
+    if breach is not None:
+        raise MalformedDocument(source, _json_path(breach), breach.message)
+
+    raw_measures = document["activity"] if isinstance(document["activity"], list) else [document["activity"]]
+    measures = tuple(
+        Measure(
+            kind=m["measure"],
+            window_days=m.get("window_days", 0),
+            min_edits=tuple(sorted(m.get("min_edits", {}).items())),
+            answer_within_days=m.get("answer_within_days", 0),
+            min_share=float(m.get("min_share", 0.0)),
+            min_questions=m.get("min_questions", 1),
+        )
+        for m in raw_measures
+    )
+    stages = {name: document.get(name) for name in ("warn_after_days", "away_after_days", "remove_after_days")}
+    if not any(stages.values()):
+        raise MalformedDocument(source, "$", "no stage: set warn_after_days, away_after_days or remove_after_days")
+    order = [(name, days) for name, days in stages.items() if days]
+    for (earlier, first), (later, second) in itertools.pairwise(order):
+        if first >= second:
+            raise MalformedDocument(source, f"$.{later}", f"must be more than {earlier} ({first})")
+    groups = {name: tuple(numbers) for name, numbers in document.get("namespace_groups", {}).items()}
+    for index, measure in enumerate(measures):
+        for group, _count in measure.min_edits:
+            if group not in groups and group not in ("content", "talk", "all"):
+                where = "$.activity" + (f"[{index}]" if isinstance(document["activity"], list) else "")
+                raise MalformedDocument(source, f"{where}.min_edits.{group}", "unknown namespace group")
+    custom = document.get("messages", {})
+    messages = dict(DEFAULT_MESSAGES)
+    messages.update({name: Message(**value) for name, value in custom.items() if name != "summary"})
+    return SweepRules(
+        measures=measures,
+        warn_after_days=stages["warn_after_days"],
+        away_after_days=stages["away_after_days"],
+        remove_after_days=stages["remove_after_days"],
+        away_days_without_removal=document.get("away_days_without_removal", DEFAULT_AWAY_DAYS),
+        exempt=frozenset(name.replace("_", " ").strip() for name in document.get("exempt", [])),
+        skip_manual_mentors=document.get("skip_manual_mentors", False),
+        remove_indefinitely_blocked=document.get("remove_indefinitely_blocked", False),
+        max_action_share=document.get("max_action_share", DEFAULT_MAX_ACTION_SHARE),
+        run_log_page=document.get("run_log_page"),
+        namespace_groups=groups,
+        messages=messages,
+        summary=custom.get("summary", DEFAULT_SUMMARY),
+        page=source,
+    )

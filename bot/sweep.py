@@ -1,0 +1,480 @@
+"""``mentorbot sweep``: warn, mark away or remove inactive mentors by the wiki's own rules.
+
+Decide, then act. ``measure`` turns facts into days of inactivity, ``decide`` turns those into
+plain ``Decision`` records (who, what, why, under which rule) without touching the wiki, and
+``SweepActor`` hands the decisions to the gateway. The dry run, the run log, the command's
+output and the tests all read the same decisions.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from bot.activity import ActivityReader, MentorFacts
+from bot.community import CommunitySettings
+from bot.errors import ApiFailure, StopRun
+from bot.gateway import Gateway
+from bot.mentors import MENTOR_LIST_PAGE, Mentor
+from bot.rules import MAX_AWAY_DAYS, Measure, SweepRules
+from bot.state import StateStore
+
+DAY = timedelta(days=1)
+ACTIONS = ("warn", "away", "remove")
+
+
+class CircuitBreakerTripped(StopRun):
+    exit_code = 5
+
+
+@dataclass(frozen=True)
+class Inactivity:
+    """How long a mentor has failed the rules, and since when (the lapse)."""
+
+    days: int
+    since: datetime
+    measure: Measure
+    reason: str
+
+
+@dataclass(frozen=True)
+class Decision:
+    mentor: Mentor
+    action: str  # warn, away, remove, or none (nothing to do, with the reason why)
+    reason: str
+    rule: str = ""
+    days: int = 0
+    lapse_start: str = ""
+    away_until: datetime | None = None
+    notice: str | None = None  # message key: warn, away, away_capped, removed
+    next_stage: str = ""
+
+    def line(self) -> str:
+        what = self.action if self.action != "none" else "-"
+        until = f" until {self.away_until:%Y-%m-%d}" if self.away_until else ""
+        return f"{what:<6} {self.mentor.username}{until}: {self.reason}"
+
+
+def days_between(earlier: datetime, later: datetime) -> int:
+    return int((later - earlier) / DAY)
+
+
+def measure_inactivity(facts: MentorFacts, measure: Measure, now: datetime,
+                       first_failed: dict[tuple[int, str], float]) -> Inactivity | None:
+    """Days the mentor has failed one measure, or None while they pass it."""
+    if measure.kind in ("last-edit", "last-action"):
+        moments = [facts.last_edit]
+        if measure.kind == "last-action":
+            moments.append(facts.last_logged_action)
+        latest = max((m for m in moments if m), default=None) or facts.registration
+        if latest is None:
+            return None
+        what = "edit" if measure.kind == "last-edit" else "edit or logged action"
+        days = days_between(latest, now)
+        if latest == facts.registration and facts.last_edit is None:
+            reason = f"no {what} since registering on {latest:%Y-%m-%d} ({days} days)"
+        else:
+            reason = f"no {what} since {latest:%Y-%m-%d} ({days} days)"
+        return Inactivity(days_between(latest, now), latest, measure, reason)
+    failing, reason = count_rule_fails(facts, measure, now)
+    if not failing:
+        return None
+    first = first_failed.get((facts.user_id, measure.key))
+    since = datetime.fromtimestamp(first, UTC) if first is not None else now
+    return Inactivity(days_between(since, now), since, measure, f"{reason}, failing since {since:%Y-%m-%d}")
+
+
+def count_rule_fails(facts: MentorFacts, measure: Measure, now: datetime) -> tuple[bool, str]:
+    if measure.kind == "edits-in-window":
+        short = [f"{facts.edits_by_group.get(group, 0)} {group} edits (of {n})"
+                 for group, n in measure.min_edits if facts.edits_by_group.get(group, 0) < n]
+        return bool(short), f"only {', '.join(short)} in the last {measure.window_days} days"
+    # answered-questions: questions still inside their answer period are not counted yet
+    due, answered = 0, 0
+    for question in facts.questions:
+        deadline = question.asked + timedelta(days=measure.answer_within_days)
+        # An answer is the mentor's own later edit to that thread (or to the page, unsectioned).
+        answer = any(question.asked < at <= deadline
+                     and (question.section is None or section in (None, question.section))
+                     for at, section in facts.own_talk_edits)
+        if answer:
+            answered += 1
+        if answer or deadline <= now:
+            due += 1
+    if due < measure.min_questions:
+        return False, ""
+    share = answered / due
+    return share < measure.min_share, (f"{answered} of {due} mentee questions answered within "
+                                       f"{measure.answer_within_days} days ({share:.0%}, at least "
+                                       f"{measure.min_share:.0%} wanted)")
+
+
+def inactivity(facts: MentorFacts, rules: SweepRules, now: datetime,
+               first_failed: dict[tuple[int, str], float]) -> Inactivity | None:
+    """The longest-failing measure decides; the mentor is active while passing them all."""
+    failing = [i for m in rules.measures if (i := measure_inactivity(facts, m, now, first_failed))]
+    return max(failing, key=lambda i: i.days, default=None)
+
+
+def next_stage_text(rules: SweepRules, lapse: datetime, settings: CommunitySettings) -> str:
+    if rules.away_after_days and not settings.ge_marks_away:
+        return f"marked away as a mentor on {lapse + rules.away_after_days * DAY:%Y-%m-%d}"
+    if rules.remove_after_days and not settings.ge_removes:
+        return f"removed from the mentor list on {lapse + rules.remove_after_days * DAY:%Y-%m-%d}"
+    return "reminded again"
+
+
+def decide(mentors: list[Mentor], facts: dict[int, MentorFacts], rules: SweepRules,
+           settings: CommunitySettings, now: datetime, first_failed: dict[tuple[int, str], float],
+           done: set[tuple[int, str, str]]) -> list[Decision]:
+    """One decision per mentor: pure, no wiki needed."""
+    decisions = []
+    for mentor in mentors:
+        fact = facts.get(mentor.user_id)
+        if mentor.username in rules.exempt:
+            decisions.append(Decision(mentor, "none", "exempt by the rules"))
+            continue
+        if rules.skip_manual_mentors and mentor.weight == 0:
+            decisions.append(Decision(mentor, "none", "weight 0 (manual only), skipped by the rules"))
+            continue
+        if fact is None:
+            decisions.append(Decision(mentor, "none", "the account does not exist"))
+            continue
+        lapse = inactivity(fact, rules, now, first_failed)
+        if lapse is None or lapse.days < rules.first_stage_days:
+            decisions.append(Decision(mentor, "none", "active" if lapse is None else lapse.reason,
+                                      days=lapse.days if lapse else 0))
+            continue
+        decisions.append(decide_one(mentor, fact, lapse, rules, settings, now, done))
+    return decisions
+
+
+def decide_one(mentor: Mentor, fact: MentorFacts, lapse: Inactivity, rules: SweepRules,
+               settings: CommunitySettings, now: datetime, done: set[tuple[int, str, str]]) -> Decision:
+    key = lapse.since.strftime("%Y-%m-%dT%H:%M:%SZ")
+    base = Decision(mentor, "none", lapse.reason, rule=lapse.measure.describe(), days=lapse.days, lapse_start=key,
+                    next_stage=next_stage_text(rules, lapse.since, settings))
+    warned = (mentor.user_id, key, "warn") in done
+    refused = []
+    blocked = fact.block
+    if rules.remove_after_days and lapse.days >= rules.remove_after_days:
+        if settings.ge_removes:
+            refused.append("removal refused: GrowthExperiments removes inactive mentors itself here "
+                           "(GEMentorshipShouldBeAutoremoved)")
+        elif blocked and not blocked.indefinite:
+            refused.append("temporarily blocked: never removed")
+        elif blocked and blocked.indefinite and not rules.remove_indefinitely_blocked:
+            refused.append("indefinitely blocked, and the rules do not remove blocked mentors")
+        elif rules.warn_after_days and not warned:
+            return replace(base, action="warn", notice="warn",
+                           reason=f"{lapse.reason}; warned first, removal on a later sweep")
+        else:
+            return replace(base, action="remove", notice="removed")
+    if blocked and not blocked.partial:
+        # GrowthExperiments already treats a sitewide-blocked mentor as away, and refuses to change it.
+        return replace(base, reason="; ".join([lapse.reason, *refused, "counts as away while blocked"]))
+    removal_point = lapse.since + rules.remove_after_days * DAY if rules.remove_after_days else None
+    away_due = bool(rules.away_after_days and lapse.days >= rules.away_after_days)
+    if away_due or (refused and not settings.ge_marks_away):  # a refused removal is at most an away
+        if settings.ge_marks_away:
+            refused.append("away refused: GrowthExperiments marks inactive mentors away itself here "
+                           "(GEMentorshipShouldBeAutoawayed)")
+        else:
+            away = away_decision(base, mentor, removal_point, rules, now)
+            if away is not None:
+                if rules.warn_after_days and not warned and away.notice == "away":
+                    return replace(base, action="warn", notice="warn",
+                                   reason=f"{lapse.reason}; warned first, away on a later sweep")
+                return replace(away, reason="; ".join([away.reason, *refused]))
+            if refused:
+                return replace(base, reason="; ".join([lapse.reason, *refused, "already away"]))
+            return replace(base, reason=f"{lapse.reason}; already away until {mentor.away_until:%Y-%m-%d}")
+    if rules.warn_after_days and lapse.days >= rules.warn_after_days and not warned:
+        return replace(base, action="warn", notice="warn",
+                       reason="; ".join([lapse.reason, *refused]))
+    return replace(base, reason="; ".join([lapse.reason, *refused] + (["already warned"] if warned else [])))
+
+
+def away_decision(base: Decision, mentor: Mentor, removal_point: datetime | None, rules: SweepRules,
+                  now: datetime) -> Decision | None:
+    """Away until the removal point (or the default period), at most 365 days ahead.
+
+    A longer away date the mentor set is kept unless it goes past the removal point.
+    """
+    wanted = removal_point if removal_point and removal_point > now else now + rules.away_days_without_removal * DAY
+    wanted = min(wanted, now + MAX_AWAY_DAYS * DAY).replace(microsecond=0)
+    current = mentor.away_until
+    if current and current > now:
+        # Away already (GrowthExperiments' cleaner would re-mark them on every run): left alone,
+        # unless the mentor's own date goes past the removal point.
+        if removal_point is None or current <= removal_point:
+            return None
+        if current > removal_point:
+            return replace(base, action="away", away_until=wanted, notice="away_capped",
+                           reason=f"{base.reason}; self-set away date {current:%Y-%m-%d} is past the removal "
+                                  f"point {removal_point:%Y-%m-%d}, so it is capped")
+    return replace(base, action="away", away_until=wanted, notice="away")
+
+
+# --- acting -------------------------------------------------------------------------------
+
+
+@dataclass
+class SweepResult:
+    decisions: list[Decision]
+    notes: list[str] = field(default_factory=list)
+    moved: list[tuple[str, str, str]] = field(default_factory=list)  # mentee, from, to
+
+
+def iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class SweepActor:
+    """Hands decisions to the gateway: the only part of the sweep that writes."""
+
+    def __init__(self, gateway: Gateway, store: StateStore, rules: SweepRules, mentors: list[Mentor],
+                 facts: dict[int, MentorFacts], now: datetime) -> None:
+        self.gateway = gateway
+        self.store = store
+        self.rules = rules
+        self.mentors = mentors
+        self.facts = facts
+        self.now = now
+        self.wiki = gateway.config.wiki_key
+        rights = set(gateway.site.userinfo.get("rights", []))
+        capabilities = gateway.capabilities()
+        self.use_module = capabilities.has("growthmanagementorlist") and "managementors" in rights
+        self.can_move = capabilities.has("growthsetmentor") and "setmentor" in rights
+
+    def act(self, decisions: list[Decision]) -> SweepResult:
+        result = SweepResult(decisions)
+        acting = [d for d in decisions if d.action != "none"]
+        if not acting:
+            return result
+        if not self.use_module and any(d.action in ("away", "remove") for d in acting):
+            result.notes.append(
+                "The bot edits MediaWiki:GrowthMentors.json directly here (no growthmanagementorlist or no "
+                "'managementors' right): an away status set this way is only cosmetic, and GrowthExperiments "
+                "may keep assigning newcomers until its cache expires."
+            )
+        self.show_list_diff(acting)
+        leaving = {d.mentor.user_id for d in acting if d.action in ("away", "remove")}
+        for decision in acting:
+            self.act_one(decision, leaving, result)
+        self.write_run_log(acting)
+        return result
+
+    def act_one(self, decision: Decision, leaving: set[int], result: SweepResult) -> None:
+        mentor = decision.mentor
+        if decision.action == "away":
+            assert decision.away_until is not None
+            if self.use_module:
+                params: dict[str, Any] = {"geaction": "change", "username": mentor.username,
+                                          "weight": mentor.weight, "isaway": 1,
+                                          "awaytimestamp": iso(decision.away_until),
+                                          "summary": self.summary("marked away", decision)}
+                if mentor.message is not None:  # resend it, or the module would keep it anyway
+                    params["message"] = mentor.message
+                self.gateway.post("growthmanagementorlist", **params)
+            else:
+                self.edit_list(decision)
+        elif decision.action == "remove":
+            mentees = self.mentees(mentor)
+            if self.use_module:
+                self.gateway.post("growthmanagementorlist", geaction="remove", username=mentor.username,
+                                  summary=self.summary("removed", decision))
+            else:
+                self.edit_list(decision)
+            self.move_mentees(mentor, mentees, leaving, result)
+        self.notify(decision)
+        if not self.gateway.config.dry_run:
+            self.store.record_step(self.wiki, mentor.user_id, decision.lapse_start, decision.action)
+
+    def summary(self, action: str, decision: Decision) -> str:
+        return self.rules.summary.format(action=action, reason=decision.reason, mentor=decision.mentor.username)
+
+    def mentees(self, mentor: Mentor) -> list[dict[str, Any]]:
+        if not self.gateway.capabilities().has("query+growthmentormentee"):
+            return []
+        result = self.gateway.get(list="growthmentormentee", gemmmentor=mentor.username)
+        return list(result.get("growthmentormentee", {}).get("mentees", []))
+
+    def move_mentees(self, removed: Mentor, mentees: list[dict[str, Any]], leaving: set[int],
+                     result: SweepResult) -> None:
+        """Move each primary mentee to another auto-assigned, non-away mentor, drawn by weight."""
+        if not mentees:
+            return
+        if not self.can_move:
+            result.notes.append(f"{len(mentees)} mentees of {removed.username} keep them as mentor: "
+                                "the bot cannot use growthsetmentor here.")
+            return
+        pool = [m for m in self.mentors
+                if m.weight > 0 and m.user_id not in leaving and m.user_id != removed.user_id
+                and not (m.away_until and m.away_until > self.now)
+                and not ((f := self.facts.get(m.user_id)) and f.block and not f.block.partial)]
+        if not pool:
+            result.notes.append(f"No active auto-assigned mentor is left to take {removed.username}'s mentees.")
+            return
+        for mentee in mentees:
+            candidates = [m for m in pool if m.user_id != int(mentee["id"])]  # a mentor may be a mentee too
+            if not candidates:
+                continue
+            # Seeded by mentee and day, so a dry run shows the same draw as the real run that follows.
+            draw = random.Random(f"{mentee['id']}:{self.now:%Y-%m-%d}")
+            new = draw.choices(candidates, weights=[m.weight for m in candidates])[0]
+            try:
+                self.gateway.post("growthsetmentor", mentee=mentee["name"], mentor=new.username,
+                                  reason=f"Previous mentor {removed.username} was removed for inactivity")
+            except ApiFailure as failure:  # opted out meanwhile: nothing to move
+                result.notes.append(f"{mentee['name']} was not moved: {failure.info}")
+                continue
+            result.moved.append((mentee["name"], removed.username, new.username))
+
+    def edit_list(self, decision: Decision) -> None:
+        self.gateway.edit_json_page(MENTOR_LIST_PAGE, lambda document: apply_to_list(document, decision),
+                                    self.summary("marked away" if decision.action == "away" else "removed", decision))
+
+    def notify(self, decision: Decision) -> None:
+        if decision.notice is None:
+            return
+        message = self.rules.messages[decision.notice]
+        removal = ""
+        if self.rules.remove_after_days and decision.lapse_start:
+            lapse = datetime.fromisoformat(decision.lapse_start.replace("Z", "+00:00"))
+            removal = f"{lapse + self.rules.remove_after_days * DAY:%Y-%m-%d}"
+        fields = {
+            "mentor": decision.mentor.username, "days": decision.days, "reason": decision.reason,
+            "measure": decision.rule, "rules_page": self.rules.page, "next_stage": decision.next_stage,
+            "away_until": f"{decision.away_until:%Y-%m-%d}" if decision.away_until else "",
+            "removal_date": removal,
+        }
+        marker = f"<!-- mentorbot:sweep:{decision.action}:{decision.mentor.user_id}:{decision.lapse_start} -->"
+        self.gateway.add_section(
+            f"User talk:{decision.mentor.username}", format_text(message.heading, fields),
+            format_text(message.text, fields) + "\n" + marker,
+            self.summary(f"notice: {decision.notice}", decision), notice_type="mentorship", marker=marker,
+        )
+
+    def show_list_diff(self, acting: list[Decision]) -> None:
+        """In a dry run, the whole mentor list as it would become."""
+        if not self.gateway.config.dry_run:
+            return
+        page = self.gateway.read_page(MENTOR_LIST_PAGE)
+        if not page.exists:
+            return
+        document = json.loads(page.text)
+        for decision in acting:
+            document = apply_to_list(document, decision) or document
+        self.gateway.echo("Mentor list after this sweep:")
+        self.gateway.show_diff(page, json.dumps(document, ensure_ascii=False, indent="\t"))
+
+    def write_run_log(self, acting: list[Decision]) -> None:
+        if not self.rules.run_log_page:
+            return
+        rows = "\n".join(f"|-\n| [[User:{d.mentor.username}|{d.mentor.username}]] || {d.action} || "
+                         f"{d.rule} || {d.reason.replace('|', '{{!}}')}" for d in acting)
+        table = ('{| class="wikitable sortable"\n! Mentor !! Decision !! Rule !! Reason\n' + rows + "\n|}")
+        self.gateway.add_section(self.rules.run_log_page, f"Sweep of {self.now:%Y-%m-%d %H:%M} UTC", table,
+                                 f"Mentorship upkeep: run log ({len(acting)} decisions)")
+
+
+def format_text(template: str, fields: dict[str, Any]) -> str:
+    """Fill {placeholders}; an unknown one is left as written rather than failing the run."""
+
+    class Keep(dict[str, Any]):
+        def __missing__(self, key: str) -> str:
+            return "{" + key + "}"
+
+    return template.format_map(Keep(fields))
+
+
+def apply_to_list(document: Any, decision: Decision) -> Any:
+    """The JSON page with one decision applied (the fallback when the module cannot be used)."""
+    if not isinstance(document, dict) or str(decision.mentor.user_id) not in document.get("Mentors", {}):
+        return None
+    mentors = dict(document["Mentors"])
+    key = str(decision.mentor.user_id)
+    if decision.action == "remove":
+        del mentors[key]
+    elif decision.action == "away" and decision.away_until:
+        mentors[key] = {**mentors[key], "awayTimestamp": iso(decision.away_until)}
+    return {**document, "Mentors": mentors}
+
+
+# --- the whole run -------------------------------------------------------------------------
+
+
+def namespace_groups(gateway: Gateway, rules: SweepRules) -> dict[str, tuple[int, ...]]:
+    namespaces = gateway.get(meta="siteinfo", siprop="namespaces")["query"]["namespaces"].values()
+    defaults = {
+        "content": tuple(int(ns["id"]) for ns in namespaces if ns.get("content")),
+        "talk": tuple(int(ns["id"]) for ns in namespaces if int(ns["id"]) > 0 and int(ns["id"]) % 2 == 1),
+        "all": (-1,),
+    }
+    return {**defaults, **rules.namespace_groups}
+
+
+def gather_facts(gateway: Gateway, rules: SweepRules, mentors: list[Mentor], now: datetime) -> dict[int, MentorFacts]:
+    """Fetch only what the rules need, for the mentors they can touch."""
+    reader = ActivityReader(gateway, now)
+    touchable = [m for m in mentors if m.username not in rules.exempt
+                 and not (rules.skip_manual_mentors and m.weight == 0)]
+    facts = reader.users([m.user_id for m in touchable])
+    kinds = {m.kind for m in rules.measures}
+    if kinds & {"last-edit", "last-action"}:
+        reader.last_edits(facts.values())
+    if "last-action" in kinds:
+        # Only those whose last edit does not already show them active need their log read.
+        cutoff = now - rules.first_stage_days * DAY
+        reader.last_logged_actions([f for f in facts.values() if not f.last_edit or f.last_edit < cutoff])
+    for measure in rules.measures:
+        if measure.kind == "edits-in-window":
+            reader.edit_counts(facts.values(), measure.window_days, namespace_groups(gateway, rules),
+                               dict(measure.min_edits))
+        elif measure.kind == "answered-questions":
+            reader.questions(facts.values(), measure.window_days)
+    return facts
+
+
+def run_sweep(gateway: Gateway, store: StateStore, rules: SweepRules, mentors: list[Mentor],
+              settings: CommunitySettings, *, force: bool = False, now: datetime | None = None,
+              on_decisions: Callable[[list[Decision]], None] | None = None) -> SweepResult:
+    now = now or datetime.now(UTC)
+    wiki = gateway.config.wiki_key
+    facts = gather_facts(gateway, rules, mentors, now)
+    first_failed = store.lapse_starts(wiki)
+    failing, passing = {}, set()
+    for fact in facts.values():
+        for measure in rules.measures:
+            if not measure.is_count_rule:
+                continue
+            key = (fact.user_id, measure.key)
+            if count_rule_fails(fact, measure, now)[0]:
+                failing[key] = first_failed.get(key, now.timestamp())
+            else:
+                passing.add(key)
+    if not gateway.config.dry_run:
+        store.save_lapses(wiki, failing, passing)
+    decisions = decide(mentors, facts, rules, settings, now, {**first_failed, **failing}, store.sweep_steps(wiki))
+    if on_decisions:
+        on_decisions(decisions)
+    drastic = [d for d in decisions if d.action in ("away", "remove")]
+    if mentors and len(drastic) / len(mentors) > rules.max_action_share and not force:
+        raise CircuitBreakerTripped(
+            f"Stopped before acting: {len(drastic)} of {len(mentors)} mentors ({len(drastic) / len(mentors):.0%}) "
+            f"would be marked away or removed, more than the {rules.max_action_share:.0%} the rules allow. "
+            "Check the rules and the list; run again with --force if this is right."
+        )
+    notes = []
+    if settings.ge_marks_away and rules.away_after_days:
+        notes.append("The away stage is refused: GrowthExperiments marks inactive mentors away itself on this wiki.")
+    if settings.ge_removes and rules.remove_after_days:
+        notes.append("The removal stage is refused: GrowthExperiments removes inactive mentors itself on this wiki.")
+    result = SweepActor(gateway, store, rules, mentors, facts, now).act(decisions)
+    result.notes[:0] = notes
+    return result

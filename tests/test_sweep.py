@@ -1,0 +1,381 @@
+"""mentorbot sweep against the real test wiki: every rule type, stage and guard."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.community import read_community_settings
+from bot.errors import MalformedDocument
+from bot.mentors import read_mentor_list
+from bot.rules import parse_rules
+from bot.state import StateStore
+from bot.sweep import CircuitBreakerTripped, SweepResult, run_sweep
+from tests.conftest import BotRun, DevWiki, backdate, content_digest
+from tests.wikiclient import WikiClient
+
+RULES_PAGE = "MediaWiki:Mentorbot-sweep-rules.json"
+PASSWORD = "mentor-password-123"
+LAST_EDIT = {"activity": {"measure": "last-edit"}, "warn_after_days": 10, "away_after_days": 14,
+             "remove_after_days": 60, "max_action_share": 1}
+
+
+@dataclass
+class Sweep:
+    result: SweepResult
+    run: BotRun
+
+    def actions(self) -> dict[str, str]:
+        return {d.mentor.username: d.action for d in self.result.decisions}
+
+    def decision(self, name: str) -> Any:
+        return next(d for d in self.result.decisions if d.mentor.username == name)
+
+
+@pytest.fixture
+def admin(wiki: DevWiki) -> WikiClient:
+    return wiki.admin()
+
+
+def add_mentor(wiki: DevWiki, admin: WikiClient, name: str, *, weight: int = 2, edits: int = 1,
+               inactive_days: float = 0, message: str | None = None, **params: Any) -> int:
+    """A mentor on the list whose edits all lie ``inactive_days`` in the past."""
+    user_id = wiki.anonymous().create_account(name, PASSWORD)
+    client = WikiClient(wiki.api).login(name, PASSWORD)
+    for number in range(edits):
+        client.edit(f"Sandbox/{name}/{number}", f"Edit {number}.")
+    extra = {"message": message} if message else {}
+    admin.post("growthmanagementorlist", geaction="add", username=name, weight=weight, **extra, **params)
+    if inactive_days:
+        backdate(wiki, name, inactive_days)
+    return user_id
+
+
+@pytest.fixture
+def sweep(wiki: DevWiki, admin: WikiClient, make_bot: Callable[..., BotRun],
+          tmp_path: Path) -> Callable[..., Sweep]:
+    def run(rules: dict[str, Any], *, force: bool = False, bot: BotRun | None = None, **config: Any) -> Sweep:
+        if admin.page_text(RULES_PAGE) != json.dumps(rules):
+            admin.edit(RULES_PAGE, json.dumps(rules))
+        bot = bot or make_bot(**config)
+        gateway = bot.gateway
+        store = StateStore(tmp_path / "state.sqlite")
+        parsed = parse_rules(gateway.read_page(RULES_PAGE).text, f"[[{RULES_PAGE}]]")
+        result = run_sweep(gateway, store, parsed, list(read_mentor_list(gateway).mentors),
+                           read_community_settings(gateway), force=force)
+        return Sweep(result, bot)
+
+    return run
+
+
+def mentor_list(wiki: DevWiki) -> dict[str, dict[str, Any]]:
+    listed = wiki.anonymous().get(list="growthmentorlist")["growthmentorlist"]
+    return {} if listed == [] else {entry["username"]: entry for entry in listed.values()}
+
+
+def talk(admin: WikiClient, name: str) -> str:
+    return admin.page_text(f"User talk:{name}") or ""
+
+
+# --- last edit: warn, then away, then removal ------------------------------------------------
+
+def test_warn_comes_before_away_and_removal(wiki: DevWiki, admin: WikiClient, sweep: Callable[..., Sweep]) -> None:
+    add_mentor(wiki, admin, "Active mentor", inactive_days=2)
+    add_mentor(wiki, admin, "Lapsing mentor", inactive_days=20)
+    add_mentor(wiki, admin, "Gone mentor", inactive_days=70)
+    first = sweep(LAST_EDIT)
+    assert first.actions() == {"Active mentor": "none", "Lapsing mentor": "warn", "Gone mentor": "warn"}
+    assert "Your mentorship activity" in talk(admin, "Lapsing mentor")
+    assert "marked away as a mentor on" in talk(admin, "Lapsing mentor")
+    assert set(mentor_list(wiki)) == {"Active mentor", "Lapsing mentor", "Gone mentor"}  # nothing else yet
+
+    second = sweep(LAST_EDIT)
+    assert second.actions() == {"Active mentor": "none", "Lapsing mentor": "away", "Gone mentor": "remove"}
+    listed = mentor_list(wiki)
+    assert set(listed) == {"Active mentor", "Lapsing mentor"}
+    # Away until the removal point: 60 days after the last edit, that is 40 days from now.
+    away_until = datetime.fromisoformat(listed["Lapsing mentor"]["awayTimestamp"].replace("Z", "+00:00"))
+    assert abs((away_until - datetime.now(UTC)) - timedelta(days=40)) < timedelta(hours=25)
+    assert "You are marked away as a mentor" in talk(admin, "Lapsing mentor")
+    assert "You were removed from the mentor list" in talk(admin, "Gone mentor")
+
+
+def test_a_second_sweep_right_after_changes_nothing(wiki: DevWiki, admin: WikiClient,
+                                                    sweep: Callable[..., Sweep]) -> None:
+    add_mentor(wiki, admin, "Active mentor")
+    add_mentor(wiki, admin, "Lapsing mentor", inactive_days=20)
+    add_mentor(wiki, admin, "Gone mentor", inactive_days=70)
+    sweep(LAST_EDIT)
+    sweep(LAST_EDIT)
+    before = content_digest(wiki)
+    third = sweep(LAST_EDIT)
+    assert third.run.counters.writes == 0 and third.run.counters.notices == 0
+    assert content_digest(wiki) == before
+
+
+def test_a_mentor_active_again_after_a_warning_is_left_alone(wiki: DevWiki, admin: WikiClient,
+                                                             sweep: Callable[..., Sweep]) -> None:
+    add_mentor(wiki, admin, "Lapsing mentor", inactive_days=20)
+    assert sweep(LAST_EDIT).actions() == {"Lapsing mentor": "warn"}
+    WikiClient(wiki.api).login("Lapsing mentor", PASSWORD).edit("Sandbox/back", "I am back.")
+    again = sweep(LAST_EDIT)
+    assert again.actions() == {"Lapsing mentor": "none"}
+    assert again.run.counters.writes == 0
+    assert talk(admin, "Lapsing mentor").count("Your mentorship activity") == 1
+
+
+def test_the_isaway_trap_is_avoided_message_and_weight_survive(wiki: DevWiki, admin: WikiClient,
+                                                               sweep: Callable[..., Sweep]) -> None:
+    add_mentor(wiki, admin, "Lapsing mentor", weight=4, message="Ask me about maps.", inactive_days=20)
+    rules = {**LAST_EDIT, "warn_after_days": None}
+    del rules["warn_after_days"]
+    assert sweep(rules).actions() == {"Lapsing mentor": "away"}
+    entry = mentor_list(wiki)["Lapsing mentor"]
+    assert entry["weight"] == 4 and entry["message"] == "Ask me about maps."
+    assert "awayTimestamp" in entry
+
+
+# --- removal moves the mentees ----------------------------------------------------------------
+
+def test_removal_moves_mentees_by_weight_to_active_mentors(wiki: DevWiki, admin: WikiClient,
+                                                           sweep: Callable[..., Sweep]) -> None:
+    add_mentor(wiki, admin, "Gone mentor", weight=4)
+    mentees = [f"Newcomer {n}" for n in range(6)]
+    for name in mentees:  # the only auto-assigned mentor gets them all at signup
+        wiki.anonymous().create_account(name, PASSWORD)
+    add_mentor(wiki, admin, "Busy mentor", weight=4)
+    add_mentor(wiki, admin, "Quiet mentor", weight=1)
+    add_mentor(wiki, admin, "Manual mentor", weight=0)
+    add_mentor(wiki, admin, "Away mentor", isaway=1,
+               awaytimestamp=(datetime.now(UTC) + timedelta(days=20)).strftime("%Y-%m-%dT%H:%M:%SZ"))
+    backdate(wiki, "Gone mentor", 70)
+    result = sweep({"activity": {"measure": "last-edit"}, "remove_after_days": 60, "max_action_share": 1})
+    assert result.actions()["Gone mentor"] == "remove"
+    moved = {mentee: new for mentee, _old, new in result.result.moved}
+    assert set(mentees) <= set(moved)  # the mentors who signed up after Gone mentor were its mentees too
+    for mentee in mentees:
+        mentor = admin.get(action="expandtemplates", prop="wikitext", text=f"{{{{#mentor:{mentee}}}}}")
+        assert mentor["expandtemplates"]["wikitext"] == moved[mentee]
+        assert moved[mentee] in ("Busy mentor", "Quiet mentor")  # not weight 0, not away
+    assert moved.get("Busy mentor") != "Busy mentor"
+    logs = admin.get(list="logevents", letype="growthexperiments", lelimit=50)["query"]["logevents"]
+    assert len(logs) == len(moved)
+    assert all("Gone mentor" in entry["comment"] for entry in logs)
+
+
+# --- exemptions, blocks, self-set away dates ---------------------------------------------------
+
+def test_exempt_and_manual_mentors_are_never_touched(wiki: DevWiki, admin: WikiClient,
+                                                     sweep: Callable[..., Sweep]) -> None:
+    add_mentor(wiki, admin, "Founder mentor", inactive_days=90)
+    add_mentor(wiki, admin, "Manual mentor", weight=0, inactive_days=90)
+    result = sweep({**LAST_EDIT, "exempt": ["Founder_mentor"], "skip_manual_mentors": True})
+    assert result.actions() == {"Founder mentor": "none", "Manual mentor": "none"}
+    assert result.run.counters.writes == 0
+
+
+def test_blocked_mentors(wiki: DevWiki, admin: WikiClient, sweep: Callable[..., Sweep]) -> None:
+    add_mentor(wiki, admin, "Briefly blocked", inactive_days=90)
+    add_mentor(wiki, admin, "Banned mentor", inactive_days=90)
+    admin.post("block", user="Briefly blocked", expiry="1 week", reason="test")
+    admin.post("block", user="Banned mentor", expiry="infinite", reason="test")
+    rules = {"activity": {"measure": "last-edit"}, "away_after_days": 14, "remove_after_days": 60,
+             "max_action_share": 1}
+    first = sweep(rules)
+    assert first.actions() == {"Briefly blocked": "none", "Banned mentor": "none"}
+    assert "temporarily blocked: never removed" in first.decision("Briefly blocked").reason
+    assert "counts as away while blocked" in first.decision("Banned mentor").reason
+    second = sweep({**rules, "remove_indefinitely_blocked": True})
+    assert second.actions() == {"Briefly blocked": "none", "Banned mentor": "remove"}
+    assert set(mentor_list(wiki)) == {"Briefly blocked"}
+
+
+def test_self_set_away_dates(wiki: DevWiki, admin: WikiClient, sweep: Callable[..., Sweep]) -> None:
+    def until(days: int) -> str:
+        return (datetime.now(UTC) + timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    add_mentor(wiki, admin, "Long holiday", inactive_days=20, isaway=1, awaytimestamp=until(300))
+    add_mentor(wiki, admin, "Short holiday", inactive_days=20, isaway=1, awaytimestamp=until(30))
+    rules = {"activity": {"measure": "last-edit"}, "away_after_days": 14, "remove_after_days": 60,
+             "max_action_share": 1}
+    result = sweep(rules)
+    # 300 days goes past the removal point (40 days from now): capped, and the mentor is told why.
+    assert result.actions() == {"Long holiday": "away", "Short holiday": "none"}
+    listed = mentor_list(wiki)
+    capped = datetime.fromisoformat(listed["Long holiday"]["awayTimestamp"].replace("Z", "+00:00"))
+    assert capped - datetime.now(UTC) < timedelta(days=41)
+    assert "Your away period as a mentor was shortened" in talk(admin, "Long holiday")
+    assert listed["Short holiday"]["awayTimestamp"].startswith(until(30)[:10])
+
+
+def test_growthexperiments_own_cleaner_makes_the_sweep_refuse_those_stages(
+        wiki: DevWiki, admin: WikiClient, sweep: Callable[..., Sweep]) -> None:
+    admin.edit("MediaWiki:GrowthExperimentsMentorship.json", json.dumps(
+        {"GEMentorshipShouldBeAutoawayed": True, "GEMentorshipShouldBeAutoremoved": True}))
+    add_mentor(wiki, admin, "Gone mentor", inactive_days=70)
+    result = sweep(LAST_EDIT)
+    assert result.actions() == {"Gone mentor": "warn"}  # warnings are still the bot's to give
+    assert any("removal stage is refused" in note for note in result.result.notes)
+    again = sweep(LAST_EDIT)
+    assert again.actions() == {"Gone mentor": "none"}
+    assert "GEMentorshipShouldBeAutoremoved" in again.decision("Gone mentor").reason
+    assert set(mentor_list(wiki)) == {"Gone mentor"}
+
+
+# --- count rules ---------------------------------------------------------------------------------
+
+KOREAN = {"activity": {"measure": "edits-in-window", "window_days": 90, "min_edits": {"content": 3, "talk": 2}},
+          "remove_after_days": 60, "max_action_share": 1}
+
+
+def test_korean_rule_counts_edits_per_namespace_group(wiki: DevWiki, admin: WikiClient, tmp_path: Path,
+                                                      sweep: Callable[..., Sweep]) -> None:
+    add_mentor(wiki, admin, "Talker", edits=0)
+    add_mentor(wiki, admin, "Writer", edits=0)
+    talker = WikiClient(wiki.api).login("Talker", PASSWORD)
+    writer = WikiClient(wiki.api).login("Writer", PASSWORD)
+    for number in range(3):
+        talker.edit(f"Article {number}", "Text.")
+        writer.edit(f"Article {number}", "More text.")
+    for number in range(2):
+        talker.edit(f"Talk:Article {number}", "Discussion.")
+    first = sweep(KOREAN)
+    assert first.actions() == {"Talker": "none", "Writer": "none"}
+    assert "only 0 talk edits (of 2)" in first.decision("Writer").reason
+    # Days count from the first failed sweep: pretend that one was 61 days ago.
+    database = sqlite3.connect(tmp_path / "state.sqlite")
+    database.execute("UPDATE sweep_lapse SET first_failed_at = ?", (time.time() - 61 * 86400,))
+    database.commit()
+    database.close()
+    second = sweep(KOREAN)
+    assert second.actions() == {"Talker": "none", "Writer": "remove"}
+
+
+def test_last_action_counts_logged_actions(wiki: DevWiki, admin: WikiClient, sweep: Callable[..., Sweep]) -> None:
+    add_mentor(wiki, admin, "Patroller", inactive_days=0)
+    add_mentor(wiki, admin, "Sleeper", inactive_days=0)
+    admin.post("userrights", user="Patroller", add="sysop", token_type="userrights")
+    WikiClient(wiki.api).login("Patroller", PASSWORD).post(
+        "protect", title="Sandbox/Patroller/0", protections="edit=sysop", reason="test")
+    backdate(wiki, "Patroller", 70)  # edits only: the protection stays recent in the log
+    backdate(wiki, "Sleeper", 70, tables=("revision", "logging"))
+    result = sweep({"activity": {"measure": "last-action"}, "remove_after_days": 60, "max_action_share": 1})
+    assert result.actions() == {"Patroller": "none", "Sleeper": "remove"}
+
+
+def test_answered_questions(wiki: DevWiki, admin: WikiClient, tmp_path: Path, sweep: Callable[..., Sweep]) -> None:
+    for tag in ("mentorship module question", "mentorship panel question"):
+        admin.post("managetags", operation="create", tag=tag, reason="test")
+    add_mentor(wiki, admin, "Helpful mentor")
+    add_mentor(wiki, admin, "Silent mentor")
+    mentee = WikiClient(wiki.api)
+    mentee.create_account("Curious newcomer", PASSWORD)
+    mentee.login("Curious newcomer", PASSWORD)
+    for mentor in ("Helpful mentor", "Silent mentor"):
+        mentee.post("edit", title=f"User talk:{mentor}", section="new", sectiontitle="How do I cite?",
+                    text="Question? ~~~~", tags="mentorship module question")
+    WikiClient(wiki.api).login("Helpful mentor", PASSWORD).post(
+        "edit", title="User talk:Helpful mentor", section="1", appendtext="\nLike this. ~~~~",
+        summary="/* How do I cite? */ answer")
+    backdate(wiki, "Curious newcomer", 10, tables=("revision", "recentchanges"))
+    backdate(wiki, "Helpful mentor", 9.5, tables=("revision", "recentchanges"))
+    rules = {"activity": {"measure": "answered-questions", "window_days": 30, "answer_within_days": 3,
+                          "min_share": 0.5}, "warn_after_days": 1, "max_action_share": 1}
+    first = sweep(rules)
+    assert first.actions() == {"Helpful mentor": "none", "Silent mentor": "none"}
+    assert "0 of 1 mentee questions answered" in first.decision("Silent mentor").reason
+    database = sqlite3.connect(tmp_path / "state.sqlite")
+    database.execute("UPDATE sweep_lapse SET first_failed_at = ?", (time.time() - 2 * 86400,))
+    database.commit()
+    database.close()
+    assert sweep(rules).actions() == {"Helpful mentor": "none", "Silent mentor": "warn"}
+
+
+# --- guards ----------------------------------------------------------------------------------------
+
+def test_circuit_breaker_stops_before_acting(wiki: DevWiki, admin: WikiClient, sweep: Callable[..., Sweep]) -> None:
+    for number in range(4):
+        add_mentor(wiki, admin, f"Mentor {number}", inactive_days=0)
+    add_mentor(wiki, admin, "Gone 1", inactive_days=70)
+    add_mentor(wiki, admin, "Gone 2", inactive_days=70)
+    rules = {"activity": {"measure": "last-edit"}, "remove_after_days": 60}
+    admin.edit(RULES_PAGE, json.dumps(rules))
+    before = content_digest(wiki)
+    with pytest.raises(CircuitBreakerTripped, match="2 of 6 mentors"):
+        sweep(rules)
+    assert content_digest(wiki) == before
+    forced = sweep(rules, force=True)
+    assert forced.actions()["Gone 1"] == "remove" and len(mentor_list(wiki)) == 4
+
+
+def test_dry_run_shows_the_list_diff_and_notices_and_changes_nothing(
+        wiki: DevWiki, admin: WikiClient, sweep: Callable[..., Sweep]) -> None:
+    add_mentor(wiki, admin, "Lapsing mentor", inactive_days=20)
+    add_mentor(wiki, admin, "Gone mentor", inactive_days=70)
+    rules = {**LAST_EDIT}
+    del rules["warn_after_days"]
+    admin.edit(RULES_PAGE, json.dumps(rules))
+    before = content_digest(wiki)
+    result = sweep(rules, dry_run=True)
+    assert result.actions() == {"Lapsing mentor": "away", "Gone mentor": "remove"}
+    assert content_digest(wiki) == before
+    printed = "\n".join(result.run.output)
+    assert "Mentor list after this sweep:" in printed
+    assert '+\t\t\t"awayTimestamp"' in printed or '"awayTimestamp"' in printed
+    assert '-\t\t"' in printed  # the removed mentor's entry
+    assert "+== You are marked away as a mentor ==" in printed
+    assert "+== You were removed from the mentor list ==" in printed
+    assert "DRY RUN: would POST action=growthmanagementorlist geaction=remove username=Gone mentor" in printed
+
+
+def test_an_invalid_rules_page_stops_the_sweep(wiki: DevWiki, admin: WikiClient, sweep: Callable[..., Sweep]) -> None:
+    add_mentor(wiki, admin, "Gone mentor", inactive_days=70)
+    rules = {"activity": {"measure": "edits-in-window", "window_days": "ninety", "min_edits": {"content": 1}},
+             "remove_after_days": 60}
+    admin.edit(RULES_PAGE, json.dumps(rules))
+    before = content_digest(wiki)
+    with pytest.raises(MalformedDocument, match=r"at \$\.activity\.window_days: 'ninety' is not of type 'integer'"):
+        sweep(rules)
+    assert content_digest(wiki) == before
+    assert set(mentor_list(wiki)) == {"Gone mentor"}
+
+
+def test_a_human_edit_to_the_list_during_a_sweep_is_kept(wiki: DevWiki, admin: WikiClient,
+                                                         make_bot: Callable[..., BotRun],
+                                                         sweep: Callable[..., Sweep]) -> None:
+    # Without the managementorship grant the bot falls back to editing the JSON page.
+    from tests.conftest import run_maintenance
+
+    run_maintenance(wiki, "createBotPassword", "--appid", "jsononly", "--grants",
+                    "basic,highvolume,editpage,createeditmovepage,editinterface,editsiteconfig", "MentorBot",
+                    "fallbackpasswordfallbackpassword00")
+    add_mentor(wiki, admin, "Gone mentor", inactive_days=70)
+    carol = add_mentor(wiki, admin, "Carol mentor")
+    bot = make_bot(username="MentorBot@jsononly", password="fallbackpasswordfallbackpassword00")
+    original_read = bot.gateway.read_page
+    human_edits: list[int] = []
+
+    def read_then_human_edits(title: str) -> Any:
+        """The bot reads the list to change it; a human saves the list just after."""
+        page = original_read(title)
+        if title == "MediaWiki:GrowthMentors.json" and not human_edits:
+            document = json.loads(page.text)
+            document["Mentors"][str(carol)]["message"] = "Edited by a human meanwhile"
+            human_edits.append(admin.edit(title, json.dumps(document))["edit"]["newrevid"])
+        return page
+
+    bot.gateway.read_page = read_then_human_edits  # type: ignore[method-assign]
+    result = sweep({"activity": {"measure": "last-edit"}, "remove_after_days": 60, "max_action_share": 1}, bot=bot)
+    assert result.actions()["Gone mentor"] == "remove"
+    assert any("only cosmetic" in note for note in result.result.notes)
+    listed = mentor_list(wiki)
+    assert set(listed) == {"Carol mentor"}
+    assert human_edits and listed["Carol mentor"]["message"] == "Edited by a human meanwhile"
