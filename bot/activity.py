@@ -74,8 +74,7 @@ class ActivityReader:
     def __init__(self, gateway: Gateway, now: datetime | None = None) -> None:
         self.gateway = gateway
         self.now = now or datetime.now(UTC)
-        rights = gateway.site.userinfo.get("rights", [])
-        self.batch = 500 if "apihighlimits" in rights else 50
+        self.batch = 500 if gateway.site.has_right("apihighlimits") else 50
 
     def users(self, user_ids: list[int]) -> dict[int, MentorFacts]:
         """Name, registration, edit count and block state, by user id."""
@@ -100,47 +99,64 @@ class ActivityReader:
 
     def _contributions(self, names: list[str], visit: Callable[[dict[str, Any]], bool], *,
                        until: datetime | None = None, namespaces: Iterable[int] | None = None,
-                       prop: str = "timestamp") -> None:
-        """Walk the users' contributions, newest first; ``visit`` returns True when a user is settled.
+                       prop: str = "timestamp", start: datetime | None = None) -> None:
+        """Walk the users' contributions; ``visit`` returns True when a user is settled.
 
-        A settled user leaves the batch and the query restarts for the others at the timestamp
-        where the last page ended, so nobody's contributions are paged through needlessly.
+        With several users MediaWiki orders by user, then newest first, and its continuation
+        names the user it stopped in. A settled user is dropped from the request and the query
+        goes on from that same continuation, so nobody's edits are paged through needlessly.
+        ``visit`` may see a contribution twice when one user is left (see below).
         """
-        extra: dict[str, Any] = {"ucprop": prop, "uclimit": "max", "ucdir": "older"}
+        extra: dict[str, Any] = {"ucprop": f"ids|{prop}", "uclimit": "max", "ucdir": "older"}
         if until is not None:
             extra["ucend"] = until.strftime("%Y-%m-%dT%H:%M:%SZ")
+        if start is not None:
+            extra["ucstart"] = start.strftime("%Y-%m-%dT%H:%M:%SZ")
         if namespaces is not None:
             extra["ucnamespace"] = "|".join(str(n) for n in sorted(set(namespaces)))
         for chunk in chunks(sorted(names), self.batch):
             pending = set(chunk)
-            start: str | None = None
+            seen: set[str] = set()
             cont: dict[str, Any] = {}
             while pending:
-                params = {**extra, "list": "usercontribs", "ucuser": "|".join(sorted(pending)), **cont}
-                if start and not cont:
-                    params["ucstart"] = start
-                result = self.gateway.get(**params)
-                contributions = result["query"]["usercontribs"]
-                settled = False
-                for contribution in contributions:
+                if len(pending) == 1 and cont:
+                    cont = self._single_user_continuation(cont, pending <= seen)
+                result = self.gateway.get(**extra, list="usercontribs", ucuser="|".join(sorted(pending)), **cont)
+                for contribution in result["query"]["usercontribs"]:
+                    seen.add(contribution["user"])
                     if contribution["user"] in pending and visit(contribution):
                         pending.discard(contribution["user"])
-                        settled = True
                 if "continue" not in result:
                     break
-                if settled:
-                    start, cont = contributions[-1]["timestamp"], {}
-                else:
-                    cont = result["continue"]
+                cont = result["continue"]
 
-    def last_edits(self, facts: Iterable[MentorFacts]) -> None:
+    @staticmethod
+    def _single_user_continuation(cont: dict[str, Any], partly_read: bool) -> dict[str, Any]:
+        """A one-user query takes ``timestamp|id`` where a several-user one took ``actor|id|timestamp|id``.
+
+        A user not met yet simply starts afresh (in the order by user they come later, or had
+        nothing in range); one partly read goes on from the timestamp, which may repeat rows.
+        """
+        parts = str(cont.get("uccontinue", "")).split("|")
+        if not partly_read or len(parts) != 4:
+            return {}
+        return {**cont, "uccontinue": f"{parts[2]}|{parts[3]}"}
+
+    def last_edits(self, facts: Iterable[MentorFacts], recent_days: int) -> None:
+        """Each user's newest edit: first among the recent ones only, then further back for the rest.
+
+        The first pass reads only the last ``recent_days`` (where active mentors settle with few
+        rows each); only mentors without a recent edit have their older history read.
+        """
         by_name = {f.name: f for f in facts if f.editcount > 0}
 
-        def visit(contribution: dict[str, Any]) -> bool:
+        def visit(contribution: dict[str, Any]) -> bool:  # newest first for each user
             by_name[contribution["user"]].last_edit = parse_time(contribution["timestamp"])
             return True
 
-        self._contributions(list(by_name), visit)
+        cutoff = self.now - timedelta(days=recent_days)
+        self._contributions(list(by_name), visit, until=cutoff)
+        self._contributions([name for name, f in by_name.items() if f.last_edit is None], visit, start=cutoff)
 
     def last_logged_actions(self, facts: Iterable[MentorFacts]) -> None:
         """Logged actions cannot be asked for several users at once: one request each."""
@@ -160,10 +176,14 @@ class ActivityReader:
             for namespace in groups[group]:
                 group_of_namespace.setdefault(namespace, []).append(group)
 
+        counted: set[int] = set()
+
         def visit(contribution: dict[str, Any]) -> bool:
             counts = by_name[contribution["user"]].edits_by_group
-            for group in group_of_namespace.get(contribution["ns"], []):
-                counts[group] += 1
+            if contribution["revid"] not in counted:
+                counted.add(contribution["revid"])
+                for group in group_of_namespace.get(contribution["ns"], []):
+                    counts[group] += 1
             return all(counts[group] >= n for group, n in needed.items())
 
         namespaces = None if any(-1 in groups[g] for g in needed) else list(group_of_namespace)
@@ -185,9 +205,12 @@ class ActivityReader:
                                                        section_of(change.get("comment", ""))))
         asked = {f.name: f for f in by_talk_page.values() if f.questions}
 
+        answers: set[int] = set()
+
         def visit(contribution: dict[str, Any]) -> bool:
             fact = asked[contribution["user"]]
-            if contribution["title"] == fact.talk_page:
+            if contribution["title"] == fact.talk_page and contribution["revid"] not in answers:
+                answers.add(contribution["revid"])
                 fact.own_talk_edits.append((parse_time(contribution["timestamp"]),
                                             section_of(contribution.get("comment", ""))))
             return False

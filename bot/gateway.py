@@ -172,25 +172,26 @@ class Gateway:
             cont = result["continue"]
 
     def read_pages(self, titles: list[str]) -> dict[str, PageText]:
-        """Current text and revision of several pages, 50 titles a request."""
+        """Current text and revision of several pages: 50 titles a request, 500 for a bot."""
         pages: dict[str, PageText] = {}
-        for start in range(0, len(titles), 50):
-            batch = titles[start:start + 50]
-            result = self.get(prop="revisions", rvprop="ids|timestamp|content|contentmodel",
-                              rvslots="main", titles="|".join(batch))
-            normalized = {n["to"]: n["from"] for n in result["query"].get("normalized", [])}
-            for page in result["query"].get("pages", []):
-                asked = normalized.get(page["title"], page["title"])
-                if page.get("missing") or page.get("invalid"):
-                    pages[asked] = PageText(title=page["title"], text="", exists=False)
-                    continue
-                revision = page["revisions"][0]
-                slot = revision["slots"]["main"]
-                pages[asked] = PageText(
-                    title=page["title"], text=slot.get("content", ""), exists=True,
-                    revid=int(revision["revid"]), timestamp=revision["timestamp"],
-                    contentmodel=slot.get("contentmodel", "wikitext"),
-                )
+        size = 500 if self.site.has_right("apihighlimits") else 50
+        for start in range(0, len(titles), size):
+            batch = titles[start:start + size]
+            for result in self.query_all(prop="revisions", rvprop="ids|timestamp|content|contentmodel",
+                                         rvslots="main", titles="|".join(batch)):
+                normalized = {n["to"]: n["from"] for n in result["query"].get("normalized", [])}
+                for page in result["query"].get("pages", []):
+                    asked = normalized.get(page["title"], page["title"])
+                    if page.get("missing") or page.get("invalid"):
+                        pages[asked] = PageText(title=page["title"], text="", exists=False)
+                    elif page.get("revisions"):  # pages left for the next part of a continued answer
+                        revision = page["revisions"][0]
+                        slot = revision["slots"]["main"]
+                        pages[asked] = PageText(
+                            title=page["title"], text=slot.get("content", ""), exists=True,
+                            revid=int(revision["revid"]), timestamp=revision["timestamp"],
+                            contentmodel=slot.get("contentmodel", "wikitext"),
+                        )
         return pages
 
     def read_page(self, title: str) -> PageText:
@@ -274,14 +275,16 @@ class Gateway:
         return self._write({"action": "edit", **params})
 
     def add_section(self, title: str, heading: str, text: str, summary: str,
-                    notice_type: str | None = None, marker: str | None = None) -> bool:
+                    notice_type: str | None = None, marker: str | None = None,
+                    page: PageText | None = None) -> bool:
         """Post a new section (a notice) to a page, honouring bot exclusion. False if excluded.
 
         ``section=new`` appends on the server, so a reply saved meanwhile can never be lost.
         A ``marker`` (a hidden comment inside ``text``) already on the page means the notice
         was posted by a run that crashed before recording it: it is not posted twice.
+        ``page`` is the page as read in a batch earlier in the run, to save a request.
         """
-        page = self.read_page(title)
+        page = page or self.read_page(title)
         if page.exists and not bot_may_edit(page.text, self.username, notice_type):
             self.echo(f"Skipped [[{title}]]: it excludes this bot.")
             return False

@@ -18,7 +18,7 @@ from typing import Any
 from bot.activity import ActivityReader, MentorFacts
 from bot.community import CommunitySettings
 from bot.errors import ApiFailure, StopRun
-from bot.gateway import Gateway
+from bot.gateway import Gateway, PageText
 from bot.mentors import MENTOR_LIST_PAGE, Mentor
 from bot.rules import MAX_AWAY_DAYS, Measure, SweepRules
 from bot.state import StateStore
@@ -264,12 +264,15 @@ class SweepActor:
             )
         self.show_list_diff(acting)
         leaving = {d.mentor.user_id for d in acting if d.action in ("away", "remove")}
+        # Every talk page to post to, read in batches rather than one request per notice.
+        talk_pages = self.gateway.read_pages([f"User talk:{d.mentor.username}" for d in acting if d.notice])
         for decision in acting:
-            self.act_one(decision, leaving, result)
+            self.act_one(decision, leaving, result, talk_pages)
         self.write_run_log(acting)
         return result
 
-    def act_one(self, decision: Decision, leaving: set[int], result: SweepResult) -> None:
+    def act_one(self, decision: Decision, leaving: set[int], result: SweepResult,
+                talk_pages: dict[str, PageText]) -> None:
         mentor = decision.mentor
         if decision.action == "away":
             assert decision.away_until is not None
@@ -291,7 +294,7 @@ class SweepActor:
             else:
                 self.edit_list(decision)
             self.move_mentees(mentor, mentees, leaving, result)
-        self.notify(decision)
+        self.notify(decision, talk_pages.get(f"User talk:{mentor.username}"))
         if not self.gateway.config.dry_run:
             self.store.record_step(self.wiki, mentor.user_id, decision.lapse_start, decision.action)
 
@@ -339,7 +342,7 @@ class SweepActor:
         self.gateway.edit_json_page(MENTOR_LIST_PAGE, lambda document: apply_to_list(document, decision),
                                     self.summary("marked away" if decision.action == "away" else "removed", decision))
 
-    def notify(self, decision: Decision) -> None:
+    def notify(self, decision: Decision, page: PageText | None = None) -> None:
         if decision.notice is None:
             return
         message = self.rules.messages[decision.notice]
@@ -358,6 +361,7 @@ class SweepActor:
             f"User talk:{decision.mentor.username}", format_text(message.heading, fields),
             format_text(message.text, fields) + "\n" + marker,
             self.summary(f"notice: {decision.notice}", decision), notice_type="mentorship", marker=marker,
+            page=page,
         )
 
     def show_list_diff(self, acting: list[Decision]) -> None:
@@ -427,7 +431,7 @@ def gather_facts(gateway: Gateway, rules: SweepRules, mentors: list[Mentor], now
     facts = reader.users([m.user_id for m in touchable])
     kinds = {m.kind for m in rules.measures}
     if kinds & {"last-edit", "last-action"}:
-        reader.last_edits(facts.values())
+        reader.last_edits(facts.values(), rules.first_stage_days)
     if "last-action" in kinds:
         # Only those whose last edit does not already show them active need their log read.
         cutoff = now - rules.first_stage_days * DAY
