@@ -198,7 +198,7 @@ def sweep(options: GlobalOptions, force: bool) -> None:
                      f"{counts['none']} left alone")
         data = {
             "decisions": [{"mentor": d.mentor.username, "user_id": d.mentor.user_id, "action": d.action,
-                           "reason": d.reason, "rule": d.rule, "days": d.days, "lapse_start": d.lapse_start,
+                           "reason": d.explanation, "rule": d.rule, "days": d.days, "lapse_start": d.lapse_start,
                            "away_until": d.away_until.isoformat() if d.away_until else None}
                           for d in result.decisions],
             "moved": [{"mentee": m, "from": old, "to": new} for m, old, new in result.moved],

@@ -75,9 +75,9 @@ class Message:
 DEFAULT_MESSAGES = {
     "warn": Message(
         "Your mentorship activity",
-        "Hello {mentor}, the mentorship rules of this wiki ({rules_page}) count a mentor as inactive "
-        "after {days} days by this measure: {measure}. You have reached that point: {reason}. "
-        "If nothing changes, you will be {next_stage}. Being active again is all it takes to stop this. ~~~~",
+        "Hello {mentor}, this wiki's mentorship rules ({rules_page}) measure a mentor's activity by "
+        "{measure}. By that measure you have been inactive for {days} days: {reason}. If nothing "
+        "changes, you will be {next_stage}. Being active again is all it takes to stop this. ~~~~",
     ),
     "away": Message(
         "You are marked away as a mentor",

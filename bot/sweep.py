@@ -52,11 +52,16 @@ class Decision:
     away_until: datetime | None = None
     notice: str | None = None  # message key: warn, away, away_capped, removed
     next_stage: str = ""
+    detail: str = ""  # for operators and the run log, not for the mentor's notice
+
+    @property
+    def explanation(self) -> str:
+        return f"{self.reason}; {self.detail}" if self.detail else self.reason
 
     def line(self) -> str:
         what = self.action if self.action != "none" else "-"
         until = f" until {self.away_until:%Y-%m-%d}" if self.away_until else ""
-        return f"{what:<6} {self.mentor.username}{until}: {self.reason}"
+        return f"{what:<6} {self.mentor.username}{until}: {self.explanation}"
 
 
 def days_between(earlier: datetime, later: datetime) -> int:
@@ -120,12 +125,20 @@ def inactivity(facts: MentorFacts, rules: SweepRules, now: datetime,
     return max(failing, key=lambda i: i.days, default=None)
 
 
-def next_stage_text(rules: SweepRules, lapse: datetime, settings: CommunitySettings) -> str:
+def next_stage_text(stage: str, days: int | None, lapse: datetime, now: datetime) -> str:
+    """What a warned mentor faces next, in words for the notice."""
+    what = "marked away as a mentor" if stage == "away" else "removed from the mentor list"
+    when = lapse + (days or 0) * DAY
+    return f"{what} on {when:%Y-%m-%d}" if when > now else f"{what} at the next sweep"
+
+
+def upcoming(rules: SweepRules, settings: CommunitySettings) -> tuple[str, int | None] | None:
+    """The first stage after a warning that the bot itself applies on this wiki."""
     if rules.away_after_days and not settings.ge_marks_away:
-        return f"marked away as a mentor on {lapse + rules.away_after_days * DAY:%Y-%m-%d}"
+        return "away", rules.away_after_days
     if rules.remove_after_days and not settings.ge_removes:
-        return f"removed from the mentor list on {lapse + rules.remove_after_days * DAY:%Y-%m-%d}"
-    return "reminded again"
+        return "remove", rules.remove_after_days
+    return None
 
 
 def decide(mentors: list[Mentor], facts: dict[int, MentorFacts], rules: SweepRules,
@@ -156,8 +169,9 @@ def decide(mentors: list[Mentor], facts: dict[int, MentorFacts], rules: SweepRul
 def decide_one(mentor: Mentor, fact: MentorFacts, lapse: Inactivity, rules: SweepRules,
                settings: CommunitySettings, now: datetime, done: set[tuple[int, str, str]]) -> Decision:
     key = lapse.since.strftime("%Y-%m-%dT%H:%M:%SZ")
+    stage = upcoming(rules, settings)
     base = Decision(mentor, "none", lapse.reason, rule=lapse.measure.describe(), days=lapse.days, lapse_start=key,
-                    next_stage=next_stage_text(rules, lapse.since, settings))
+                    next_stage=next_stage_text(*stage, lapse.since, now) if stage else "reminded again")
     warned = (mentor.user_id, key, "warn") in done
     refused = []
     blocked = fact.block
@@ -170,13 +184,13 @@ def decide_one(mentor: Mentor, fact: MentorFacts, lapse: Inactivity, rules: Swee
         elif blocked and blocked.indefinite and not rules.remove_indefinitely_blocked:
             refused.append("indefinitely blocked, and the rules do not remove blocked mentors")
         elif rules.warn_after_days and not warned:
-            return replace(base, action="warn", notice="warn",
-                           reason=f"{lapse.reason}; warned first, removal on a later sweep")
+            return replace(base, action="warn", notice="warn", detail="warned first, removal on a later sweep",
+                           next_stage=next_stage_text("remove", None, now, now))
         else:
             return replace(base, action="remove", notice="removed")
     if blocked and not blocked.partial:
         # GrowthExperiments already treats a sitewide-blocked mentor as away, and refuses to change it.
-        return replace(base, reason="; ".join([lapse.reason, *refused, "counts as away while blocked"]))
+        return replace(base, detail="; ".join([*refused, "counts as away while blocked"]))
     removal_point = lapse.since + rules.remove_after_days * DAY if rules.remove_after_days else None
     away_due = bool(rules.away_after_days and lapse.days >= rules.away_after_days)
     if away_due or (refused and not settings.ge_marks_away):  # a refused removal is at most an away
@@ -187,16 +201,13 @@ def decide_one(mentor: Mentor, fact: MentorFacts, lapse: Inactivity, rules: Swee
             away = away_decision(base, mentor, removal_point, rules, now)
             if away is not None:
                 if rules.warn_after_days and not warned and away.notice == "away":
-                    return replace(base, action="warn", notice="warn",
-                                   reason=f"{lapse.reason}; warned first, away on a later sweep")
-                return replace(away, reason="; ".join([away.reason, *refused]))
-            if refused:
-                return replace(base, reason="; ".join([lapse.reason, *refused, "already away"]))
-            return replace(base, reason=f"{lapse.reason}; already away until {mentor.away_until:%Y-%m-%d}")
+                    return replace(base, action="warn", notice="warn", detail="warned first, away on a later sweep",
+                                   next_stage=next_stage_text("away", None, now, now))
+                return replace(away, detail="; ".join(filter(None, [away.detail, *refused])))
+            return replace(base, detail="; ".join([*refused, f"already away until {mentor.away_until:%Y-%m-%d}"]))
     if rules.warn_after_days and lapse.days >= rules.warn_after_days and not warned:
-        return replace(base, action="warn", notice="warn",
-                       reason="; ".join([lapse.reason, *refused]))
-    return replace(base, reason="; ".join([lapse.reason, *refused] + (["already warned"] if warned else [])))
+        return replace(base, action="warn", notice="warn", detail="; ".join(refused))
+    return replace(base, detail="; ".join([*refused] + (["already warned"] if warned else [])))
 
 
 def away_decision(base: Decision, mentor: Mentor, removal_point: datetime | None, rules: SweepRules,
@@ -215,7 +226,7 @@ def away_decision(base: Decision, mentor: Mentor, removal_point: datetime | None
             return None
         if current > removal_point:
             return replace(base, action="away", away_until=wanted, notice="away_capped",
-                           reason=f"{base.reason}; self-set away date {current:%Y-%m-%d} is past the removal "
+                           detail=f"self-set away date {current:%Y-%m-%d} is past the removal "
                                   f"point {removal_point:%Y-%m-%d}, so it is capped")
     return replace(base, action="away", away_until=wanted, notice="away")
 
@@ -299,7 +310,8 @@ class SweepActor:
             self.store.record_step(self.wiki, mentor.user_id, decision.lapse_start, decision.action)
 
     def summary(self, action: str, decision: Decision) -> str:
-        return self.rules.summary.format(action=action, reason=decision.reason, mentor=decision.mentor.username)
+        return format_text(self.rules.summary, {"action": action, "reason": decision.reason,
+                                                "mentor": decision.mentor.username})
 
     def mentees(self, mentor: Mentor) -> list[dict[str, Any]]:
         if not self.gateway.capabilities().has("query+growthmentormentee"):
@@ -366,7 +378,7 @@ class SweepActor:
 
     def show_list_diff(self, acting: list[Decision]) -> None:
         """In a dry run, the whole mentor list as it would become."""
-        if not self.gateway.config.dry_run:
+        if not self.gateway.config.dry_run or not any(d.action in ("away", "remove") for d in acting):
             return
         page = self.gateway.read_page(MENTOR_LIST_PAGE)
         if not page.exists:
@@ -381,7 +393,7 @@ class SweepActor:
         if not self.rules.run_log_page:
             return
         rows = "\n".join(f"|-\n| [[User:{d.mentor.username}|{d.mentor.username}]] || {d.action} || "
-                         f"{d.rule} || {d.reason.replace('|', '{{!}}')}" for d in acting)
+                         f"{d.rule} || {d.explanation.replace('|', '{{!}}')}" for d in acting)
         table = ('{| class="wikitable sortable"\n! Mentor !! Decision !! Rule !! Reason\n' + rows + "\n|}")
         self.gateway.add_section(self.rules.run_log_page, f"Sweep of {self.now:%Y-%m-%d %H:%M} UTC", table,
                                  f"Mentorship upkeep: run log ({len(acting)} decisions)")

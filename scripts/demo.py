@@ -19,27 +19,39 @@ from tests.wikiclient import WikiClient  # noqa: E402
 PASSWORD = "demo-password-for-everyone-1"
 # name, weight, message, days away (None: active), edits made
 MENTORS = [
+    ("Frank Mentor", 4, "I have been here forever.", None, 4),
     ("Alice Mentor", 2, "Hi! I help with sources and first articles.", None, 6),
     ("Bob Mentor", 4, "Ask me about images and copyright.", 20, 3),
     ("Carol Mentor", 0, None, None, 1),
-    ("Dmitri Mentor", 1, "Привет! I answer in Russian or English.", None, 0),
+    ("Dmitri Mentor", 1, "Привет! I answer in Russian or English.", None, 2),
+    ("Eve Mentor", 1, None, None, 2),
 ]
 MENTEES = ["Newcomer One", "Newcomer Two", "Newcomer Three", "Newcomer Four", "Newcomer Five"]
+# Days since each mentor's last edit, made true by moving their edits into the past.
+INACTIVE_DAYS = {"Frank Mentor": 75, "Eve Mentor": 20, "Carol Mentor": 200}
+RULES_PAGE = "MediaWiki:Mentorbot-sweep-rules.json"
+RULES = {
+    "activity": {"measure": "last-edit"},
+    "warn_after_days": 10, "away_after_days": 14, "remove_after_days": 60,
+    "skip_manual_mentors": True, "max_action_share": 0.5,
+    "run_log_page": "Project:Mentorship/Bot log",
+}
 
 
 def heading(text: str) -> None:
     print(f"\n=== {text} ===", flush=True)
 
 
-def mentorbot(info: dict[str, object], state: Path, *args: str) -> int:
+def mentorbot(info: dict[str, object], workdir: Path, *args: str) -> int:
     env = {**os.environ, "MENTORBOT_USERNAME": str(info["bot_user"]),
-           "MENTORBOT_PASSWORD": str(info["bot_password"]), "XDG_STATE_HOME": str(state)}
-    command = [str(Path(sys.executable).with_name("mentorbot")), "--api", str(info["api"]), *args]
-    print("$ mentorbot --api " + str(info["api"]) + " " + " ".join(args), flush=True)
+           "MENTORBOT_PASSWORD": str(info["bot_password"]), "XDG_STATE_HOME": str(workdir / "state"),
+           "MENTORBOT_CONFIG": str(workdir / "mentorbot.toml")}
+    command = [str(Path(sys.executable).with_name("mentorbot")), *args]
+    print("$ mentorbot " + " ".join(args), flush=True)
     return subprocess.run(command, env=env, check=False).returncode
 
 
-def seed(api: str, admin: WikiClient) -> None:
+def seed(api: str, admin: WikiClient, wiki_dir: str) -> None:
     heading("Seeding: community settings, mentors with their activity and away dates, newcomers")
     admin.edit("MediaWiki:GrowthExperimentsMentorship.json",
                json.dumps({"GEMentorshipEnabled": True, "GEMentorshipAutoremovedAfterDays": 60}),
@@ -69,6 +81,12 @@ def seed(api: str, admin: WikiClient) -> None:
     for name, mentor in mentors.items():
         print(f"  {name} signed up and got mentor: {mentor}")
 
+    for name, days in INACTIVE_DAYS.items():
+        devwiki.backdate(wiki_dir, name, days)
+        print(f"  {name} last edited {days} days ago")
+    admin.edit(RULES_PAGE, json.dumps(RULES, indent=2), summary="demo: the community's sweep rules")
+    print(f"  rules written to [[{RULES_PAGE}]]: warn after 10 days, away after 14, removal after 60")
+
     heading("A malformed edit to MediaWiki:GrowthMentors.json is refused by the wiki")
     current = json.loads(admin.page_text("MediaWiki:GrowthMentors.json") or "{}")
     first = next(iter(current["Mentors"]))
@@ -86,14 +104,28 @@ def main() -> int:
     print(f"  {info['api']}  (files in {info['dir']})")
     try:
         admin = WikiClient(str(info["api"])).login(str(info["admin_user"]), str(info["admin_password"]))
-        seed(str(info["api"]), admin)
-        state = workdir / "state"
+        seed(str(info["api"]), admin, str(info["dir"]))
+        # One second between writes keeps the demo short; on a real wiki keep the default 10.
+        (workdir / "mentorbot.toml").write_text(f'api = "{info["api"]}"\nedit_interval = 1\n'
+                                                'contact = "demo operator"\n')
         heading("The bot checks its account, rights and the wiki's settings")
-        mentorbot(info, state, "check")
+        mentorbot(info, workdir, "check")
         heading("The bot reads and validates the mentor list")
-        status = mentorbot(info, state, "mentors")
+        status = mentorbot(info, workdir, "mentors")
         heading("The same list, machine-readable")
-        status |= mentorbot(info, state, "--json", "mentors", "--source", "page")
+        status |= mentorbot(info, workdir, "--json", "mentors", "--source", "page")
+        heading("Sweep, dry run: what would change, and every notice it would post")
+        status |= mentorbot(info, workdir, "--dry-run", "sweep")
+        heading("Sweep: the rules ask for a warning before any change")
+        status |= mentorbot(info, workdir, "sweep")
+        heading("Sweep again (on a real wiki: the next day): away and removal, mentees moved")
+        status |= mentorbot(info, workdir, "sweep")
+        heading("Sweep once more: nothing left to do, no edit")
+        status |= mentorbot(info, workdir, "sweep")
+        heading("What the mentors see")
+        for name in ("Eve Mentor", "Frank Mentor"):
+            print(f"--- User talk:{name} ---\n{admin.page_text(f'User talk:{name}')}")
+        print(f"--- Project:Mentorship/Bot log ---\n{admin.page_text('Project:Mentorship/Bot log')}")
     finally:
         if keep:
             print(f"\nThe wiki keeps running: scripts/dev-wiki down {info['dir']}")

@@ -21,12 +21,15 @@ import os
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 CACHE = Path(os.environ.get("MENTORBOT_DEV_CACHE", REPO / ".cache"))
@@ -257,6 +260,38 @@ def down(directory: str) -> None:
     with contextlib.suppress(ProcessLookupError):
         os.killpg(int(pid_file.read_text()), signal.SIGTERM)
     pid_file.unlink()
+
+
+def backdate(wiki: Any, username: str, days: float, *, tables: tuple[str, ...] = ("revision",)) -> None:
+    """Move a user's rows (edits by default) and registration ``days`` into the past.
+
+    ``wiki`` is the wiki's directory, or anything with a ``dir`` attribute naming it. Tests and
+    the demo use it to make a mentor inactive for a while without waiting.
+    """
+    directory = Path(getattr(wiki, "dir", wiki))
+    columns = {"revision": ("rev_id", "rev_timestamp", "rev_actor"),
+               "recentchanges": ("rc_id", "rc_timestamp", "rc_actor"),
+               "logging": ("log_id", "log_timestamp", "log_actor")}
+
+    def shift(stamp: str | bytes) -> str:
+        text = stamp.decode() if isinstance(stamp, bytes) else stamp
+        return (datetime.strptime(text, "%Y%m%d%H%M%S") - timedelta(days=days)).strftime("%Y%m%d%H%M%S")
+
+    database = sqlite3.connect(directory / "data" / "my_wiki.sqlite")
+    try:
+        actor, user_id = database.execute(
+            "SELECT actor_id, actor_user FROM actor WHERE actor_name = ?", (username,)).fetchone()
+        for table in tables:
+            key, stamp, who = columns[table]
+            rows = database.execute(f"SELECT {key}, {stamp} FROM {table} WHERE {who} = ?", (actor,)).fetchall()
+            database.executemany(f"UPDATE {table} SET {stamp} = ? WHERE {key} = ?",
+                                 [(shift(value), row_id) for row_id, value in rows])
+        (registration,) = database.execute("SELECT user_registration FROM user WHERE user_id = ?",
+                                           (user_id,)).fetchone()
+        database.execute("UPDATE user SET user_registration = ? WHERE user_id = ?", (shift(registration), user_id))
+        database.commit()
+    finally:
+        database.close()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -163,33 +163,3 @@ def run_maintenance(wiki: DevWiki, script: str, *args: str) -> str:
     """Run a MediaWiki maintenance script against the test wiki (what a server admin does)."""
     return str(devwiki.maintenance(devwiki.mediawiki_root(), wiki.dir, script, *args))
 
-
-def backdate(wiki: DevWiki, username: str, days: float, *, tables: tuple[str, ...] = ("revision",)) -> None:
-    """Move a user's edits (and registration) ``days`` into the past, as if made back then."""
-    import sqlite3
-    from datetime import datetime, timedelta
-
-    def shift(stamp: str) -> str:
-        moment = datetime.strptime(stamp, "%Y%m%d%H%M%S") - timedelta(days=days)
-        return moment.strftime("%Y%m%d%H%M%S")
-
-    columns = {"revision": ("rev_id", "rev_timestamp", "rev_actor"),
-               "recentchanges": ("rc_id", "rc_timestamp", "rc_actor"),
-               "logging": ("log_id", "log_timestamp", "log_actor")}
-    database = sqlite3.connect(wiki.dir / "data" / "my_wiki.sqlite")
-    try:
-        actor, user_id = database.execute(
-            "SELECT actor_id, actor_user FROM actor WHERE actor_name = ?", (username,)).fetchone()
-        for table in tables:
-            key, stamp, who = columns[table]
-            rows = database.execute(f"SELECT {key}, {stamp} FROM {table} WHERE {who} = ?", (actor,)).fetchall()
-            database.executemany(f"UPDATE {table} SET {stamp} = ? WHERE {key} = ?",
-                                 [(shift(value.decode() if isinstance(value, bytes) else value), row_id)
-                                  for row_id, value in rows])
-        (registration,) = database.execute("SELECT user_registration FROM user WHERE user_id = ?",
-                                           (user_id,)).fetchone()
-        registration = registration.decode() if isinstance(registration, bytes) else registration
-        database.execute("UPDATE user SET user_registration = ? WHERE user_id = ?", (shift(registration), user_id))
-        database.commit()
-    finally:
-        database.close()

@@ -12,7 +12,9 @@ from pathlib import Path
 import pytest
 
 from bot.state import StateStore
-from tests.conftest import DevWiki, run_maintenance
+from scripts.devwiki import backdate
+from tests.conftest import DevWiki, content_digest, run_maintenance
+from tests.wikiclient import WikiClient
 
 MENTORBOT = Path(sys.executable).with_name("mentorbot")
 
@@ -191,3 +193,42 @@ def test_pywikibots_password_file_works_without_environment_credentials(wiki: De
                             "MENTORBOT_PASSWORD": ""})
     assert result.returncode == 0, result.stderr
     assert "mentorbot mentors: ok" in result.stdout
+
+
+SWEEP_RULES = {"activity": {"measure": "last-edit"}, "away_after_days": 14, "remove_after_days": 60}
+
+
+def test_sweep_dry_run_from_the_command_line(wiki: DevWiki, workdir: Path) -> None:
+    seed_mentors(wiki)
+    admin = wiki.admin()
+    for name in ("Alice Mentor", "Carol Mentor"):  # active
+        WikiClient(wiki.api).login(name, "mentor-password-123").edit(f"Sandbox/{name}", "Hi.")
+    WikiClient(wiki.api).login("Bob Mentor", "mentor-password-123").edit("Sandbox/Bob", "Hi.")
+    backdate(wiki, "Bob Mentor", 70)
+    admin.edit("MediaWiki:Mentorbot-sweep-rules.json", json.dumps(SWEEP_RULES))
+    before = content_digest(wiki)
+    result = mentorbot(wiki, workdir, "--dry-run", "--api", wiki.api, "sweep")
+    assert result.returncode == 5, result.stdout + result.stderr  # 1 of 3 is over the default 20 %
+    assert "remove Bob Mentor: no edit since" in result.stdout
+    assert "Stopped before acting: 1 of 3 mentors (33%)" in result.stdout
+    forced = mentorbot(wiki, workdir, "--dry-run", "--api", wiki.api, "sweep", "--force")
+    assert forced.returncode == 0, forced.stderr
+    assert "DRY RUN: would POST action=growthmanagementorlist geaction=remove username=Bob Mentor" in forced.stdout
+    assert "+== You were removed from the mentor list ==" in forced.stdout
+    assert "3 mentors: 0 warned, 0 marked away, 1 removed" in forced.stdout
+    assert content_digest(wiki) == before
+
+
+def test_sweep_refuses_an_invalid_rules_page_by_its_key_path(wiki: DevWiki, workdir: Path) -> None:
+    wiki.admin().edit("MediaWiki:Mentorbot-sweep-rules.json",
+                      json.dumps({**SWEEP_RULES, "away_after_days": 90}))
+    result = mentorbot(wiki, workdir, "--api", wiki.api, "sweep")
+    assert result.returncode == 1
+    assert ("[[MediaWiki:Mentorbot-sweep-rules.json]] is malformed at $.remove_after_days: "
+            "must be more than away_after_days (90)") in result.stderr
+
+
+def test_sweep_without_a_rules_page_says_how_to_start(wiki: DevWiki, workdir: Path) -> None:
+    result = mentorbot(wiki, workdir, "--api", wiki.api, "sweep")
+    assert result.returncode == 2
+    assert "The rules page [[MediaWiki:Mentorbot-sweep-rules.json]] does not exist" in result.stderr

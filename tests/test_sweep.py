@@ -19,7 +19,8 @@ from bot.mentors import read_mentor_list
 from bot.rules import parse_rules
 from bot.state import StateStore
 from bot.sweep import CircuitBreakerTripped, SweepResult, run_sweep
-from tests.conftest import BotRun, DevWiki, backdate, content_digest
+from scripts.devwiki import backdate
+from tests.conftest import BotRun, DevWiki, content_digest
 from tests.wikiclient import WikiClient
 
 RULES_PAGE = "MediaWiki:Mentorbot-sweep-rules.json"
@@ -94,7 +95,7 @@ def test_warn_comes_before_away_and_removal(wiki: DevWiki, admin: WikiClient, sw
     first = sweep(LAST_EDIT)
     assert first.actions() == {"Active mentor": "none", "Lapsing mentor": "warn", "Gone mentor": "warn"}
     assert "Your mentorship activity" in talk(admin, "Lapsing mentor")
-    assert "marked away as a mentor on" in talk(admin, "Lapsing mentor")
+    assert "you will be marked away as a mentor at the next sweep" in talk(admin, "Lapsing mentor")
     assert set(mentor_list(wiki)) == {"Active mentor", "Lapsing mentor", "Gone mentor"}  # nothing else yet
 
     second = sweep(LAST_EDIT)
@@ -191,8 +192,8 @@ def test_blocked_mentors(wiki: DevWiki, admin: WikiClient, sweep: Callable[..., 
              "max_action_share": 1}
     first = sweep(rules)
     assert first.actions() == {"Briefly blocked": "none", "Banned mentor": "none"}
-    assert "temporarily blocked: never removed" in first.decision("Briefly blocked").reason
-    assert "counts as away while blocked" in first.decision("Banned mentor").reason
+    assert "temporarily blocked: never removed" in first.decision("Briefly blocked").explanation
+    assert "counts as away while blocked" in first.decision("Banned mentor").explanation
     second = sweep({**rules, "remove_indefinitely_blocked": True})
     assert second.actions() == {"Briefly blocked": "none", "Banned mentor": "remove"}
     assert set(mentor_list(wiki)) == {"Briefly blocked"}
@@ -226,7 +227,7 @@ def test_growthexperiments_own_cleaner_makes_the_sweep_refuse_those_stages(
     assert any("removal stage is refused" in note for note in result.result.notes)
     again = sweep(LAST_EDIT)
     assert again.actions() == {"Gone mentor": "none"}
-    assert "GEMentorshipShouldBeAutoremoved" in again.decision("Gone mentor").reason
+    assert "GEMentorshipShouldBeAutoremoved" in again.decision("Gone mentor").explanation
     assert set(mentor_list(wiki)) == {"Gone mentor"}
 
 
@@ -379,3 +380,42 @@ def test_a_human_edit_to_the_list_during_a_sweep_is_kept(wiki: DevWiki, admin: W
     listed = mentor_list(wiki)
     assert set(listed) == {"Carol mentor"}
     assert human_edits and listed["Carol mentor"]["message"] == "Edited by a human meanwhile"
+
+
+def test_the_run_log_lists_each_decision_once_per_run_that_acted(
+        wiki: DevWiki, admin: WikiClient, sweep: Callable[..., Sweep]) -> None:
+    add_mentor(wiki, admin, "Active mentor")
+    add_mentor(wiki, admin, "Gone mentor", inactive_days=70)
+    rules = {"activity": {"measure": "last-edit"}, "remove_after_days": 60, "max_action_share": 1,
+             "run_log_page": "Project:Mentorship/Bot log"}
+    sweep(rules)
+    sweep(rules)  # nothing to do: no new section
+    log = admin.page_text("Project:Mentorship/Bot log") or ""
+    assert log.count("== Sweep of ") == 1
+    assert "[[User:Gone mentor|Gone mentor]] || remove || days since the last edit || no edit since" in log
+    assert "Active mentor" not in log
+
+
+def test_a_notice_is_not_repeated_after_a_crash_before_it_was_recorded(
+        wiki: DevWiki, admin: WikiClient, sweep: Callable[..., Sweep], tmp_path: Path) -> None:
+    add_mentor(wiki, admin, "Lapsing mentor", inactive_days=20)
+    assert sweep(LAST_EDIT).actions() == {"Lapsing mentor": "warn"}
+    # The bot crashed after posting, before its state store recorded the warning.
+    database = sqlite3.connect(tmp_path / "state.sqlite")
+    database.execute("DELETE FROM sweep_step")
+    database.commit()
+    database.close()
+    again = sweep(LAST_EDIT)
+    assert again.actions() == {"Lapsing mentor": "warn"}
+    assert again.run.counters.writes == 0
+    assert talk(admin, "Lapsing mentor").count("Your mentorship activity") == 1
+
+
+def test_the_wikis_own_message_texts_are_used(wiki: DevWiki, admin: WikiClient, sweep: Callable[..., Sweep]) -> None:
+    add_mentor(wiki, admin, "Lapsing mentor", inactive_days=20)
+    rules = {**LAST_EDIT, "messages": {"warn": {"heading": "멘토 활동 안내",
+                                                "text": "{mentor}님, {days}일 동안 활동이 없었습니다. {unknown}"}}}
+    sweep(rules)
+    text = talk(admin, "Lapsing mentor")
+    assert "== 멘토 활동 안내 ==" in text
+    assert "Lapsing mentor님, 20일 동안 활동이 없었습니다. {unknown}" in text
