@@ -18,6 +18,8 @@ from bot.gateway import Gateway
 from bot.rules import QUESTION_TAGS
 
 SECTION = re.compile(r"/\*\s*(.*?)\s*\*/")
+ALL_NAMESPACES = -1  # the namespace "number" of the group that counts every namespace
+USER_TALK = 3
 
 
 def parse_time(value: str) -> datetime:
@@ -56,13 +58,20 @@ class MentorFacts:
     block: Block | None = None
     last_edit: datetime | None = None
     last_logged_action: datetime | None = None
-    edits_by_group: dict[str, int] = field(default_factory=dict)
+    edit_counts: dict[str, dict[str, int]] = field(default_factory=dict)  # measure key -> group -> edits
     questions: list[Question] = field(default_factory=list)
     own_talk_edits: list[tuple[datetime, str | None]] = field(default_factory=list)
 
     @property
     def talk_page(self) -> str:
-        return f"User talk:{self.name}"
+        return f"User talk:{self.name}"  # canonical: every wiki accepts it
+
+
+def user_of_talk_page(item: dict[str, Any]) -> str | None:
+    """The user whose talk page an API item (with ns and title) is on, in any language."""
+    if item.get("ns") != USER_TALK:
+        return None
+    return str(item["title"]).split(":", 1)[1].split("/", 1)[0]
 
 
 def chunks(items: list[str], size: int) -> Iterable[list[str]]:
@@ -118,8 +127,10 @@ class ActivityReader:
             pending = set(chunk)
             seen: set[str] = set()
             cont: dict[str, Any] = {}
+            several = len(pending) > 1
             while pending:
-                if len(pending) == 1 and cont:
+                if several and len(pending) == 1:
+                    several = False
                     cont = self._single_user_continuation(cont, pending <= seen)
                 result = self.gateway.get(**extra, list="usercontribs", ucuser="|".join(sorted(pending)), **cont)
                 for contribution in result["query"]["usercontribs"]:
@@ -165,51 +176,58 @@ class ActivityReader:
             events = result["query"]["logevents"]
             fact.last_logged_action = parse_time(events[0]["timestamp"]) if events else None
 
-    def edit_counts(self, facts: Iterable[MentorFacts], days: int, groups: dict[str, tuple[int, ...]],
+    def edit_counts(self, facts: Iterable[MentorFacts], key: str, days: int, groups: dict[str, tuple[int, ...]],
                     needed: dict[str, int]) -> None:
-        """Edits per namespace group over the window, counted only as far as the rule needs."""
+        """Edits per namespace group over the window, counted only as far as the rule needs.
+
+        The counts go to ``fact.edit_counts[key]``, so several such measures keep their own.
+        """
+        facts = list(facts)
         by_name = {f.name: f for f in facts if f.editcount > 0}
         for fact in facts:
-            fact.edits_by_group = dict.fromkeys(needed, 0)
+            fact.edit_counts[key] = dict.fromkeys(needed, 0)
+        everywhere = [group for group in needed if ALL_NAMESPACES in groups[group]]
         group_of_namespace: dict[int, list[str]] = {}
         for group in needed:
             for namespace in groups[group]:
-                group_of_namespace.setdefault(namespace, []).append(group)
-
+                if namespace != ALL_NAMESPACES:
+                    group_of_namespace.setdefault(namespace, []).append(group)
         counted: set[int] = set()
 
         def visit(contribution: dict[str, Any]) -> bool:
-            counts = by_name[contribution["user"]].edits_by_group
+            counts = by_name[contribution["user"]].edit_counts[key]
             if contribution["revid"] not in counted:
                 counted.add(contribution["revid"])
-                for group in group_of_namespace.get(contribution["ns"], []):
+                for group in group_of_namespace.get(contribution["ns"], []) + everywhere:
                     counts[group] += 1
             return all(counts[group] >= n for group, n in needed.items())
 
-        namespaces = None if any(-1 in groups[g] for g in needed) else list(group_of_namespace)
+        namespaces = None if everywhere else list(group_of_namespace)
         self._contributions(list(by_name), visit, until=self.now - timedelta(days=days),
                             namespaces=namespaces, prop="title|timestamp")
 
     def questions(self, facts: Iterable[MentorFacts], days: int) -> None:
         """Mentee questions on each mentor's talk page, and the mentor's own edits there."""
-        by_talk_page = {f.talk_page: f for f in facts}
+        by_name = {f.name: f for f in facts}
         since = self.now - timedelta(days=days)
         for tag in QUESTION_TAGS:
             for result in self.gateway.query_all(
                     list="recentchanges", rctag=tag, rcnamespace=3, rcprop="title|timestamp|comment",
                     rclimit="max", rcend=since.strftime("%Y-%m-%dT%H:%M:%SZ")):
                 for change in result["query"]["recentchanges"]:
-                    fact = by_talk_page.get(change["title"])
+                    owner = user_of_talk_page(change)
+                    fact = by_name.get(owner) if owner and "/" not in change["title"] else None
                     if fact is not None:
                         fact.questions.append(Question(parse_time(change["timestamp"]),
                                                        section_of(change.get("comment", ""))))
-        asked = {f.name: f for f in by_talk_page.values() if f.questions}
+        asked = {f.name: f for f in by_name.values() if f.questions}
 
         answers: set[int] = set()
 
         def visit(contribution: dict[str, Any]) -> bool:
             fact = asked[contribution["user"]]
-            if contribution["title"] == fact.talk_page and contribution["revid"] not in answers:
+            on_own_page = user_of_talk_page(contribution) == fact.name and "/" not in contribution["title"]
+            if on_own_page and contribution["revid"] not in answers:
                 answers.add(contribution["revid"])
                 fact.own_talk_edits.append((parse_time(contribution["timestamp"]),
                                             section_of(contribution.get("comment", ""))))

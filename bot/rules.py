@@ -16,6 +16,7 @@ import jsonschema
 import jsonschema.exceptions
 
 from bot.errors import MalformedDocument
+from bot.mentors import Mentor
 
 DEFAULT_AWAY_DAYS = 30
 DEFAULT_MAX_ACTION_SHARE = 0.2
@@ -118,10 +119,30 @@ class SweepRules:
     summary: str = DEFAULT_SUMMARY
     page: str = ""
 
+    def is_exempt(self, username: str) -> bool:
+        return normalize_username(username) in self.exempt
+
+    def leaves_alone(self, mentor: Mentor) -> str | None:
+        """Why the rules never touch this mentor, or None."""
+        if self.is_exempt(mentor.username):
+            return "exempt by the rules"
+        if self.skip_manual_mentors and mentor.weight == 0:
+            return "weight 0 (manual only), skipped by the rules"
+        return None
+
     @property
     def first_stage_days(self) -> int:
         stages = [d for d in (self.warn_after_days, self.away_after_days, self.remove_after_days) if d]
         return min(stages)
+
+
+def normalize_username(name: str) -> str:
+    """As MediaWiki spells a user name: no User: prefix, spaces for underscores, a capital first letter."""
+    name = " ".join(name.replace("_", " ").split())
+    prefix, _, rest = name.partition(":")
+    if rest and prefix.strip().lower() == "user":
+        name = rest.strip()
+    return name[:1].upper() + name[1:]
 
 
 def _json_path(error: jsonschema.exceptions.ValidationError) -> str:
@@ -176,7 +197,7 @@ def parse_rules(text: str, source: str) -> SweepRules:
         away_after_days=stages["away_after_days"],
         remove_after_days=stages["remove_after_days"],
         away_days_without_removal=document.get("away_days_without_removal", DEFAULT_AWAY_DAYS),
-        exempt=frozenset(name.replace("_", " ").strip() for name in document.get("exempt", [])),
+        exempt=frozenset(normalize_username(name) for name in document.get("exempt", [])),
         skip_manual_mentors=document.get("skip_manual_mentors", False),
         remove_indefinitely_blocked=document.get("remove_indefinitely_blocked", False),
         max_action_share=document.get("max_action_share", DEFAULT_MAX_ACTION_SHARE),

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import json
 import random
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bot.activity import ActivityReader, MentorFacts
+from bot.activity import ALL_NAMESPACES, ActivityReader, MentorFacts
 from bot.community import CommunitySettings
 from bot.errors import ApiFailure, StopRun
 from bot.gateway import Gateway, PageText
@@ -95,8 +96,9 @@ def measure_inactivity(facts: MentorFacts, measure: Measure, now: datetime,
 
 def count_rule_fails(facts: MentorFacts, measure: Measure, now: datetime) -> tuple[bool, str]:
     if measure.kind == "edits-in-window":
-        short = [f"{facts.edits_by_group.get(group, 0)} {group} edits (of {n})"
-                 for group, n in measure.min_edits if facts.edits_by_group.get(group, 0) < n]
+        counts = facts.edit_counts.get(measure.key, {})
+        short = [f"{counts.get(group, 0)} {group} edits (of {n})"
+                 for group, n in measure.min_edits if counts.get(group, 0) < n]
         return bool(short), f"only {', '.join(short)} in the last {measure.window_days} days"
     # answered-questions: questions still inside their answer period are not counted yet
     due, answered = 0, 0
@@ -119,10 +121,14 @@ def count_rule_fails(facts: MentorFacts, measure: Measure, now: datetime) -> tup
 
 
 def inactivity(facts: MentorFacts, rules: SweepRules, now: datetime,
-               first_failed: dict[tuple[int, str], float]) -> Inactivity | None:
-    """The longest-failing measure decides; the mentor is active while passing them all."""
+               first_failed: dict[tuple[int, str], float]) -> list[Inactivity]:
+    """Every measure the mentor fails, longest first; empty while they pass them all."""
     failing = [i for m in rules.measures if (i := measure_inactivity(facts, m, now, first_failed))]
-    return max(failing, key=lambda i: i.days, default=None)
+    return sorted(failing, key=lambda i: i.days, reverse=True)
+
+
+def lapse_key(lapse: Inactivity) -> str:
+    return lapse.since.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def next_stage_text(stage: str, days: int | None, lapse: datetime, now: datetime) -> str:
@@ -148,31 +154,30 @@ def decide(mentors: list[Mentor], facts: dict[int, MentorFacts], rules: SweepRul
     decisions = []
     for mentor in mentors:
         fact = facts.get(mentor.user_id)
-        if mentor.username in rules.exempt:
-            decisions.append(Decision(mentor, "none", "exempt by the rules"))
-            continue
-        if rules.skip_manual_mentors and mentor.weight == 0:
-            decisions.append(Decision(mentor, "none", "weight 0 (manual only), skipped by the rules"))
+        alone = rules.leaves_alone(mentor)
+        if alone:
+            decisions.append(Decision(mentor, "none", alone))
             continue
         if fact is None:
             decisions.append(Decision(mentor, "none", "the account does not exist"))
             continue
-        lapse = inactivity(fact, rules, now, first_failed)
-        if lapse is None or lapse.days < rules.first_stage_days:
-            decisions.append(Decision(mentor, "none", "active" if lapse is None else lapse.reason,
-                                      days=lapse.days if lapse else 0))
+        lapses = inactivity(fact, rules, now, first_failed)
+        if not lapses or lapses[0].days < rules.first_stage_days:
+            decisions.append(Decision(mentor, "none", lapses[0].reason if lapses else "active",
+                                      days=lapses[0].days if lapses else 0))
             continue
-        decisions.append(decide_one(mentor, fact, lapse, rules, settings, now, done))
+        # Warned under any measure still failing counts: another measure taking the lead is no new lapse.
+        warned = any((mentor.user_id, lapse_key(lapse), "warn") in done for lapse in lapses)
+        decisions.append(decide_one(mentor, fact, lapses[0], rules, settings, now, warned))
     return decisions
 
 
 def decide_one(mentor: Mentor, fact: MentorFacts, lapse: Inactivity, rules: SweepRules,
-               settings: CommunitySettings, now: datetime, done: set[tuple[int, str, str]]) -> Decision:
-    key = lapse.since.strftime("%Y-%m-%dT%H:%M:%SZ")
+               settings: CommunitySettings, now: datetime, warned: bool) -> Decision:
+    key = lapse_key(lapse)
     stage = upcoming(rules, settings)
     base = Decision(mentor, "none", lapse.reason, rule=lapse.measure.describe(), days=lapse.days, lapse_start=key,
                     next_stage=next_stage_text(*stage, lapse.since, now) if stage else "reminded again")
-    warned = (mentor.user_id, key, "warn") in done
     refused = []
     blocked = fact.block
     if rules.remove_after_days and lapse.days >= rules.remove_after_days:
@@ -216,13 +221,14 @@ def away_decision(base: Decision, mentor: Mentor, removal_point: datetime | None
 
     A longer away date the mentor set is kept unless it goes past the removal point.
     """
-    wanted = removal_point if removal_point and removal_point > now else now + rules.away_days_without_removal * DAY
+    ahead = removal_point is not None and removal_point > now  # past it, the removal itself was refused
+    wanted = removal_point if removal_point and ahead else now + rules.away_days_without_removal * DAY
     wanted = min(wanted, now + MAX_AWAY_DAYS * DAY).replace(microsecond=0)
     current = mentor.away_until
     if current and current > now:
         # Away already (GrowthExperiments' cleaner would re-mark them on every run): left alone,
-        # unless the mentor's own date goes past the removal point.
-        if removal_point is None or current <= removal_point:
+        # unless the mentor's own date goes past a removal point still ahead.
+        if removal_point is None or not ahead or current <= removal_point:
             return None
         if current > removal_point:
             return replace(base, action="away", away_until=wanted, notice="away_capped",
@@ -399,14 +405,12 @@ class SweepActor:
                                  f"Mentorship upkeep: run log ({len(acting)} decisions)")
 
 
+PLACEHOLDER = re.compile(r"\{(\w+)\}")
+
+
 def format_text(template: str, fields: dict[str, Any]) -> str:
-    """Fill {placeholders}; an unknown one is left as written rather than failing the run."""
-
-    class Keep(dict[str, Any]):
-        def __missing__(self, key: str) -> str:
-            return "{" + key + "}"
-
-    return template.format_map(Keep(fields))
+    """Fill the known {placeholders}; anything else (templates, tables, unknown names) stays as written."""
+    return PLACEHOLDER.sub(lambda match: str(fields[match[1]]) if match[1] in fields else match[0], template)
 
 
 def apply_to_list(document: Any, decision: Decision) -> Any:
@@ -430,7 +434,7 @@ def namespace_groups(gateway: Gateway, rules: SweepRules) -> dict[str, tuple[int
     defaults = {
         "content": tuple(int(ns["id"]) for ns in namespaces if ns.get("content")),
         "talk": tuple(int(ns["id"]) for ns in namespaces if int(ns["id"]) > 0 and int(ns["id"]) % 2 == 1),
-        "all": (-1,),
+        "all": (ALL_NAMESPACES,),
     }
     return {**defaults, **rules.namespace_groups}
 
@@ -438,22 +442,22 @@ def namespace_groups(gateway: Gateway, rules: SweepRules) -> dict[str, tuple[int
 def gather_facts(gateway: Gateway, rules: SweepRules, mentors: list[Mentor], now: datetime) -> dict[int, MentorFacts]:
     """Fetch only what the rules need, for the mentors they can touch."""
     reader = ActivityReader(gateway, now)
-    touchable = [m for m in mentors if m.username not in rules.exempt
-                 and not (rules.skip_manual_mentors and m.weight == 0)]
-    facts = reader.users([m.user_id for m in touchable])
+    # Everyone's block state (the reassignment pool needs it); activity only for those the rules can touch.
+    facts = reader.users([m.user_id for m in mentors])
+    touchable = [facts[m.user_id] for m in mentors if m.user_id in facts and not rules.leaves_alone(m)]
     kinds = {m.kind for m in rules.measures}
     if kinds & {"last-edit", "last-action"}:
-        reader.last_edits(facts.values(), rules.first_stage_days)
+        reader.last_edits(touchable, rules.first_stage_days)
     if "last-action" in kinds:
         # Only those whose last edit does not already show them active need their log read.
         cutoff = now - rules.first_stage_days * DAY
-        reader.last_logged_actions([f for f in facts.values() if not f.last_edit or f.last_edit < cutoff])
+        reader.last_logged_actions([f for f in touchable if not f.last_edit or f.last_edit < cutoff])
     for measure in rules.measures:
         if measure.kind == "edits-in-window":
-            reader.edit_counts(facts.values(), measure.window_days, namespace_groups(gateway, rules),
+            reader.edit_counts(touchable, measure.key, measure.window_days, namespace_groups(gateway, rules),
                                dict(measure.min_edits))
         elif measure.kind == "answered-questions":
-            reader.questions(facts.values(), measure.window_days)
+            reader.questions(touchable, measure.window_days)
     return facts
 
 
@@ -465,7 +469,10 @@ def run_sweep(gateway: Gateway, store: StateStore, rules: SweepRules, mentors: l
     facts = gather_facts(gateway, rules, mentors, now)
     first_failed = store.lapse_starts(wiki)
     failing, passing = {}, set()
-    for fact in facts.values():
+    for mentor in mentors:
+        fact = facts.get(mentor.user_id)
+        if fact is None or rules.leaves_alone(mentor):
+            continue
         for measure in rules.measures:
             if not measure.is_count_rule:
                 continue

@@ -231,6 +231,14 @@ def test_growthexperiments_own_cleaner_makes_the_sweep_refuse_those_stages(
     assert set(mentor_list(wiki)) == {"Gone mentor"}
 
 
+def first_failed_days_ago(state_dir: Path, days: float) -> None:
+    """Move every recorded first failure of a count rule ``days`` into the past."""
+    database = sqlite3.connect(state_dir / "state.sqlite")
+    database.execute("UPDATE sweep_lapse SET first_failed_at = ?", (time.time() - days * 86400,))
+    database.commit()
+    database.close()
+
+
 # --- count rules ---------------------------------------------------------------------------------
 
 KOREAN = {"activity": {"measure": "edits-in-window", "window_days": 90, "min_edits": {"content": 3, "talk": 2}},
@@ -252,10 +260,7 @@ def test_korean_rule_counts_edits_per_namespace_group(wiki: DevWiki, admin: Wiki
     assert first.actions() == {"Talker": "none", "Writer": "none"}
     assert "only 0 talk edits (of 2)" in first.decision("Writer").reason
     # Days count from the first failed sweep: pretend that one was 61 days ago.
-    database = sqlite3.connect(tmp_path / "state.sqlite")
-    database.execute("UPDATE sweep_lapse SET first_failed_at = ?", (time.time() - 61 * 86400,))
-    database.commit()
-    database.close()
+    first_failed_days_ago(tmp_path, 61)
     second = sweep(KOREAN)
     assert second.actions() == {"Talker": "none", "Writer": "remove"}
 
@@ -293,10 +298,7 @@ def test_answered_questions(wiki: DevWiki, admin: WikiClient, tmp_path: Path, sw
     first = sweep(rules)
     assert first.actions() == {"Helpful mentor": "none", "Silent mentor": "none"}
     assert "0 of 1 mentee questions answered" in first.decision("Silent mentor").reason
-    database = sqlite3.connect(tmp_path / "state.sqlite")
-    database.execute("UPDATE sweep_lapse SET first_failed_at = ?", (time.time() - 2 * 86400,))
-    database.commit()
-    database.close()
+    first_failed_days_ago(tmp_path, 2)
     assert sweep(rules).actions() == {"Helpful mentor": "none", "Silent mentor": "warn"}
 
 

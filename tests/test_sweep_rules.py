@@ -1,0 +1,122 @@
+"""The sweep's pure parts: decisions from facts, placeholder filling, names, and paging."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from bot.activity import ActivityReader, MentorFacts, Question
+from bot.community import merge
+from bot.mentors import Mentor
+from bot.rules import Measure, SweepRules, normalize_username
+from bot.sweep import decide, format_text
+
+NOW = datetime(2026, 6, 1, tzinfo=UTC)
+LAST_EDIT = (Measure("last-edit"),)
+
+
+def facts(user_id: int, name: str, last_edit_days: int, **extra: Any) -> MentorFacts:
+    return MentorFacts(user_id, name, registration=NOW - timedelta(days=900), editcount=5,
+                       last_edit=NOW - timedelta(days=last_edit_days), **extra)
+
+
+def test_a_mentor_whose_removal_is_refused_is_not_re_marked_away_every_sweep() -> None:
+    # GrowthExperiments removes on this wiki, so the bot only marks away; the removal point is past.
+    rules = SweepRules(LAST_EDIT, away_after_days=14, remove_after_days=60)
+    settings = merge({"GEMentorshipShouldBeAutoremoved": True}, "page")
+    mentor = Mentor(1, "Gone mentor")
+    first = decide([mentor], {1: facts(1, "Gone mentor", 70)}, rules, settings, NOW, {}, set())[0]
+    assert first.action == "away" and first.away_until == NOW + timedelta(days=30)
+    marked = Mentor(1, "Gone mentor", away_until=first.away_until)
+    for later in (1, 7, 29):
+        again = decide([marked], {1: facts(1, "Gone mentor", 70 + later)}, rules, settings,
+                       NOW + timedelta(days=later), {}, set())[0]
+        assert again.action == "none", (later, again)
+
+
+def test_away_dates_never_pass_the_removal_point_or_a_year() -> None:
+    rules = SweepRules(LAST_EDIT, away_after_days=14, remove_after_days=60)
+    settings = merge({}, "defaults")
+    mentors = [Mentor(1, "A"), Mentor(2, "B", away_until=NOW + timedelta(days=400))]
+    found = {1: facts(1, "A", 20), 2: facts(2, "B", 20)}
+    away, capped = decide(mentors, found, rules, settings, NOW, {}, set())
+    assert away.away_until == NOW + timedelta(days=40)
+    assert capped.notice == "away_capped" and capped.away_until == NOW + timedelta(days=40)
+    no_removal = SweepRules(LAST_EDIT, away_after_days=14, away_days_without_removal=3000)
+    (long_away,) = decide([Mentor(1, "A")], {1: facts(1, "A", 20)}, no_removal, settings, NOW, {}, set())
+    assert long_away.away_until == NOW + timedelta(days=365)
+
+
+def test_a_warning_under_one_measure_counts_when_another_takes_the_lead() -> None:
+    questions = Measure("answered-questions", window_days=90, answer_within_days=3, min_share=0.5)
+    rules = SweepRules((Measure("last-edit"), questions), warn_after_days=10, remove_after_days=60)
+    since = NOW - timedelta(days=30)
+    first_failed = {(1, questions.key): since.timestamp()}
+    warned = {(1, since.strftime("%Y-%m-%dT%H:%M:%SZ"), "warn")}  # warned when questions led
+    # Both measures still fail, but the last edit (40 days) now leads the unanswered question (30).
+    fact = facts(1, "A", 40, questions=[Question(NOW - timedelta(days=20), None)])
+    (decision,) = decide([Mentor(1, "A")], {1: fact}, rules, merge({}, "defaults"), NOW, first_failed, warned)
+    assert decision.reason.startswith("no edit since")
+    assert decision.action == "none" and "already warned" in decision.explanation
+
+
+def test_exempt_names_are_read_as_mediawiki_spells_them() -> None:
+    assert normalize_username("some_mentor") == "Some mentor"
+    assert normalize_username("User:Other  one") == "Other one"
+    rules = SweepRules(LAST_EDIT, remove_after_days=60, exempt=frozenset({normalize_username("user:some_mentor")}))
+    (decision,) = decide([Mentor(1, "Some mentor")], {1: facts(1, "Some mentor", 90)}, rules,
+                         merge({}, "defaults"), NOW, {}, set())
+    assert decision.action == "none" and decision.reason == "exempt by the rules"
+
+
+def test_placeholders_leave_templates_and_tables_alone() -> None:
+    fields = {"mentor": "Ann", "days": 12}
+    assert format_text("{{subst:Inactive|user={mentor}}} {days}", fields) == "{{subst:Inactive|user=Ann}} 12"
+    assert format_text('{| class="wikitable"\n| {mentor} {unknown}\n|}', fields) == \
+        '{| class="wikitable"\n| Ann {unknown}\n|}'
+
+
+class PagingWiki:
+    """MediaWiki's list=usercontribs paging for several users: by user, then newest first."""
+
+    def __init__(self, rows: list[dict[str, Any]], limit: int) -> None:
+        self.rows = sorted(rows, key=lambda r: (r["actor"], r["timestamp"], r["revid"]), reverse=True)
+        self.limit = limit
+        self.requests: list[dict[str, Any]] = []
+        self.site = type("Site", (), {"has_right": staticmethod(lambda right: False)})()
+
+    def get(self, **params: Any) -> dict[str, Any]:
+        self.requests.append(params)
+        users = params["ucuser"].split("|")
+        rows = [r for r in self.rows if r["user"] in users]
+        cont = params.get("uccontinue")
+        if cont:
+            parts = cont.split("|")
+            if len(users) > 1:
+                assert parts[0] == "actor" and len(parts) == 4, cont
+                position = (int(parts[1]), parts[2], int(parts[3]))
+                rows = [r for r in rows if (r["actor"], r["timestamp"], r["revid"]) <= position]
+            else:
+                assert len(parts) == 2, cont
+                rows = [r for r in rows if (r["timestamp"], r["revid"]) <= (parts[0], int(parts[1]))]
+        page, rest = rows[:self.limit], rows[self.limit:]
+        result: dict[str, Any] = {"query": {"usercontribs": page}}
+        if rest:
+            nxt = rest[0]
+            result["continue"] = {"uccontinue": f"actor|{nxt['actor']}|{nxt['timestamp']}|{nxt['revid']}"
+                                  if len(users) > 1 else f"{nxt['timestamp']}|{nxt['revid']}"}
+        return result
+
+
+def test_the_last_unsettled_user_is_paged_to_the_end_once() -> None:
+    rows = [{"user": "Busy", "actor": 2, "ns": 0, "timestamp": f"2026-05-{day:02d}T00:00:00Z", "revid": day}
+            for day in range(1, 29)]
+    rows += [{"user": "Quiet", "actor": 1, "ns": 1, "timestamp": f"2026-05-{day:02d}T01:00:00Z", "revid": 100 + day}
+             for day in range(1, 26)]
+    wiki = PagingWiki(rows, limit=10)
+    reader = ActivityReader(wiki, NOW)  # type: ignore[arg-type]
+    busy, quiet = MentorFacts(2, "Busy", editcount=28), MentorFacts(1, "Quiet", editcount=25)
+    reader.edit_counts([busy, quiet], "k", 90, {"content": (0,), "all": (-1,)}, {"content": 5, "all": 30})
+    assert busy.edit_counts["k"] == {"content": 28, "all": 28}
+    assert quiet.edit_counts["k"] == {"content": 0, "all": 25}
+    assert len(wiki.requests) <= 7  # 53 rows, 10 a page: no page fetched twice
