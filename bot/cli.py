@@ -4,6 +4,8 @@ Commands:
     check     can the bot account do its work here? (login, rights, modules, settings, stop switch)
     mentors   read and validate the mentor list, print it as a table or JSON
     sweep     warn, mark away or remove inactive mentors by the wiki's rules page
+    snapshot  record who mentors whom (from the API or the weekly dump), keeping history
+    blocks    tell mentors about blocked mentees; bring the mentor back after the block
 
 Every command ends with one summary line (requests, writes, notices, errors, seconds);
 with --json the whole output is one JSON object.
@@ -28,6 +30,7 @@ from typing import Any
 
 import click
 
+from bot.blocks import BlockNotifier
 from bot.check import run_check
 from bot.community import read_community_settings
 from bot.config import BotConfig, load_config
@@ -36,6 +39,7 @@ from bot.gateway import Counters, Gateway
 from bot.mentors import read_mentor_list
 from bot.rules import parse_rules
 from bot.site import connect
+from bot.snapshot import snapshot_from_api, snapshot_from_dump
 from bot.state import StateStore
 from bot.sweep import Decision, run_sweep
 
@@ -207,6 +211,47 @@ def sweep(options: GlobalOptions, force: bool) -> None:
         return TaskOutcome(data, lines)
 
     sys.exit(execute(options, "sweep", body))
+
+
+@cli.command()
+@click.option("--dump", type=click.Path(path_type=Path, dir_okay=False, exists=True),
+              help="Read Wikimedia's weekly growthexperiments_mentor_mentee dump (.sql.gz) instead of the API.")
+@click.pass_obj
+def snapshot(options: GlobalOptions, dump: Path | None) -> None:
+    """Record who mentors whom now, keeping every earlier pair as history."""
+
+    def body(gateway: Gateway, store: StateStore | None) -> TaskOutcome:
+        assert store is not None
+        result = snapshot_from_dump(gateway, store, dump) if dump else snapshot_from_api(gateway, store)
+        line = f"{result.pairs} pairs recorded from the {'dump' if dump else 'API'}, {result.mentors} mentors"
+        if dump:
+            line += f", {result.names_resolved} names looked up"
+        return TaskOutcome({"source": result.source, "pairs": result.pairs, "mentors": result.mentors}, [line])
+
+    sys.exit(execute(options, "snapshot", body))
+
+
+@cli.command()
+@click.pass_obj
+def blocks(options: GlobalOptions) -> None:
+    """Tell mentors about blocks of their mentees; restore the mentor after an indefinite block ends."""
+
+    def body(gateway: Gateway, store: StateStore | None) -> TaskOutcome:
+        assert store is not None
+        result = BlockNotifier(gateway, store, gateway.config.blocks_page).run()
+        if result.started:
+            lines = ["First run: the block log will be read from now on."]
+        else:
+            lines = [f"notice to {who}: log ids {', '.join(map(str, ids))}" for who, ids in result.posted.items()]
+            lines += [f"restored {mentee}'s mentor {mentor}" for mentee, mentor in result.restored]
+            lines += [f"skipped {reason}" for reason in result.skipped]
+            lines.append(f"{result.events} new block-log entries, {len(result.posted)} mentors told, "
+                         f"{len(result.restored)} mentors restored")
+        data = {"started": result.started, "events": result.events, "posted": result.posted,
+                "restored": result.restored, "skipped": result.skipped}
+        return TaskOutcome(data, lines)
+
+    sys.exit(execute(options, "blocks", body))
 
 
 def main() -> None:

@@ -39,6 +39,7 @@ class BotConfig:
     max_writes: int = 100
     stop_page: str | None = None
     rules_page: str = "MediaWiki:Mentorbot-sweep-rules.json"
+    blocks_page: str = "MediaWiki:Mentorbot-blocks.json"
     maxlag: int = 5
     max_retries: int = 5
     retry_wait: float = 5.0

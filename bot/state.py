@@ -11,8 +11,9 @@ import os
 import socket
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -56,7 +57,50 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (wiki, user_id, lapse_start, stage)
     );
     """,
+    """
+    CREATE TABLE mentorship_pair (
+        wiki TEXT NOT NULL,
+        mentee_id INTEGER NOT NULL,
+        role TEXT NOT NULL,
+        mentor_id INTEGER NOT NULL,
+        mentee_name TEXT,
+        mentor_name TEXT,
+        first_seen REAL NOT NULL,
+        last_seen REAL NOT NULL,
+        PRIMARY KEY (wiki, mentee_id, role, mentor_id)
+    );
+    CREATE INDEX mentorship_pair_by_mentee_name ON mentorship_pair (wiki, mentee_name);
+    CREATE TABLE snapshot (
+        id INTEGER PRIMARY KEY,
+        wiki TEXT NOT NULL,
+        taken_at REAL NOT NULL,
+        source TEXT NOT NULL,
+        pairs INTEGER NOT NULL
+    );
+    CREATE TABLE cursor (
+        wiki TEXT NOT NULL,
+        task TEXT NOT NULL,
+        value TEXT NOT NULL,
+        PRIMARY KEY (wiki, task)
+    );
+    CREATE TABLE block_notice (
+        wiki TEXT NOT NULL,
+        log_id INTEGER NOT NULL,
+        mentee TEXT NOT NULL,
+        mentor TEXT,
+        action TEXT NOT NULL,
+        indefinite INTEGER NOT NULL,
+        handled_at REAL NOT NULL,
+        PRIMARY KEY (wiki, log_id)
+    );
+    """,
 )
+
+
+def batched(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    iterator = iter(items)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
 
 
 def _process_alive(pid: int) -> bool:
@@ -177,6 +221,40 @@ class StateStore:
                 "INSERT OR IGNORE INTO sweep_step (wiki, user_id, lapse_start, stage, done_at) VALUES (?, ?, ?, ?, ?)",
                 (wiki, user_id, lapse_start, stage, time.time()),
             )
+
+    # --- snapshots and blocks ------------------------------------------------------------
+
+    def save_pairs(self, db: sqlite3.Connection, wiki: str, taken_at: float,
+                   pairs: Iterable[tuple[int, str, int, str | None, str | None]]) -> int:
+        """Record pairs seen now, inside the caller's transaction; a vanished pair is kept as history."""
+        count = 0
+        for chunk in batched(pairs, 10_000):
+            db.executemany(
+                "INSERT INTO mentorship_pair (wiki, mentee_id, role, mentor_id, mentee_name, mentor_name, "
+                "first_seen, last_seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (wiki, mentee_id, role, mentor_id) DO UPDATE SET last_seen = excluded.last_seen, "
+                "mentee_name = COALESCE(excluded.mentee_name, mentee_name), "
+                "mentor_name = COALESCE(excluded.mentor_name, mentor_name)",
+                [(wiki, mentee, role, mentor, mentee_name, mentor_name, taken_at, taken_at)
+                 for mentee, role, mentor, mentee_name, mentor_name in chunk],
+            )
+            count += len(chunk)
+        return count
+
+    def last_mentor(self, wiki: str, mentee_name: str, role: str = "primary") -> str | None:
+        """The mentor most recently seen for this mentee in any snapshot."""
+        row = self.db.execute(
+            "SELECT mentor_name FROM mentorship_pair WHERE wiki = ? AND mentee_name = ? AND role = ? "
+            "AND mentor_name IS NOT NULL ORDER BY last_seen DESC, first_seen DESC LIMIT 1",
+            (wiki, mentee_name, role)).fetchone()
+        return str(row[0]) if row else None
+
+    def get_cursor(self, wiki: str, task: str) -> str | None:
+        row = self.db.execute("SELECT value FROM cursor WHERE wiki = ? AND task = ?", (wiki, task)).fetchone()
+        return str(row[0]) if row else None
+
+    def set_cursor(self, db: sqlite3.Connection, wiki: str, task: str, value: str) -> None:
+        db.execute("INSERT OR REPLACE INTO cursor (wiki, task, value) VALUES (?, ?, ?)", (wiki, task, value))
 
     def close(self) -> None:
         self.db.close()

@@ -122,6 +122,26 @@ def main() -> int:
         status |= mentorbot(info, workdir, "sweep")
         heading("Sweep once more: nothing left to do, no edit")
         status |= mentorbot(info, workdir, "sweep")
+        heading("Blocked mentees: the bot remembers who mentors whom")
+        admin.edit("MediaWiki:Mentorbot-blocks.json", json.dumps({"restore": True}), summary="demo: restore mentors")
+        mentorbot(info, workdir, "blocks")  # the first run starts reading the block log from now
+        status |= mentorbot(info, workdir, "snapshot")
+        mentors_now = {name: admin.get(action="expandtemplates", prop="wikitext", text=f"{{{{#mentor:{name}}}}}")
+                       ["expandtemplates"]["wikitext"] for name in MENTEES}
+        # A mentee of a mentor who is still active, so the bot may bring that mentor back.
+        mentee, mentor_before = next((m, t) for m, t in mentors_now.items() if t in ("Alice Mentor", "Dmitri Mentor"))
+        admin.post("block", user=mentee, expiry="infinite", reason="Username policy: please pick another name")
+        after = admin.get(action="expandtemplates", prop="wikitext", text=f"{{{{#mentor:{mentee}}}}}")
+        print(f"  {mentee} (mentor: {mentor_before}) is blocked indefinitely; MediaWiki now says their mentor is "
+              f"{after['expandtemplates']['wikitext'] or '(none)'}")
+        status |= mentorbot(info, workdir, "blocks")
+        admin.post("unblock", user=mentee, reason="Renamed")
+        print(f"  {mentee} is unblocked; MediaWiki restores nothing by itself")
+        status |= mentorbot(info, workdir, "blocks")
+        restored = admin.get(action="expandtemplates", prop="wikitext", text=f"{{{{#mentor:{mentee}}}}}")
+        print(f"  {mentee}'s mentor is now: {restored['expandtemplates']['wikitext'] or '(none)'}")
+        print(f"--- User talk:{mentor_before} ---\n{admin.page_text(f'User talk:{mentor_before}')}")
+
         heading("What the mentors see")
         for name in ("Eve Mentor", "Frank Mentor"):
             print(f"--- User talk:{name} ---\n{admin.page_text(f'User talk:{name}')}")

@@ -1,0 +1,320 @@
+"""``mentorbot blocks``: tell mentors when a mentee is blocked, and bring the mentor back after.
+
+An indefinite block makes GrowthExperiments drop the mentee's mentor at once, silently, and an
+unblock restores nothing. The bot reads the block log from a cursor in its state store, finds
+each mentee's mentor (``{{#mentor:}}``, else the newest snapshot), posts one notice per mentor
+per run, and after an indefinite block ends restores the original mentor with
+``growthsetmentor`` where the wiki allows it, or tells the mentor how to claim the mentee back.
+
+Exactly once: every entry in a notice carries a hidden marker with its log id, the talk page is
+checked for it before posting, and the cursor only moves past entries that were handled or
+deliberately skipped.
+"""
+
+from __future__ import annotations
+
+import html
+import ipaddress
+import json
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from bot.errors import ApiFailure, MalformedDocument
+from bot.gateway import Gateway
+from bot.mentors import MentorList, read_mentor_list
+from bot.rules import normalize_username
+from bot.state import StateStore
+from bot.sweep import format_text
+
+TASK = "blocks"
+INDEFINITE = ("infinite", "indefinite", "infinity", "never")
+
+DEFAULT_MESSAGES = {
+    "heading": "Blocks of your mentees",
+    "intro": "Hello {mentor}, this is about mentees of yours:",
+    "blocked": "{mentee} was blocked by {admin} on {date} ({scope}, {expiry}). Reason: {reason}. "
+               "See the {log_link} and their {talk_link}.",
+    "unblocked": "{mentee} is no longer blocked (since {date}, by {admin}).",
+    "restored": "The bot made you {mentee}'s mentor again, as before the block.",
+    "claim": "Their block dropped you as their mentor; you can {claim_link}.",
+    "outro": "~~~~",
+}
+
+
+@dataclass(frozen=True)
+class BlockSettings:
+    optout: frozenset[str] = frozenset()
+    restore: bool = False
+    notify_backup_when_away: bool = False
+    messages: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_MESSAGES))
+
+
+def parse_block_settings(text: str, source: str) -> BlockSettings:
+    """The wiki's settings page for block notices; every key is optional, none unknown."""
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise MalformedDocument(source, f"line {error.lineno} column {error.colno}", error.msg) from None
+    if not isinstance(document, dict):
+        raise MalformedDocument(source, "$", "the root must be an object")
+    known = {"optout": list, "restore": bool, "notify_backup_when_away": bool, "messages": dict}
+    for key, value in document.items():
+        if key not in known:
+            raise MalformedDocument(source, f"$.{key}", "unknown key")
+        if not isinstance(value, known[key]):
+            raise MalformedDocument(source, f"$.{key}", f"must be of type {known[key].__name__}")
+    messages = dict(DEFAULT_MESSAGES)
+    for key, value in document.get("messages", {}).items():
+        if key not in DEFAULT_MESSAGES or not isinstance(value, str):
+            raise MalformedDocument(source, f"$.messages.{key}", "unknown message or not a string")
+        messages[key] = value
+    return BlockSettings(
+        optout=frozenset(normalize_username(str(n)) for n in document.get("optout", [])),
+        restore=document.get("restore", False),
+        notify_backup_when_away=document.get("notify_backup_when_away", False),
+        messages=messages,
+    )
+
+
+@dataclass(frozen=True)
+class BlockEvent:
+    """One block-log entry about a registered user, as plain data."""
+
+    log_id: int
+    timestamp: str
+    action: str  # block, reblock, unblock
+    mentee: str
+    admin: str
+    reason: str
+    indefinite: bool
+    sitewide: bool
+    expiry: str
+
+    @classmethod
+    def from_log(cls, entry: dict[str, Any]) -> BlockEvent:
+        params = entry.get("params", {})
+        duration = str(params.get("duration", ""))
+        expiry = str(params.get("expiry", "")) or duration
+        return cls(
+            log_id=int(entry["logid"]), timestamp=entry["timestamp"], action=entry["action"],
+            mentee=str(entry["title"]).split(":", 1)[1], admin=entry.get("user", "?"),
+            reason=entry.get("comment", ""),
+            indefinite=entry["action"] != "unblock" and (duration in INDEFINITE or not expiry),
+            sitewide=bool(params.get("sitewide", True)), expiry=expiry or "indefinite",
+        )
+
+
+@dataclass
+class BlocksResult:
+    started: bool = False  # first run: the cursor was set to now
+    events: int = 0
+    posted: dict[str, list[int]] = field(default_factory=dict)  # recipient -> log ids
+    restored: list[tuple[str, str]] = field(default_factory=list)  # mentee, mentor
+    skipped: list[str] = field(default_factory=list)
+
+
+def is_registered_name(name: str) -> bool:
+    """Blocks of IP addresses and ranges have no mentee behind them."""
+    try:
+        ipaddress.ip_network(name, strict=False)
+    except ValueError:
+        return True
+    return False
+
+
+def escape_reason(reason: str) -> str:
+    """A block reason shown as plain text: no markup, links, templates, signatures or pings."""
+    flat = " ".join(reason.split()) or "(none given)"
+    return "<nowiki>" + html.escape(flat, quote=False) + "</nowiki>"
+
+
+def current_mentors(gateway: Gateway, names: list[str]) -> dict[str, str]:
+    """Primary mentors by ``{{#mentor:}}``, many names in one ``expandtemplates`` call."""
+    mentors: dict[str, str] = {}
+    for start in range(0, len(names), 50):
+        batch = names[start:start + 50]
+        text = "\n".join(f"{{{{#mentor:{name}}}}}" for name in batch)
+        result = gateway.get(action="expandtemplates", prop="wikitext", text=text)
+        lines = result["expandtemplates"]["wikitext"].split("\n")
+        for name, mentor in zip(batch, lines, strict=False):
+            if mentor.strip():
+                mentors[name] = mentor.strip()
+    return mentors
+
+
+class BlockNotifier:
+    def __init__(self, gateway: Gateway, store: StateStore, settings_page: str) -> None:
+        self.gateway = gateway
+        self.store = store
+        self.settings_page = settings_page
+        self.wiki = gateway.config.wiki_key
+
+    def poll(self) -> list[BlockEvent] | None:
+        """New block-log entries after the cursor; None on the first run, which starts from now."""
+        cursor = self.store.get_cursor(self.wiki, TASK)
+        if cursor is None:
+            newest = self.gateway.get(list="logevents", letype="block", lelimit=1, leprop="ids|timestamp")
+            entries = newest["query"]["logevents"]
+            value = f"{entries[0]['logid']}|{entries[0]['timestamp']}" if entries else \
+                f"0|{datetime.now(UTC):%Y-%m-%dT%H:%M:%SZ}"
+            if not self.gateway.config.dry_run:
+                with self.store.transaction() as db:
+                    self.store.set_cursor(db, self.wiki, TASK, value)
+            return None
+        last_id, last_time = cursor.split("|", 1)
+        events = []
+        for result in self.gateway.query_all(
+                list="logevents", letype="block", ledir="newer", lestart=last_time, lelimit="max",
+                leprop="ids|title|type|user|timestamp|comment|details"):
+            for entry in result["query"]["logevents"]:
+                if int(entry["logid"]) > int(last_id) and entry.get("ns") == 2:
+                    events.append(BlockEvent.from_log(entry))
+        return events
+
+    def run(self) -> BlocksResult:
+        result = BlocksResult()
+        events = self.poll()
+        if events is None:
+            result.started = True
+            return result
+        result.events = len(events)
+        handled = {row[0] for row in self.store.db.execute(
+            "SELECT log_id FROM block_notice WHERE wiki = ?", (self.wiki,))}
+        todo = [e for e in events if e.log_id not in handled]
+        if todo:
+            self.handle(todo, result)
+        if events and not self.gateway.config.dry_run:
+            newest = max(events, key=lambda e: e.log_id)
+            with self.store.transaction() as db:
+                self.store.set_cursor(db, self.wiki, TASK, f"{newest.log_id}|{newest.timestamp}")
+        return result
+
+    def handle(self, events: list[BlockEvent], result: BlocksResult) -> None:
+        page = self.gateway.read_page(self.settings_page)
+        settings = parse_block_settings(page.text, f"[[{page.title}]]") if page.exists else BlockSettings()
+        mentor_list = read_mentor_list(self.gateway)
+        mentees = sorted({e.mentee for e in events if is_registered_name(e.mentee)})
+        now_mentors = current_mentors(self.gateway, mentees) if mentees else {}
+        by_recipient: dict[str, list[tuple[BlockEvent, str, str]]] = {}  # event, line, original mentor
+        for event in events:
+            if not is_registered_name(event.mentee):
+                self.record(event, None)
+                continue
+            original = self.original_mentor(event, now_mentors)
+            if original is None:
+                result.skipped.append(f"{event.mentee}: no mentor known")
+                self.record(event, None)
+                continue
+            recipient = self.recipient(original, mentor_list, settings)
+            if normalize_username(recipient) in settings.optout:
+                result.skipped.append(f"{event.mentee}: {recipient} opted out of block notices")
+                self.record(event, original)
+                continue
+            line = self.describe(event, settings)
+            if self.ends_indefinite_block(event):
+                line += " " + self.bring_back(event, original, now_mentors, mentor_list, settings, result)
+            by_recipient.setdefault(recipient, []).append((event, line, original))
+        for recipient, items in by_recipient.items():
+            self.notify(recipient, items, settings, result)
+
+    def original_mentor(self, event: BlockEvent, now_mentors: dict[str, str]) -> str | None:
+        """The mentor from before an indefinite block: what the bot recorded, else the snapshot."""
+        recorded = self.store.db.execute(
+            "SELECT mentor FROM block_notice WHERE wiki = ? AND mentee = ? AND mentor IS NOT NULL "
+            "ORDER BY log_id DESC LIMIT 1", (self.wiki, event.mentee)).fetchone()
+        if event.action != "block" and recorded:
+            return str(recorded[0])
+        return now_mentors.get(event.mentee) or self.store.last_mentor(self.wiki, event.mentee)
+
+    def recipient(self, mentor: str, mentor_list: MentorList, settings: BlockSettings) -> str:
+        listed = mentor_list.by_name(mentor)
+        away = listed is not None and listed.away_until is not None and listed.away_until.timestamp() > time.time()
+        if away and settings.notify_backup_when_away:
+            backup = self.store.db.execute(
+                "SELECT p.mentor_name FROM mentorship_pair p JOIN mentorship_pair q ON p.wiki = q.wiki "
+                "AND p.mentee_id = q.mentee_id WHERE p.wiki = ? AND q.mentor_name = ? AND q.role = 'primary' "
+                "AND p.role = 'backup' AND p.mentor_name IS NOT NULL ORDER BY p.last_seen DESC LIMIT 1",
+                (self.wiki, mentor)).fetchone()
+            if backup:
+                return str(backup[0])
+        return mentor
+
+    def ends_indefinite_block(self, event: BlockEvent) -> bool:
+        if event.action == "block" or (event.action == "reblock" and event.indefinite):
+            return False
+        was = self.store.db.execute(
+            "SELECT indefinite FROM block_notice WHERE wiki = ? AND mentee = ? AND log_id < ? "
+            "ORDER BY log_id DESC LIMIT 1", (self.wiki, event.mentee, event.log_id)).fetchone()
+        return bool(was and was[0])
+
+    def bring_back(self, event: BlockEvent, original: str, now_mentors: dict[str, str], mentor_list: MentorList,
+                   settings: BlockSettings, result: BlocksResult) -> str:
+        """Restore the original mentor where allowed; otherwise the text tells them how to claim."""
+        texts = settings.messages
+        listed = mentor_list.by_name(original)
+        active = listed is not None and not (listed.away_until and listed.away_until.timestamp() > time.time())
+        can = (settings.restore and active and self.gateway.site.has_right("setmentor")
+               and self.gateway.capabilities().has("growthsetmentor"))
+        if now_mentors.get(event.mentee) == original:
+            return format_text(texts["restored"], {"mentee": event.mentee})
+        if can:
+            try:
+                self.gateway.post("growthsetmentor", mentee=event.mentee, mentor=original,
+                                  reason=f"Mentor before the indefinite block (log id {event.log_id}), "
+                                         "restored after the block ended")
+                result.restored.append((event.mentee, original))
+                return format_text(texts["restored"], {"mentee": event.mentee})
+            except ApiFailure as failure:
+                result.skipped.append(f"{event.mentee}: not restored ({failure.code})")
+        claim = f"[[Special:ClaimMentee/{event.mentee}|claim them as your mentee again]]"
+        return format_text(texts["claim"], {"mentee": event.mentee, "claim_link": claim})
+
+    def describe(self, event: BlockEvent, settings: BlockSettings) -> str:
+        fields = {
+            "mentee": f"[[Special:Contributions/{event.mentee}|{event.mentee}]]",
+            "admin": f"[[Special:Contributions/{event.admin}|{event.admin}]]",  # no ping
+            "date": event.timestamp[:16].replace("T", " ") + " UTC",
+            "scope": "sitewide" if event.sitewide else "partial",
+            "expiry": "indefinitely" if event.indefinite else f"until {event.expiry}",
+            "reason": escape_reason(event.reason),
+            "log_link": f"[{{{{fullurl:Special:Log/block|page=User:{event.mentee}}}}} block log]",
+            "talk_link": f"[{{{{fullurl:User talk:{event.mentee}}}}} talk page]",
+        }
+        template = settings.messages["unblocked" if event.action == "unblock" else "blocked"]
+        return format_text(template, fields)
+
+    def notify(self, recipient: str, items: list[tuple[BlockEvent, str, str]], settings: BlockSettings,
+               result: BlocksResult) -> None:
+        """One post for all of a mentor's entries; those already on the page (a crashed run) are left out."""
+        title = f"User talk:{recipient}"
+        page = self.gateway.read_page(title)
+        fresh = [(event, line) for event, line, _original in items if self.marker(event) not in page.text]
+        if fresh:
+            body = "\n".join([format_text(settings.messages["intro"], {"mentor": recipient}),
+                              *(f"* {line} {self.marker(event)}" for event, line in fresh),
+                              settings.messages["outro"]])
+            posted = self.gateway.add_section(title, settings.messages["heading"], body,
+                                              f"Mentorship: {len(fresh)} block notice(s)", notice_type="blocks",
+                                              page=page)
+            if posted:
+                result.posted[recipient] = [event.log_id for event, _line in fresh]
+            else:
+                result.skipped.append(f"{recipient}: the talk page excludes this bot")
+        for event, _line, original in items:
+            self.record(event, original)
+
+    @staticmethod
+    def marker(event: BlockEvent) -> str:
+        return f"<!-- mentorbot:block:{event.log_id} -->"
+
+    def record(self, event: BlockEvent, mentor: str | None) -> None:
+        """The entry is handled: it will not be noticed again, even if the cursor is older."""
+        if self.gateway.config.dry_run:
+            return
+        with self.store.transaction() as db:
+            db.execute("INSERT OR IGNORE INTO block_notice (wiki, log_id, mentee, mentor, action, indefinite, "
+                       "handled_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                       (self.wiki, event.log_id, event.mentee, mentor, event.action, int(event.indefinite),
+                        time.time()))

@@ -1,0 +1,86 @@
+"""``mentorbot snapshot``: remember who mentors whom, run after run.
+
+MediaWiki stores no assignment time and forgets a pair as soon as a mentee is indefinitely
+blocked, so the bot keeps its own history: every pair seen, with the first and the last time
+it was seen. A pair that vanishes stays as history. The source is GrowthExperiments'
+``list=growthmentormentee`` for every listed mentor, or Wikimedia's weekly dump of the
+``growthexperiments_mentor_mentee`` table (``--dump FILE.sql.gz``, streamed).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.gateway import Gateway
+from bot.mentors import names_for_ids, read_mentor_list
+from bot.state import StateStore, batched
+
+
+@dataclass(frozen=True)
+class SnapshotResult:
+    source: str
+    pairs: int
+    mentors: int
+    names_resolved: int = 0
+
+
+def snapshot_from_api(gateway: Gateway, store: StateStore) -> SnapshotResult:
+    """Primary mentees of every mentor on the list, one request per mentor (the module has no batch form)."""
+    mentors = read_mentor_list(gateway).mentors
+    rows: list[tuple[int, str, int, str | None, str | None]] = []
+    for mentor in mentors:
+        result = gateway.get(list="growthmentormentee", gemmmentor=mentor.username)
+        for mentee in result.get("growthmentormentee", {}).get("mentees", []):
+            rows.append((int(mentee["id"]), "primary", mentor.user_id, mentee["name"], mentor.username))
+    wiki = gateway.config.wiki_key
+    taken_at = time.time()
+    with store.transaction() as db:
+        count = store.save_pairs(db, wiki, taken_at, rows)
+        db.execute("INSERT INTO snapshot (wiki, taken_at, source, pairs) VALUES (?, ?, 'api', ?)",
+                   (wiki, taken_at, count))
+    return SnapshotResult("api", count, len(mentors))
+
+
+def snapshot_from_dump(gateway: Gateway, store: StateStore, path: Path) -> SnapshotResult:
+    """Every row of the weekly dump, both roles, in one transaction: a bad dump stores nothing.
+
+    Names are looked up afterwards in batches for the ids that have none yet.
+    """
+    from bot.dump import read_mentor_rows  # the dump reader is only needed here
+
+    wiki = gateway.config.wiki_key
+    taken_at = time.time()
+
+    def rows() -> Iterator[tuple[int, str, int, str | None, str | None]]:
+        for row in read_mentor_rows(path):
+            yield row.mentee_id, row.role, row.mentor_id, None, None
+
+    with store.transaction() as db:
+        count = store.save_pairs(db, wiki, taken_at, rows())
+        db.execute("INSERT INTO snapshot (wiki, taken_at, source, pairs) VALUES (?, ?, ?, ?)",
+                   (wiki, taken_at, f"dump:{path.name}", count))
+    resolved = resolve_names(gateway, store)
+    mentors = store.db.execute("SELECT COUNT(DISTINCT mentor_id) FROM mentorship_pair WHERE wiki = ? "
+                               "AND last_seen = ?", (wiki, taken_at)).fetchone()[0]
+    return SnapshotResult("dump", count, int(mentors), resolved)
+
+
+def resolve_names(gateway: Gateway, store: StateStore) -> int:
+    """Fill in names for user ids that have none, with ``list=users`` in batches of 50."""
+    wiki = gateway.config.wiki_key
+    missing = [row[0] for row in store.db.execute(
+        "SELECT DISTINCT id FROM (SELECT mentee_id AS id FROM mentorship_pair WHERE wiki = ? AND mentee_name IS NULL "
+        "UNION SELECT mentor_id FROM mentorship_pair WHERE wiki = ? AND mentor_name IS NULL)", (wiki, wiki))]
+    resolved = 0
+    for chunk in batched(missing, 5000):
+        names = names_for_ids(gateway, chunk)
+        with store.transaction() as db:
+            db.executemany("UPDATE mentorship_pair SET mentee_name = ? WHERE wiki = ? AND mentee_id = ?",
+                           [(name, wiki, user_id) for user_id, name in names.items()])
+            db.executemany("UPDATE mentorship_pair SET mentor_name = ? WHERE wiki = ? AND mentor_id = ?",
+                           [(name, wiki, user_id) for user_id, name in names.items()])
+        resolved += len(names)
+    return resolved

@@ -1,0 +1,254 @@
+"""mentorbot snapshot and blocks against the real test wiki, with real blocks."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.blocks import BlockNotifier, BlocksResult
+from bot.snapshot import snapshot_from_api, snapshot_from_dump
+from bot.state import StateStore
+from tests.conftest import BotRun, DevWiki, run_maintenance
+from tests.wikiclient import WikiClient
+
+PASSWORD = "mentee-password-123"
+SETTINGS_PAGE = "MediaWiki:Mentorbot-blocks.json"
+NASTY_REASON = "Spam [[User:Admin]] {{nobots}} ~~~~ </nowiki> '''bold''' <script>x</script>\nsecond line"
+
+
+@pytest.fixture
+def admin(wiki: DevWiki) -> WikiClient:
+    return wiki.admin()
+
+
+@pytest.fixture
+def mentorship(wiki: DevWiki, admin: WikiClient) -> dict[str, int]:
+    """Mentor A (the only mentor) and three newcomers who got Mentor A at signup."""
+    ids = {"Mentor A": wiki.anonymous().create_account("Mentor A", PASSWORD)}
+    admin.post("growthmanagementorlist", geaction="add", username="Mentor A", weight=2)
+    for name in ("Newcomer 1", "Newcomer 2", "Newcomer 3"):
+        ids[name] = wiki.anonymous().create_account(name, PASSWORD)
+    return ids
+
+
+@pytest.fixture
+def blocks(make_bot: Callable[..., BotRun], tmp_path: Path) -> Callable[..., tuple[BlocksResult, BotRun]]:
+    def run(bot: BotRun | None = None, **config: Any) -> tuple[BlocksResult, BotRun]:
+        bot = bot or make_bot(**config)
+        store = StateStore(tmp_path / "state.sqlite")
+        return BlockNotifier(bot.gateway, store, SETTINGS_PAGE).run(), bot
+
+    return run
+
+
+def mentor_of(admin: WikiClient, mentee: str) -> str:
+    result = admin.get(action="expandtemplates", prop="wikitext", text=f"{{{{#mentor:{mentee}}}}}")
+    return str(result["expandtemplates"]["wikitext"])
+
+
+def talk(admin: WikiClient, name: str) -> str:
+    return admin.page_text(f"User talk:{name}") or ""
+
+
+def take_snapshot(make_bot: Callable[..., BotRun], tmp_path: Path) -> int:
+    run = make_bot()
+    return snapshot_from_api(run.gateway, StateStore(tmp_path / "state.sqlite")).pairs
+
+
+def test_the_first_run_starts_from_now_and_an_empty_poll_costs_one_request(
+        mentorship: dict[str, int], admin: WikiClient, blocks: Callable[..., Any]) -> None:
+    admin.post("block", user="Newcomer 1", expiry="1 week", reason="before the bot started")
+    first, _bot = blocks()
+    assert first.started
+    bot_run = blocks()[1]
+    before = bot_run.counters.requests
+    second, _ = blocks(bot=bot_run)
+    assert second.events == 0 and not second.posted
+    assert bot_run.counters.requests - before == 1
+    assert "before the bot started" not in talk(admin, "Mentor A")
+
+
+def test_an_indefinite_block_reaches_the_mentor_through_the_snapshot(
+        mentorship: dict[str, int], admin: WikiClient, blocks: Callable[..., Any],
+        make_bot: Callable[..., BotRun], tmp_path: Path) -> None:
+    blocks()
+    assert take_snapshot(make_bot, tmp_path) == 3
+    admin.post("block", user="Newcomer 1", expiry="infinite", reason=NASTY_REASON)
+    assert mentor_of(admin, "Newcomer 1") == ""  # GrowthExperiments forgot the pair at once
+    result, _ = blocks()
+    assert list(result.posted) == ["Mentor A"]
+    text = talk(admin, "Mentor A")
+    assert "== Blocks of your mentees ==" in text
+    assert ("[[Special:Contributions/Newcomer 1|Newcomer 1]] was blocked by "
+            "[[Special:Contributions/Admin|Admin]]") in text
+    assert "(sitewide, indefinitely)" in text
+    # The reason is shown, not run: one line, no links, templates, signatures, pings or closing tags.
+    assert ("<nowiki>Spam [[User:Admin]] {{nobots}} ~~~~ &lt;/nowiki&gt; '''bold''' &lt;script&gt;x&lt;/script&gt; "
+            "second line</nowiki>") in text
+    rendered = admin.get(action="parse", page="User talk:Mentor A", prop="links|templates")["parse"]
+    # The only user page linked is the bot's own signature: neither the admin nor the mentee is pinged.
+    assert [link["title"] for link in rendered["links"] if link["title"].startswith("User:")] == ["User:MentorBot"]
+    assert not rendered["templates"]
+
+
+def test_temporary_and_partial_blocks_keep_the_pair_and_only_tell(
+        mentorship: dict[str, int], admin: WikiClient, blocks: Callable[..., Any]) -> None:
+    blocks()
+    admin.post("block", user="Newcomer 2", expiry="3 days", partial=1, pagerestrictions="Main Page", allowusertalk=1,
+               reason="edit warring")
+    result, _ = blocks()
+    assert list(result.posted) == ["Mentor A"]
+    assert mentor_of(admin, "Newcomer 2") == "Mentor A"
+    text = talk(admin, "Mentor A")
+    assert "(partial, until " in text and "edit warring" in text
+
+
+def test_two_blocks_in_one_run_make_one_post(mentorship: dict[str, int], admin: WikiClient,
+                                             blocks: Callable[..., Any]) -> None:
+    blocks()
+    admin.post("block", user="Newcomer 1", expiry="1 day", reason="first")
+    admin.post("block", user="Newcomer 2", expiry="1 day", reason="second")
+    result, bot = blocks()
+    assert len(result.posted["Mentor A"]) == 2
+    assert bot.counters.notices == 1
+    assert talk(admin, "Mentor A").count("== Blocks of your mentees ==") == 1
+
+
+def test_a_user_without_a_mentor_and_ip_blocks_are_skipped(wiki: DevWiki, admin: WikiClient,
+                                                           blocks: Callable[..., Any]) -> None:
+    wiki.anonymous().create_account("Lone user", PASSWORD)  # no mentor exists yet
+    blocks()
+    admin.post("block", user="Lone user", expiry="1 day", reason="x")
+    admin.post("block", user="192.0.2.7", expiry="1 day", reason="x")
+    result, bot = blocks()
+    assert result.events == 2 and not result.posted
+    assert result.skipped == ["Lone user: no mentor known"]
+    assert bot.counters.writes == 0
+
+
+def test_opted_out_mentors_and_nobots_pages_get_nothing_and_are_not_retried(
+        mentorship: dict[str, int], wiki: DevWiki, admin: WikiClient, blocks: Callable[..., Any]) -> None:
+    blocks()
+    admin.edit(SETTINGS_PAGE, json.dumps({"optout": ["Mentor_A"]}))
+    admin.post("block", user="Newcomer 1", expiry="1 day", reason="x")
+    first, _ = blocks()
+    assert first.skipped == ["Newcomer 1: Mentor A opted out of block notices"]
+    admin.edit(SETTINGS_PAGE, json.dumps({}))
+    admin.edit("User talk:Mentor A", "{{nobots}}")
+    admin.post("block", user="Newcomer 2", expiry="1 day", reason="y")
+    second, _ = blocks()
+    assert second.skipped == ["Mentor A: the talk page excludes this bot"]
+    third, bot = blocks()
+    assert third.events == 0 and bot.counters.writes == 0
+    assert talk(admin, "Mentor A") == "{{nobots}}"
+
+
+def test_a_crash_between_posting_and_recording_neither_repeats_nor_loses(
+        mentorship: dict[str, int], admin: WikiClient, blocks: Callable[..., Any],
+        make_bot: Callable[..., BotRun], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    blocks()
+    admin.post("block", user="Newcomer 1", expiry="1 day", reason="first")
+    admin.post("block", user="Newcomer 2", expiry="1 day", reason="second")
+
+    def crash(self: BlockNotifier, *args: Any) -> None:
+        raise RuntimeError("killed after posting")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(BlockNotifier, "record", crash)
+        with pytest.raises(RuntimeError):
+            blocks()
+    assert talk(admin, "Mentor A").count("<!-- mentorbot:block:") == 2
+    admin.post("block", user="Newcomer 3", expiry="1 day", reason="third")
+    result, _ = blocks()
+    assert result.events == 3
+    text = talk(admin, "Mentor A")
+    assert text.count("<!-- mentorbot:block:") == 3  # the first two once, the third added
+    assert text.count("== Blocks of your mentees ==") == 2
+    assert blocks()[0].events == 0
+
+
+def test_the_mentor_is_restored_after_an_indefinite_block_ends(
+        mentorship: dict[str, int], admin: WikiClient, blocks: Callable[..., Any],
+        make_bot: Callable[..., BotRun], tmp_path: Path) -> None:
+    admin.edit(SETTINGS_PAGE, json.dumps({"restore": True}))
+    blocks()
+    take_snapshot(make_bot, tmp_path)
+    admin.post("block", user="Newcomer 1", expiry="infinite", reason="username")
+    admin.post("block", user="Newcomer 2", expiry="infinite", reason="to talk")
+    blocks()
+    admin.post("unblock", user="Newcomer 1", reason="renamed")
+    admin.post("block", user="Newcomer 2", expiry="1 day", reason="shortened", reblock=1)
+    result, _ = blocks()
+    assert sorted(result.restored) == [("Newcomer 1", "Mentor A"), ("Newcomer 2", "Mentor A")]
+    assert mentor_of(admin, "Newcomer 1") == "Mentor A" and mentor_of(admin, "Newcomer 2") == "Mentor A"
+    logs = admin.get(list="logevents", letype="growthexperiments")["query"]["logevents"]
+    assert len(logs) == 2 and all("restored after the block ended" in entry["comment"] for entry in logs)
+    assert talk(admin, "Mentor A").count("The bot made you") == 2
+
+
+def test_without_the_right_the_mentor_is_told_how_to_claim(
+        mentorship: dict[str, int], wiki: DevWiki, admin: WikiClient, blocks: Callable[..., Any],
+        make_bot: Callable[..., BotRun], tmp_path: Path) -> None:
+    admin.edit(SETTINGS_PAGE, json.dumps({"restore": True}))
+    run_maintenance(wiki, "createBotPassword", "--appid", "noset", "--grants",
+                    "basic,highvolume,editpage,createeditmovepage", "MentorBot", "nosetpasswordnosetpassword0000000")
+    limited: dict[str, Any] = {"username": "MentorBot@noset", "password": "nosetpasswordnosetpassword0000000"}
+    blocks(**limited)
+    take_snapshot(make_bot, tmp_path)
+    admin.post("block", user="Newcomer 1", expiry="infinite", reason="username")
+    blocks(**limited)
+    admin.post("unblock", user="Newcomer 1", reason="renamed")
+    result, _ = blocks(**limited)
+    assert result.restored == []
+    assert mentor_of(admin, "Newcomer 1") == ""
+    assert "[[Special:ClaimMentee/Newcomer 1|claim them as your mentee again]]" in talk(admin, "Mentor A")
+
+
+def write_dump(path: Path, rows: list[tuple[int, str, int, int]]) -> None:
+    values = ",".join(f"({mentee},'{role}',{mentor},{active})" for mentee, role, mentor, active in rows)
+    path.write_bytes(gzip.compress((
+        "-- MySQL dump 10.19\n"
+        "DROP TABLE IF EXISTS `growthexperiments_mentor_mentee`;\n"
+        "CREATE TABLE `growthexperiments_mentor_mentee` (\n"
+        "  `gemm_mentee_id` int(10) unsigned NOT NULL,\n"
+        "  `gemm_mentor_role` varbinary(255) NOT NULL,\n"
+        "  `gemm_mentor_id` int(10) unsigned NOT NULL,\n"
+        "  `gemm_mentee_is_active` tinyint(1) NOT NULL DEFAULT 1,\n"
+        "  PRIMARY KEY (`gemm_mentee_id`,`gemm_mentor_role`)\n"
+        ") ENGINE=InnoDB DEFAULT CHARSET=binary;\n"
+        "LOCK TABLES `growthexperiments_mentor_mentee` WRITE;\n"
+        f"INSERT INTO `growthexperiments_mentor_mentee` VALUES {values};\n"
+        "UNLOCK TABLES;\n").encode()))
+
+
+def test_the_weekly_dump_serves_as_the_snapshot(
+        mentorship: dict[str, int], wiki: DevWiki, admin: WikiClient, blocks: Callable[..., Any],
+        make_bot: Callable[..., BotRun], tmp_path: Path) -> None:
+    other = wiki.anonymous().create_account("Mentor B", PASSWORD)
+    dump = tmp_path / "20261121-testwiki-growthexperiments_mentor_mentee.sql.gz"
+    write_dump(dump, [(mentorship["Newcomer 3"], "primary", other, 1),
+                      (mentorship["Newcomer 3"], "backup", mentorship["Mentor A"], 0)])
+    blocks()
+    result = snapshot_from_dump(make_bot().gateway, StateStore(tmp_path / "state.sqlite"), dump)
+    assert result.pairs == 2 and result.names_resolved == 3
+    admin.post("block", user="Newcomer 3", expiry="infinite", reason="x")
+    notices, _ = blocks()
+    assert list(notices.posted) == ["Mentor B"]  # the dump's primary mentor, not today's
+
+
+def test_a_truncated_dump_stores_nothing(mentorship: dict[str, int], make_bot: Callable[..., BotRun],
+                                         tmp_path: Path) -> None:
+    from bot.dump import DumpError
+
+    dump = tmp_path / "cut.sql.gz"
+    write_dump(dump, [(n, "primary", 1, 1) for n in range(1, 2000)])
+    dump.write_bytes(dump.read_bytes()[: len(dump.read_bytes()) // 2])
+    store = StateStore(tmp_path / "state.sqlite")
+    with pytest.raises(DumpError, match=r"cut\.sql\.gz"):
+        snapshot_from_dump(make_bot().gateway, store, dump)
+    assert store.db.execute("SELECT COUNT(*) FROM mentorship_pair").fetchone()[0] == 0
