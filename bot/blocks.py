@@ -207,7 +207,7 @@ class BlockNotifier:
                 result.skipped.append(f"{event.mentee}: no mentor known")
                 self.record(event, None)
                 continue
-            recipient = self.recipient(original, mentor_list, settings)
+            recipient = self.recipient(event.mentee, original, mentor_list, settings)
             if normalize_username(recipient) in settings.optout:
                 result.skipped.append(f"{event.mentee}: {recipient} opted out of block notices")
                 self.record(event, original)
@@ -228,17 +228,14 @@ class BlockNotifier:
             return str(recorded[0])
         return now_mentors.get(event.mentee) or self.store.last_mentor(self.wiki, event.mentee)
 
-    def recipient(self, mentor: str, mentor_list: MentorList, settings: BlockSettings) -> str:
+    def recipient(self, mentee: str, mentor: str, mentor_list: MentorList, settings: BlockSettings) -> str:
+        """The mentor, or, where the wiki asks for it, the mentee's backup mentor while the mentor is away."""
         listed = mentor_list.by_name(mentor)
         away = listed is not None and listed.away_until is not None and listed.away_until.timestamp() > time.time()
         if away and settings.notify_backup_when_away:
-            backup = self.store.db.execute(
-                "SELECT p.mentor_name FROM mentorship_pair p JOIN mentorship_pair q ON p.wiki = q.wiki "
-                "AND p.mentee_id = q.mentee_id WHERE p.wiki = ? AND q.mentor_name = ? AND q.role = 'primary' "
-                "AND p.role = 'backup' AND p.mentor_name IS NOT NULL ORDER BY p.last_seen DESC LIMIT 1",
-                (self.wiki, mentor)).fetchone()
-            if backup:
-                return str(backup[0])
+            backup = self.store.last_mentor(self.wiki, mentee, role="backup")
+            if backup and backup != mentor:
+                return backup
         return mentor
 
     def ends_indefinite_block(self, event: BlockEvent) -> bool:

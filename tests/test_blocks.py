@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -239,6 +240,29 @@ def test_the_weekly_dump_serves_as_the_snapshot(
     admin.post("block", user="Newcomer 3", expiry="infinite", reason="x")
     notices, _ = blocks()
     assert list(notices.posted) == ["Mentor B"]  # the dump's primary mentor, not today's
+
+
+def test_an_away_mentors_notice_goes_to_the_backup_when_the_wiki_says_so(
+        mentorship: dict[str, int], wiki: DevWiki, admin: WikiClient, blocks: Callable[..., Any],
+        make_bot: Callable[..., BotRun], tmp_path: Path) -> None:
+    backup = wiki.anonymous().create_account("Mentor B", PASSWORD)
+    dump = tmp_path / "dump.sql.gz"
+    write_dump(dump, [(mentorship["Newcomer 1"], "primary", mentorship["Mentor A"], 1),
+                      (mentorship["Newcomer 1"], "backup", backup, 1)])
+    snapshot_from_dump(make_bot().gateway, StateStore(tmp_path / "state.sqlite"), dump)
+    admin.edit(SETTINGS_PAGE, json.dumps({"notify_backup_when_away": True,
+                                          "messages": {"heading": "Blocage d'un filleul"}}))
+    admin.post("growthmanagementorlist", geaction="change", username="Mentor A", isaway=1,
+               awaytimestamp=_in_days(20))
+    blocks()
+    admin.post("block", user="Newcomer 1", expiry="1 day", reason="x")
+    result, _ = blocks()
+    assert list(result.posted) == ["Mentor B"]
+    assert "== Blocage d'un filleul ==" in talk(admin, "Mentor B")
+
+
+def _in_days(days: int) -> str:
+    return (datetime.now(UTC) + timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def test_a_truncated_dump_stores_nothing(mentorship: dict[str, int], make_bot: Callable[..., BotRun],
