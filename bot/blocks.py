@@ -15,13 +15,12 @@ from __future__ import annotations
 
 import html
 import ipaddress
-import json
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.errors import ApiFailure, MalformedDocument
+from bot.errors import ApiFailure, MalformedDocument, load_json
 from bot.gateway import Gateway
 from bot.mentors import MentorList, read_mentor_list
 from bot.rules import normalize_username
@@ -53,12 +52,7 @@ class BlockSettings:
 
 def parse_block_settings(text: str, source: str) -> BlockSettings:
     """The wiki's settings page for block notices; every key is optional, none unknown."""
-    try:
-        document = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise MalformedDocument(source, f"line {error.lineno} column {error.colno}", error.msg) from None
-    if not isinstance(document, dict):
-        raise MalformedDocument(source, "$", "the root must be an object")
+    document = load_json(text, source)
     known = {"optout": list, "restore": bool, "notify_backup_when_away": bool, "messages": dict}
     for key, value in document.items():
         if key not in known:

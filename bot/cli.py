@@ -88,7 +88,7 @@ def execute(options: GlobalOptions, task: str, body: Callable[[Gateway, StateSto
     except StopRun as stop:
         status, exit_code, message = "stopped", stop.exit_code, str(stop)
     except MentorBotError as error:
-        counters.errors += 1
+        counters.errors = max(counters.errors, 1)  # the gateway has already counted a refused request
         status, exit_code, message = "error", error.exit_code, str(error)
     summary = {"task": task, "outcome": status, **counters.summary()}
     if store is not None and config is not None:

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from bot.errors import ApiFailure, MalformedDocument
+from bot.errors import ApiFailure, load_json
 
 if TYPE_CHECKING:
     from bot.gateway import Gateway
@@ -71,11 +70,4 @@ def read_community_settings(gateway: Gateway) -> CommunitySettings:
     page = gateway.read_page(SETTINGS_PAGE)
     if not page.exists:
         return merge({}, "defaults")
-    try:
-        document = json.loads(page.text)
-    except json.JSONDecodeError as error:
-        where = f"line {error.lineno} column {error.colno}"
-        raise MalformedDocument(f"[[{SETTINGS_PAGE}]]", where, error.msg) from None
-    if not isinstance(document, dict):
-        raise MalformedDocument(f"[[{SETTINGS_PAGE}]]", "$", "the root must be an object")
-    return merge(document, "page")
+    return merge(load_json(page.text, f"[[{SETTINGS_PAGE}]]"), "page")

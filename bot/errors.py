@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 
 class MentorBotError(Exception):
     """Base class: a problem the bot explains in a plain sentence."""
@@ -42,6 +45,17 @@ class MalformedDocument(MentorBotError):
         self.path = path
         self.reason = reason
         super().__init__(f"{source} is malformed at {path}: {reason}")
+
+
+def load_json(text: str, source: str, *, object_root: bool = True) -> Any:
+    """Parse an on-wiki JSON document, or refuse it naming the line and column (or the root)."""
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise MalformedDocument(source, f"line {error.lineno} column {error.colno}", error.msg) from None
+    if object_root and not isinstance(document, dict):
+        raise MalformedDocument(source, "$", "the root must be an object")
+    return document
 
 
 class StopRun(MentorBotError):

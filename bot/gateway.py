@@ -24,9 +24,9 @@ from bot.errors import (
     BotExcluded,
     EditBudgetSpent,
     EditConflictUnresolved,
-    MalformedDocument,
     StopSwitchOn,
     WikiUnavailable,
+    load_json,
 )
 
 # GrowthExperiments and CommunityConfiguration modules, as paraminfo names them.
@@ -318,12 +318,7 @@ class Gateway:
         for _attempt in range(CONFLICT_ATTEMPTS):
             page = self.read_page(title)
             text = self.read_revision(base_override) if base_override else page.text
-            try:
-                document = json.loads(text) if page.exists else None
-            except json.JSONDecodeError as error:
-                raise MalformedDocument(
-                    f"[[{title}]]", f"line {error.lineno} column {error.colno}", error.msg
-                ) from None
+            document = load_json(text, f"[[{title}]]", object_root=False) if page.exists else None
             new_document = change(document)
             if new_document is None or (new_document == document and base_override is None):
                 return changed

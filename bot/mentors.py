@@ -7,12 +7,11 @@ breaks it is refused with the JSON path at fault: the bot never repairs one sile
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from bot.errors import MalformedDocument
+from bot.errors import MalformedDocument, load_json
 
 if TYPE_CHECKING:
     from bot.gateway import Gateway
@@ -111,12 +110,7 @@ def _entries(source: str, mentors: Any, path: str) -> list[Mentor]:
 
 def parse_mentor_page(text: str, source: str = MENTOR_LIST_PAGE) -> list[Mentor]:
     """Mentors from the JSON page's text. Names on the page are display copies only."""
-    try:
-        document = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise MalformedDocument(source, f"line {error.lineno} column {error.colno}", error.msg) from None
-    if not isinstance(document, dict):
-        raise MalformedDocument(source, "$", "the root must be an object")
+    document = load_json(text, source)
     for key in document:
         if key != "Mentors":
             raise MalformedDocument(source, f"$.{key}", "unknown key (only Mentors is allowed)")

@@ -15,7 +15,7 @@ from typing import Any
 import jsonschema
 import jsonschema.exceptions
 
-from bot.errors import MalformedDocument
+from bot.errors import MalformedDocument, load_json
 from bot.mentors import Mentor
 
 DEFAULT_AWAY_DAYS = 30
@@ -154,10 +154,7 @@ def _json_path(error: jsonschema.exceptions.ValidationError) -> str:
 
 def parse_rules(text: str, source: str) -> SweepRules:
     """Validate the rules page's text and turn it into plain data, or refuse with the key path."""
-    try:
-        document = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise MalformedDocument(source, f"line {error.lineno} column {error.colno}", error.msg) from None
+    document = load_json(text, source, object_root=False)  # the schema names a wrong root
     validator = jsonschema.Draft202012Validator(schema())
     breach = jsonschema.exceptions.best_match(validator.iter_errors(document))
     if breach is not None:
