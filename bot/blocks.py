@@ -17,7 +17,7 @@ import html
 import ipaddress
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.errors import ApiFailure, MalformedDocument, load_json
@@ -29,6 +29,7 @@ from bot.sweep import format_text
 
 TASK = "blocks"
 INDEFINITE = ("infinite", "indefinite", "infinity", "never")
+POLL_MARGIN = timedelta(minutes=5)
 
 DEFAULT_MESSAGES = {
     "heading": "Blocks of your mentees",
@@ -93,8 +94,9 @@ class BlockEvent:
         expiry = str(params.get("expiry", "")) or duration
         return cls(
             log_id=int(entry["logid"]), timestamp=entry["timestamp"], action=entry["action"],
-            mentee=str(entry["title"]).split(":", 1)[1], admin=entry.get("user", "?"),
-            reason=entry.get("comment", ""),
+            mentee=str(entry["title"]).split(":", 1)[1],
+            admin="(hidden)" if "userhidden" in entry else entry.get("user", "?"),
+            reason="(hidden)" if "commenthidden" in entry else entry.get("comment", ""),
             indefinite=entry["action"] != "unblock" and (duration in INDEFINITE or not expiry),
             sitewide=bool(params.get("sitewide", True)), expiry=expiry or "indefinite",
         )
@@ -146,26 +148,32 @@ class BlockNotifier:
         self.wiki = gateway.config.wiki_key
 
     def poll(self) -> list[BlockEvent] | None:
-        """New block-log entries after the cursor; None on the first run, which starts from now."""
+        """Block-log entries from the cursor on (less a margin); None on the first run.
+
+        Log ids are given out before commit, so an entry can appear late with a smaller id:
+        the poll goes back ``POLL_MARGIN`` before the cursor and relies on the record of handled
+        entries, not on ids, to see each entry once. The first run marks what is in that margin
+        as seen, so it starts from now.
+        """
         cursor = self.store.get_cursor(self.wiki, TASK)
-        if cursor is None:
-            newest = self.gateway.get(list="logevents", letype="block", lelimit=1, leprop="ids|timestamp")
-            entries = newest["query"]["logevents"]
-            value = f"{entries[0]['logid']}|{entries[0]['timestamp']}" if entries else \
-                f"0|{datetime.now(UTC):%Y-%m-%dT%H:%M:%SZ}"
-            if not self.gateway.config.dry_run:
-                with self.store.transaction() as db:
-                    self.store.set_cursor(db, self.wiki, TASK, value)
-            return None
-        last_id, last_time = cursor.split("|", 1)
+        now = datetime.now(UTC)
+        since = (datetime.fromisoformat(cursor.split("|")[-1].replace("Z", "+00:00")) if cursor else now) - POLL_MARGIN
         events = []
         for result in self.gateway.query_all(
-                list="logevents", letype="block", ledir="newer", lestart=last_time, lelimit="max",
-                leprop="ids|title|type|user|timestamp|comment|details"):
-            for entry in result["query"]["logevents"]:
-                if int(entry["logid"]) > int(last_id) and entry.get("ns") == 2:
-                    events.append(BlockEvent.from_log(entry))
-        return events
+                list="logevents", letype="block", ledir="newer", lestart=f"{since:%Y-%m-%dT%H:%M:%SZ}",
+                lelimit="max", leprop="ids|title|type|user|timestamp|comment|details"):
+            events += [BlockEvent.from_log(entry) for entry in result["query"]["logevents"] if entry.get("ns") == 2]
+        if cursor is None:
+            if not self.gateway.config.dry_run:
+                for event in events:
+                    self.record(event, None)
+                with self.store.transaction() as db:
+                    self.store.set_cursor(db, self.wiki, TASK, f"{now:%Y-%m-%dT%H:%M:%SZ}")
+            return None
+        return sorted(events, key=lambda e: e.log_id)
+
+    def handled(self) -> set[int]:
+        return {row[0] for row in self.store.db.execute("SELECT log_id FROM block_notice WHERE wiki = ?", (self.wiki,))}
 
     def run(self) -> BlocksResult:
         result = BlocksResult()
@@ -173,16 +181,18 @@ class BlockNotifier:
         if events is None:
             result.started = True
             return result
-        result.events = len(events)
-        handled = {row[0] for row in self.store.db.execute(
-            "SELECT log_id FROM block_notice WHERE wiki = ?", (self.wiki,))}
-        todo = [e for e in events if e.log_id not in handled]
+        done = self.handled()
+        todo = [e for e in events if e.log_id not in done]
+        result.events = len(todo)
         if todo:
             self.handle(todo, result)
         if events and not self.gateway.config.dry_run:
-            newest = max(events, key=lambda e: e.log_id)
+            # The cursor passes only what was handled: an entry that failed is read again next time.
+            done = self.handled()
+            waiting = [e.timestamp for e in events if e.log_id not in done]
+            position = min(waiting) if waiting else max(e.timestamp for e in events)
             with self.store.transaction() as db:
-                self.store.set_cursor(db, self.wiki, TASK, f"{newest.log_id}|{newest.timestamp}")
+                self.store.set_cursor(db, self.wiki, TASK, position)
         return result
 
     def handle(self, events: list[BlockEvent], result: BlocksResult) -> None:
@@ -192,26 +202,37 @@ class BlockNotifier:
         mentees = sorted({e.mentee for e in events if is_registered_name(e.mentee)})
         now_mentors = current_mentors(self.gateway, mentees) if mentees else {}
         by_recipient: dict[str, list[tuple[BlockEvent, str, str]]] = {}  # event, line, original mentor
+        # Entries of this run, in log order: a block and its unblock can both be in one poll.
+        indefinite_now: dict[str, bool] = {}
+        mentor_before: dict[str, str] = {}
         for event in events:
             if not is_registered_name(event.mentee):
                 self.record(event, None)
                 continue
-            original = self.original_mentor(event, now_mentors)
+            original = mentor_before.get(event.mentee) if event.action != "block" else None
+            original = original or self.original_mentor(event, now_mentors)
+            ends = self.ends_indefinite_block(event, indefinite_now)
+            indefinite_now[event.mentee] = event.indefinite
             if original is None:
                 result.skipped.append(f"{event.mentee}: no mentor known")
                 self.record(event, None)
                 continue
+            mentor_before[event.mentee] = original
             recipient = self.recipient(event.mentee, original, mentor_list, settings)
             if normalize_username(recipient) in settings.optout:
                 result.skipped.append(f"{event.mentee}: {recipient} opted out of block notices")
                 self.record(event, original)
                 continue
             line = self.describe(event, settings)
-            if self.ends_indefinite_block(event):
+            if ends:
                 line += " " + self.bring_back(event, original, now_mentors, mentor_list, settings, result)
             by_recipient.setdefault(recipient, []).append((event, line, original))
         for recipient, items in by_recipient.items():
-            self.notify(recipient, items, settings, result)
+            try:
+                self.notify(recipient, items, settings, result)
+            except ApiFailure as failure:
+                # One page that refuses the edit must not hold back everyone else's notices.
+                result.skipped.append(f"{recipient}: the notice was refused ({failure.code}); it is retried next run")
 
     def original_mentor(self, event: BlockEvent, now_mentors: dict[str, str]) -> str | None:
         """The mentor from before an indefinite block: what the bot recorded, else the snapshot."""
@@ -232,9 +253,11 @@ class BlockNotifier:
                 return backup
         return mentor
 
-    def ends_indefinite_block(self, event: BlockEvent) -> bool:
+    def ends_indefinite_block(self, event: BlockEvent, indefinite_now: dict[str, bool]) -> bool:
         if event.action == "block" or (event.action == "reblock" and event.indefinite):
             return False
+        if event.mentee in indefinite_now:
+            return indefinite_now[event.mentee]
         was = self.store.db.execute(
             "SELECT indefinite FROM block_notice WHERE wiki = ? AND mentee = ? AND log_id < ? "
             "ORDER BY log_id DESC LIMIT 1", (self.wiki, event.mentee, event.log_id)).fetchone()
@@ -250,6 +273,9 @@ class BlockNotifier:
                and self.gateway.capabilities().has("growthsetmentor"))
         if now_mentors.get(event.mentee) == original:
             return format_text(texts["restored"], {"mentee": event.mentee})
+        if self.still_indefinitely_blocked(event.mentee):
+            result.skipped.append(f"{event.mentee}: still blocked indefinitely, mentor not restored")
+            return ""
         if can:
             try:
                 self.gateway.post("growthsetmentor", mentee=event.mentee, mentor=original,
@@ -262,15 +288,21 @@ class BlockNotifier:
         claim = f"[[Special:ClaimMentee/{event.mentee}|claim them as your mentee again]]"
         return format_text(texts["claim"], {"mentee": event.mentee, "claim_link": claim})
 
+    def still_indefinitely_blocked(self, mentee: str) -> bool:
+        """Another block may remain (several blocks, or a new one later in this poll)."""
+        blocks = self.gateway.get(list="blocks", bkusers=mentee, bkprop="expiry")["query"]["blocks"]
+        return any(block.get("expiry") in INDEFINITE for block in blocks)
+
     def describe(self, event: BlockEvent, settings: BlockSettings) -> str:
         fields = {
             "mentee": f"[[Special:Contributions/{event.mentee}|{event.mentee}]]",
-            "admin": f"[[Special:Contributions/{event.admin}|{event.admin}]]",  # no ping
+            "admin": f"[[Special:Contributions/{event.admin}|{event.admin}]]"  # no ping
+                     if event.admin != "(hidden)" else event.admin,
             "date": event.timestamp[:16].replace("T", " ") + " UTC",
             "scope": "sitewide" if event.sitewide else "partial",
             "expiry": "indefinitely" if event.indefinite else f"until {event.expiry}",
             "reason": escape_reason(event.reason),
-            "log_link": f"[{{{{fullurl:Special:Log/block|page=User:{event.mentee}}}}} block log]",
+            "log_link": f"[{{{{fullurl:Special:Log/block|page={{{{urlencode:User:{event.mentee}}}}}}}}} block log]",
             "talk_link": f"[{{{{fullurl:User talk:{event.mentee}}}}} talk page]",
         }
         template = settings.messages["unblocked" if event.action == "unblock" else "blocked"]

@@ -9,9 +9,11 @@ it was seen. A pair that vanishes stays as history. The source is GrowthExperime
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.gateway import Gateway
@@ -52,10 +54,13 @@ def snapshot_from_dump(gateway: Gateway, store: StateStore, path: Path) -> Snaps
     from bot.dump import read_mentor_rows  # the dump reader is only needed here
 
     wiki = gateway.config.wiki_key
-    taken_at = time.time()
+    taken_at = dump_date(path)
+
+    mentors: set[int] = set()
 
     def rows() -> Iterator[tuple[int, str, int, str | None, str | None]]:
         for row in read_mentor_rows(path):
+            mentors.add(row.mentor_id)
             yield row.mentee_id, row.role, row.mentor_id, None, None
 
     with store.transaction() as db:
@@ -63,9 +68,18 @@ def snapshot_from_dump(gateway: Gateway, store: StateStore, path: Path) -> Snaps
         db.execute("INSERT INTO snapshot (wiki, taken_at, source, pairs) VALUES (?, ?, ?, ?)",
                    (wiki, taken_at, f"dump:{path.name}", count))
     resolved = resolve_names(gateway, store)
-    mentors = store.db.execute("SELECT COUNT(DISTINCT mentor_id) FROM mentorship_pair WHERE wiki = ? "
-                               "AND last_seen = ?", (wiki, taken_at)).fetchone()[0]
-    return SnapshotResult("dump", count, int(mentors), resolved)
+    return SnapshotResult("dump", count, len(mentors), resolved)
+
+
+def dump_date(path: Path) -> float:
+    """When the dump was taken: the YYYYMMDD in its name, else the file's time.
+
+    An old dump imported late must not look newer than a snapshot taken since.
+    """
+    match = re.search(r"(20\d{6})", path.name)
+    if match:
+        return datetime.strptime(match[1], "%Y%m%d").replace(tzinfo=UTC).timestamp()
+    return path.stat().st_mtime
 
 
 def resolve_names(gateway: Gateway, store: StateStore) -> int:

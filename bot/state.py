@@ -232,7 +232,8 @@ class StateStore:
             db.executemany(
                 "INSERT INTO mentorship_pair (wiki, mentee_id, role, mentor_id, mentee_name, mentor_name, "
                 "first_seen, last_seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
-                "ON CONFLICT (wiki, mentee_id, role, mentor_id) DO UPDATE SET last_seen = excluded.last_seen, "
+                "ON CONFLICT (wiki, mentee_id, role, mentor_id) DO UPDATE SET "
+                "last_seen = MAX(last_seen, excluded.last_seen), first_seen = MIN(first_seen, excluded.first_seen), "
                 "mentee_name = COALESCE(excluded.mentee_name, mentee_name), "
                 "mentor_name = COALESCE(excluded.mentor_name, mentor_name)",
                 [(wiki, mentee, role, mentor, mentee_name, mentor_name, taken_at, taken_at)

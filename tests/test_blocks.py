@@ -276,3 +276,54 @@ def test_a_truncated_dump_stores_nothing(mentorship: dict[str, int], make_bot: C
     with pytest.raises(DumpError, match=r"cut\.sql\.gz"):
         snapshot_from_dump(make_bot().gateway, store, dump)
     assert store.db.execute("SELECT COUNT(*) FROM mentorship_pair").fetchone()[0] == 0
+
+
+def test_a_block_lifted_within_one_poll_still_brings_the_mentor_back(
+        mentorship: dict[str, int], admin: WikiClient, blocks: Callable[..., Any],
+        make_bot: Callable[..., BotRun], tmp_path: Path) -> None:
+    admin.edit(SETTINGS_PAGE, json.dumps({"restore": True}))
+    blocks()
+    take_snapshot(make_bot, tmp_path)
+    admin.post("block", user="Newcomer 1", expiry="infinite", reason="mistake")
+    admin.post("unblock", user="Newcomer 1", reason="wrong user")
+    result, _ = blocks()
+    assert result.restored == [("Newcomer 1", "Mentor A")]
+    assert mentor_of(admin, "Newcomer 1") == "Mentor A"
+
+
+def test_no_mentor_is_restored_while_an_indefinite_block_remains(
+        mentorship: dict[str, int], admin: WikiClient, blocks: Callable[..., Any],
+        make_bot: Callable[..., BotRun], tmp_path: Path) -> None:
+    admin.edit(SETTINGS_PAGE, json.dumps({"restore": True}))
+    blocks()
+    take_snapshot(make_bot, tmp_path)
+    admin.post("block", user="Newcomer 1", expiry="infinite", reason="first")
+    blocks()
+    admin.post("unblock", user="Newcomer 1", reason="lifted")
+    admin.post("block", user="Newcomer 1", expiry="infinite", reason="again")
+    result, _ = blocks()
+    assert result.restored == []
+    assert "Newcomer 1: still blocked indefinitely, mentor not restored" in result.skipped
+    assert mentor_of(admin, "Newcomer 1") == ""
+
+
+def test_a_talk_page_that_refuses_the_notice_holds_back_no_one_else(
+        mentorship: dict[str, int], wiki: DevWiki, admin: WikiClient, blocks: Callable[..., Any]) -> None:
+    wiki.anonymous().create_account("Mentor B", PASSWORD)
+    admin.post("growthmanagementorlist", geaction="add", username="Mentor B", weight=2)
+    admin.post("growthmanagementorlist", geaction="change", username="Mentor A", weight=0)
+    wiki.anonymous().create_account("Newcomer 4", PASSWORD)  # Mentor B is the only auto-assigned mentor now
+    admin.edit("User talk:Mentor A", "Protected.")
+    admin.post("protect", title="User talk:Mentor A", protections="edit=sysop", reason="test")
+    run_maintenance(wiki, "createBotPassword", "--appid", "plain", "--grants",
+                    "basic,highvolume,editpage,createeditmovepage", "MentorBot", "plainpasswordplainpassword0000000")
+    limited: dict[str, Any] = {"username": "MentorBot@plain", "password": "plainpasswordplainpassword0000000"}
+    blocks(**limited)
+    admin.post("block", user="Newcomer 1", expiry="1 day", reason="x")
+    admin.post("block", user="Newcomer 4", expiry="1 day", reason="y")
+    first, _ = blocks(**limited)
+    assert list(first.posted) == ["Mentor B"]
+    assert any(line.startswith("Mentor A: the notice was refused") for line in first.skipped)
+    second, _ = blocks(**limited)
+    assert second.events == 1 and not second.posted  # Mentor A's entry again; Mentor B's not repeated
+    assert talk(admin, "Mentor B").count("<!-- mentorbot:block:") == 1
