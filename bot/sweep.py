@@ -225,16 +225,15 @@ def away_decision(base: Decision, mentor: Mentor, removal_point: datetime | None
     wanted = removal_point if removal_point and ahead else now + rules.away_days_without_removal * DAY
     wanted = min(wanted, now + MAX_AWAY_DAYS * DAY).replace(microsecond=0)
     current = mentor.away_until
-    if current and current > now:
-        # Away already (GrowthExperiments' cleaner would re-mark them on every run): left alone,
-        # unless the mentor's own date goes past a removal point still ahead.
-        if removal_point is None or not ahead or current <= removal_point:
-            return None
-        if current > removal_point:
-            return replace(base, action="away", away_until=wanted, notice="away_capped",
-                           detail=f"self-set away date {current:%Y-%m-%d} is past the removal "
-                                  f"point {removal_point:%Y-%m-%d}, so it is capped")
-    return replace(base, action="away", away_until=wanted, notice="away")
+    if current is None or current <= now:
+        return replace(base, action="away", away_until=wanted, notice="away")
+    # Away already (GrowthExperiments' cleaner would re-mark them on every run): left alone,
+    # unless the mentor's own date goes past a removal point still ahead.
+    if removal_point is None or not ahead or current <= removal_point:
+        return None
+    return replace(base, action="away", away_until=wanted, notice="away_capped",
+                   detail=f"self-set away date {current:%Y-%m-%d} is past the removal "
+                          f"point {removal_point:%Y-%m-%d}, so it is capped")
 
 
 # --- acting -------------------------------------------------------------------------------
