@@ -62,10 +62,6 @@ class MentorFacts:
     questions: list[Question] = field(default_factory=list)
     own_talk_edits: list[tuple[datetime, str | None]] = field(default_factory=list)
 
-    @property
-    def talk_page(self) -> str:
-        return f"User talk:{self.name}"  # canonical: every wiki accepts it
-
 
 def user_of_talk_page(item: dict[str, Any]) -> str | None:
     """The user whose talk page an API item (with ns and title) is on, in any language."""

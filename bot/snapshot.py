@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bot.dump import read_mentor_rows
 from bot.gateway import Gateway
 from bot.mentors import names_for_ids, read_mentor_list
 from bot.state import StateStore, batched
@@ -51,8 +52,6 @@ def snapshot_from_dump(gateway: Gateway, store: StateStore, path: Path) -> Snaps
 
     Names are looked up afterwards in batches for the ids that have none yet.
     """
-    from bot.dump import read_mentor_rows  # the dump reader is only needed here
-
     wiki = gateway.config.wiki_key
     taken_at = dump_date(path)
 
