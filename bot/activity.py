@@ -20,6 +20,7 @@ from bot.rules import QUESTION_TAGS
 SECTION = re.compile(r"/\*\s*(.*?)\s*\*/")
 ALL_NAMESPACES = -1  # the namespace "number" of the group that counts every namespace
 USER_TALK = 3
+IMPLICIT_GROUPS = frozenset({"*", "user", "autoconfirmed", "temp"})
 
 
 def parse_time(value: str) -> datetime:
@@ -55,12 +56,20 @@ class MentorFacts:
     name: str
     registration: datetime | None = None
     editcount: int = 0
+    groups: tuple[str, ...] = ()  # explicit groups only (no *, user, autoconfirmed)
     block: Block | None = None
     last_edit: datetime | None = None
     last_logged_action: datetime | None = None
     edit_counts: dict[str, dict[str, int]] = field(default_factory=dict)  # measure key -> group -> edits
     questions: list[Question] = field(default_factory=list)
     own_talk_edits: list[tuple[datetime, str | None]] = field(default_factory=list)
+
+    def answered_at(self, question: Question, within: timedelta) -> datetime | None:
+        """When the mentor answered: their first later edit to that thread (or an unsectioned edit) in time."""
+        deadline = question.asked + within
+        return min((at for at, section in self.own_talk_edits
+                    if question.asked < at <= deadline
+                    and (question.section is None or section in (None, question.section))), default=None)
 
 
 def user_of_talk_page(item: dict[str, Any]) -> str | None:
@@ -86,7 +95,7 @@ class ActivityReader:
         facts: dict[int, MentorFacts] = {}
         for batch in chunks([str(i) for i in user_ids], self.batch):
             result = self.gateway.get(list="users", ususerids="|".join(batch),
-                                      usprop="editcount|registration|blockinfo")
+                                      usprop="editcount|registration|blockinfo|groups")
             for user in result["query"]["users"]:
                 if "missing" in user or "userid" not in user:
                     continue
@@ -99,6 +108,7 @@ class ActivityReader:
                     user_id=int(user["userid"]), name=user["name"],
                     registration=parse_time(user["registration"]) if user.get("registration") else None,
                     editcount=int(user.get("editcount", 0)), block=block,
+                    groups=tuple(g for g in user.get("groups", []) if g not in IMPLICIT_GROUPS),
                 )
         return facts
 
@@ -164,6 +174,17 @@ class ActivityReader:
         cutoff = self.now - timedelta(days=recent_days)
         self._contributions(list(by_name), visit, until=cutoff)
         self._contributions([name for name, f in by_name.items() if f.last_edit is None], visit, start=cutoff)
+
+    def active(self, names: list[str], days: int) -> set[str]:
+        """The users among ``names`` with at least one edit in the last ``days`` days."""
+        found: set[str] = set()
+
+        def visit(contribution: dict[str, Any]) -> bool:
+            found.add(contribution["user"])
+            return True
+
+        self._contributions(names, visit, until=self.now - timedelta(days=days))
+        return found
 
     def last_logged_actions(self, facts: Iterable[MentorFacts]) -> None:
         """Logged actions cannot be asked for several users at once: one request each."""

@@ -6,6 +6,7 @@ Commands:
     sweep     warn, mark away or remove inactive mentors by the wiki's rules page
     snapshot  record who mentors whom (from the API or the weekly dump), keeping history
     blocks    tell mentors about blocked mentees; bring the mentor back after the block
+    report    publish a report (mentors, graduation, coverage) on the wiki and as CSV/PNG files
 
 Every command ends with one summary line (requests, writes, notices, errors, seconds);
 with --json the whole output is one JSON object.
@@ -25,6 +26,7 @@ from collections import Counter
 from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -33,10 +35,19 @@ import click
 from bot.blocks import BlockNotifier
 from bot.check import run_check
 from bot.community import read_community_settings
-from bot.config import BotConfig, load_config
+from bot.config import REPORT_NAMES, BotConfig, load_config
 from bot.errors import ConfigError, MentorBotError, StopRun
 from bot.gateway import Counters, Gateway
 from bot.mentors import read_mentor_list
+from bot.reports import cell_text, publish
+from bot.reports.coverage import (
+    coverage_report,
+    fetch_registrations,
+    indefinitely_blocked,
+    read_registration_file,
+)
+from bot.reports.dashboard import mentor_dashboard
+from bot.reports.graduation import GraduationResult, graduation_report, read_report_settings, send_invitations
 from bot.rules import parse_rules
 from bot.site import connect
 from bot.snapshot import snapshot_from_api, snapshot_from_dump
@@ -252,6 +263,86 @@ def blocks(options: GlobalOptions) -> None:
         return TaskOutcome(data, lines)
 
     sys.exit(execute(options, "blocks", body))
+
+
+@cli.command()
+@click.argument("name", type=click.Choice(REPORT_NAMES))
+@click.option("--page", metavar="TITLE", help="Publish on this page instead of the configured one.")
+@click.option("--output", type=click.Path(path_type=Path, file_okay=False),
+              help="Folder for NAME.csv and NAME.png (default: 'reports' beside the state store).")
+@click.option("--dump", type=click.Path(path_type=Path, dir_okay=False, exists=True),
+              help="coverage: mentor rows from the weekly growthexperiments_mentor_mentee dump (.sql.gz).")
+@click.option("--registrations", type=click.Path(path_type=Path, dir_okay=False, exists=True),
+              help="coverage: registrations from a CSV file instead of the account-creation log.")
+@click.option("--states", type=click.Path(path_type=Path, dir_okay=False, exists=True),
+              help="coverage: a released table of mentorship states per user (CSV user_id,state).")
+@click.option("--invite", is_flag=True, help="graduation: invite mentees who newly meet the thresholds to mentor.")
+@click.pass_obj
+def report(options: GlobalOptions, name: str, page: str | None, output: Path | None, dump: Path | None,
+           registrations: Path | None, states: Path | None, invite: bool) -> None:
+    """Publish a report (mentors, graduation, coverage) on the wiki and as files."""
+    if name != "coverage" and (dump or registrations or states):
+        raise click.UsageError("--dump, --registrations and --states belong to the coverage report.")
+    if name != "graduation" and invite:
+        raise click.UsageError("--invite belongs to the graduation report.")
+
+    def body(gateway: Gateway, store: StateStore | None) -> TaskOutcome:
+        assert store is not None
+        config = gateway.config
+        lines: list[str] = []
+        data: dict[str, Any] = {}
+        graduation: GraduationResult | None = None
+        if name == "mentors":
+            rules_page = gateway.read_page(config.rules_page)
+            rules = parse_rules(rules_page.text, f"[[{rules_page.title}]]") if rules_page.exists else None
+            built = mentor_dashboard(gateway, store, list(read_mentor_list(gateway).mentors), rules,
+                                     read_community_settings(gateway))
+        elif name == "graduation":
+            own = read_report_settings(gateway)
+            graduation = graduation_report(gateway, store, list(read_mentor_list(gateway).mentors),
+                                           read_community_settings(gateway), own)
+            built = graduation.report
+        else:
+            if registrations is not None:
+                source, rows = f"the file {registrations.name}", read_registration_file(registrations)
+            else:
+                since = datetime.strptime(config.registrations_since, "%Y-%m-%d").replace(tzinfo=UTC)
+                fetched = fetch_registrations(gateway, store, since, options.say)
+                lines.append(f"{fetched} new account-creation log entries stored")
+                source = f"the account-creation log since {config.registrations_since}"
+                rows = store.registrations(config.wiki_key)
+            built = coverage_report(rows, source, dump=dump, store=store, wiki=config.wiki_key, states=states,
+                                    blocked=indefinitely_blocked(gateway))
+        title = page or config.report_page_for(name, gateway.username)
+        published = publish(gateway, built, title, output or config.report_output,
+                            linked=("mentor", "mentee"))
+        lines += built.lines
+        lines += [f"{label}: {cell_text(value)}" for label, value in built.totals]
+        lines += [f"wrote {path}" for path in published.files]
+        lines.append(f"[[{published.page}]] " + ("updated" if published.page_changed else "unchanged"))
+        if graduation is not None and invite:
+            lines += invite_graduates(gateway, store, graduation)
+            data["invited"] = graduation.invited
+        data.update({"report": name, "page": published.page, "page_changed": published.page_changed,
+                     "files": [str(p) for p in published.files], "columns": built.columns, "rows": built.rows,
+                     "totals": dict(built.totals), "notes": built.notes})
+        return TaskOutcome(data, lines)
+
+    sys.exit(execute(options, f"report-{name}", body))
+
+
+def invite_graduates(gateway: Gateway, store: StateStore, graduation: GraduationResult) -> list[str]:
+    own = read_report_settings(gateway)
+    if not own.invite:
+        return [f"note: no invitations: the wiki has not turned them on (graduation.invite in "
+                f"[[{gateway.config.reports_page}]])."]
+    send_invitations(gateway, store, graduation, own)
+    if graduation.first_invite_run:
+        return [f"First run with --invite: the {len(graduation.graduating)} mentees who already meet the "
+                "thresholds are recorded and not invited; mentees who meet them from now on will be."]
+    lines = [f"invited {name}" for name in graduation.invited]
+    lines += [f"not invited {name}: their talk page excludes this bot" for name in graduation.skipped]
+    return [*lines, f"{len(graduation.invited)} mentees invited to become mentors"]
 
 
 def main() -> None:

@@ -10,12 +10,14 @@ from __future__ import annotations
 import os
 import tomllib
 from dataclasses import dataclass, field, fields, replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from bot.errors import ConfigError
 
 ASSERT_VALUES = ("bot", "user")
+REPORT_NAMES = ("mentors", "graduation", "coverage")
 
 
 def default_state_dir() -> Path:
@@ -40,6 +42,10 @@ class BotConfig:
     stop_page: str | None = None
     rules_page: str = "MediaWiki:Mentorbot-sweep-rules.json"
     blocks_page: str = "MediaWiki:Mentorbot-blocks.json"
+    reports_page: str = "MediaWiki:Mentorbot-reports.json"
+    report_pages: dict[str, str] = field(default_factory=dict)  # report name -> page; default in the bot's space
+    report_dir: Path | None = None  # default: "reports" beside the state store
+    registrations_since: str = "2021-01-01"  # where the first fetch of the account-creation log starts
     maxlag: int = 5
     max_retries: int = 5
     retry_wait: float = 5.0
@@ -54,6 +60,13 @@ class BotConfig:
     def stop_page_for(self, username: str) -> str:
         return self.stop_page or f"User:{username}/Stop"
 
+    def report_page_for(self, name: str, username: str) -> str:
+        return self.report_pages.get(name) or f"User:{username}/Mentorship reports/{name.capitalize()}"
+
+    @property
+    def report_output(self) -> Path:
+        return self.report_dir or self.state_path.parent / "reports"
+
     def validate(self) -> None:
         if not self.api and not self.wiki:
             raise ConfigError(
@@ -64,6 +77,15 @@ class BotConfig:
             raise ConfigError(f"api must be an http(s) URL of api.php, not {self.api!r}.")
         if self.assert_user not in ASSERT_VALUES:
             raise ConfigError(f"assert must be one of {', '.join(ASSERT_VALUES)}, not {self.assert_user!r}.")
+        unknown = set(self.report_pages) - set(REPORT_NAMES)
+        if unknown or not all(isinstance(title, str) and title for title in self.report_pages.values()):
+            raise ConfigError(f"report_pages takes a page title for each of {', '.join(REPORT_NAMES)}; "
+                              f"got {self.report_pages!r}.")
+        try:
+            datetime.strptime(self.registrations_since, "%Y-%m-%d")
+        except (TypeError, ValueError):
+            raise ConfigError(f"registrations_since must be a date like 2021-01-01, not "
+                              f"{self.registrations_since!r}.") from None
         for name in ("edit_interval", "max_writes", "maxlag", "max_retries", "retry_wait", "retry_max"):
             if getattr(self, name) < 0:
                 raise ConfigError(f"{name} must not be negative.")
@@ -71,7 +93,7 @@ class BotConfig:
 
 # Config-file key -> dataclass field, where they differ ("assert" is a Python keyword).
 FILE_KEYS = {"assert": "assert_user"}
-PATH_FIELDS = {"state_path", "pywikibot_dir"}
+PATH_FIELDS = {"state_path", "pywikibot_dir", "report_dir"}
 
 
 def load_config(path: Path | None, **overrides: Any) -> BotConfig:

@@ -24,10 +24,20 @@ MAX_AWAY_DAYS = 365
 QUESTION_TAGS = ("mentorship module question", "mentorship panel question")
 
 
-def schema() -> dict[str, Any]:
-    text = resources.files("bot").joinpath("schemas/sweep-rules.schema.json").read_text(encoding="utf-8")
+def schema(name: str = "sweep-rules") -> dict[str, Any]:
+    text = resources.files("bot").joinpath(f"schemas/{name}.schema.json").read_text(encoding="utf-8")
     loaded: dict[str, Any] = json.loads(text)
     return loaded
+
+
+def load_checked(text: str, source: str, schema_name: str) -> Any:
+    """An on-wiki JSON page, parsed and checked against its schema, or refused with the key path."""
+    document = load_json(text, source, object_root=False)  # the schema names a wrong root
+    validator = jsonschema.Draft202012Validator(schema(schema_name))
+    breach = jsonschema.exceptions.best_match(validator.iter_errors(document))
+    if breach is not None:
+        raise MalformedDocument(source, _json_path(breach), breach.message)
+    return document
 
 
 @dataclass(frozen=True)
@@ -154,12 +164,7 @@ def _json_path(error: jsonschema.exceptions.ValidationError) -> str:
 
 def parse_rules(text: str, source: str) -> SweepRules:
     """Validate the rules page's text and turn it into plain data, or refuse with the key path."""
-    document = load_json(text, source, object_root=False)  # the schema names a wrong root
-    validator = jsonschema.Draft202012Validator(schema())
-    breach = jsonschema.exceptions.best_match(validator.iter_errors(document))
-    if breach is not None:
-        raise MalformedDocument(source, _json_path(breach), breach.message)
-
+    document = load_checked(text, source, "sweep-rules")
     raw_measures = document["activity"] if isinstance(document["activity"], list) else [document["activity"]]
     measures = tuple(
         Measure(

@@ -94,6 +94,30 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (wiki, log_id)
     );
     """,
+    # Reports. Registrations run to millions of rows a wiki, so they name the wiki by a small
+    # number and keep only what the coverage report counts.
+    """
+    CREATE TABLE wiki_number (
+        id INTEGER PRIMARY KEY,
+        wiki TEXT NOT NULL UNIQUE
+    );
+    CREATE TABLE registration (
+        wiki_id INTEGER NOT NULL,
+        log_id INTEGER NOT NULL,
+        user_id INTEGER,
+        created INTEGER NOT NULL,
+        action TEXT NOT NULL,
+        temporary INTEGER NOT NULL,
+        PRIMARY KEY (wiki_id, log_id)
+    ) WITHOUT ROWID;
+    CREATE TABLE graduation (
+        wiki TEXT NOT NULL,
+        user_id INTEGER NOT NULL,
+        first_met_at REAL NOT NULL,
+        invited_at REAL,
+        PRIMARY KEY (wiki, user_id)
+    );
+    """,
 )
 
 
@@ -256,6 +280,56 @@ class StateStore:
 
     def set_cursor(self, db: sqlite3.Connection, wiki: str, task: str, value: str) -> None:
         db.execute("INSERT OR REPLACE INTO cursor (wiki, task, value) VALUES (?, ?, ?)", (wiki, task, value))
+
+    # --- reports ---------------------------------------------------------------------------
+
+    def wiki_number(self, wiki: str) -> int:
+        """The small number that stands for a wiki in the large tables."""
+        with self.transaction() as db:
+            db.execute("INSERT OR IGNORE INTO wiki_number (wiki) VALUES (?)", (wiki,))
+            return int(db.execute("SELECT id FROM wiki_number WHERE wiki = ?", (wiki,)).fetchone()[0])
+
+    def save_registrations(self, db: sqlite3.Connection, wiki_id: int,
+                           rows: Iterable[tuple[int, int | None, int, str, int]]) -> int:
+        """(log id, user id, created as yyyymmddhhmmss, action, temporary 0/1), inside the caller's transaction.
+
+        Returns how many were new (one already stored, by log id, is left as it is).
+        """
+        before = db.total_changes
+        db.executemany("INSERT OR IGNORE INTO registration (wiki_id, log_id, user_id, created, action, temporary) "
+                       "VALUES (?, ?, ?, ?, ?, ?)", [(wiki_id, *row) for row in rows])
+        return db.total_changes - before
+
+    def registrations(self, wiki: str) -> Iterator[tuple[int | None, int, str, int]]:
+        """Every stored registration: (user id, created as yyyymmddhhmmss, action, temporary), oldest first."""
+        wiki_id = self.wiki_number(wiki)
+        cursor = self.db.execute("SELECT user_id, created, action, temporary FROM registration WHERE wiki_id = ? "
+                                 "ORDER BY log_id", (wiki_id,))
+        while rows := cursor.fetchmany(10_000):
+            yield from rows
+
+    def graduates(self, wiki: str) -> dict[int, float | None]:
+        """Mentees recorded as meeting the graduation thresholds: user id -> when invited (0: never; None: not yet)."""
+        rows = self.db.execute("SELECT user_id, invited_at FROM graduation WHERE wiki = ?", (wiki,))
+        return {user_id: invited for user_id, invited in rows}
+
+    def record_graduates(self, wiki: str, user_ids: Iterable[int]) -> None:
+        with self.transaction() as db:
+            db.executemany("INSERT OR IGNORE INTO graduation (wiki, user_id, first_met_at) VALUES (?, ?, ?)",
+                           [(wiki, user_id, time.time()) for user_id in user_ids])
+
+    def settle_graduates(self, wiki: str, user_ids: Iterable[int]) -> None:
+        """Mark mentees as never to be invited (they met the thresholds before invitations began)."""
+        with self.transaction() as db:
+            db.executemany("INSERT INTO graduation (wiki, user_id, first_met_at, invited_at) VALUES (?, ?, ?, 0) "
+                           "ON CONFLICT (wiki, user_id) DO UPDATE SET invited_at = COALESCE(invited_at, 0)",
+                           [(wiki, user_id, time.time()) for user_id in user_ids])
+
+    def record_invitation(self, wiki: str, user_id: int) -> None:
+        with self.transaction() as db:
+            db.execute("INSERT INTO graduation (wiki, user_id, first_met_at, invited_at) VALUES (?, ?, ?, ?) "
+                       "ON CONFLICT (wiki, user_id) DO UPDATE SET invited_at = excluded.invited_at",
+                       (wiki, user_id, time.time(), time.time()))
 
     def close(self) -> None:
         self.db.close()

@@ -102,15 +102,12 @@ def count_rule_fails(facts: MentorFacts, measure: Measure, now: datetime) -> tup
         return bool(short), f"only {', '.join(short)} in the last {measure.window_days} days"
     # answered-questions: questions still inside their answer period are not counted yet
     due, answered = 0, 0
+    within = timedelta(days=measure.answer_within_days)
     for question in facts.questions:
-        deadline = question.asked + timedelta(days=measure.answer_within_days)
-        # An answer is the mentor's own later edit to that thread (or to the page, unsectioned).
-        answer = any(question.asked < at <= deadline
-                     and (question.section is None or section in (None, question.section))
-                     for at, section in facts.own_talk_edits)
+        answer = facts.answered_at(question, within) is not None
         if answer:
             answered += 1
-        if answer or deadline <= now:
+        if answer or question.asked + within <= now:
             due += 1
     if due < measure.min_questions:
         return False, ""
@@ -428,14 +425,14 @@ def apply_to_list(document: Any, decision: Decision) -> Any:
 # --- the whole run -------------------------------------------------------------------------
 
 
-def namespace_groups(gateway: Gateway, rules: SweepRules) -> dict[str, tuple[int, ...]]:
+def namespace_groups(gateway: Gateway, rules: SweepRules | None) -> dict[str, tuple[int, ...]]:
     namespaces = gateway.get(meta="siteinfo", siprop="namespaces")["query"]["namespaces"].values()
     defaults = {
         "content": tuple(int(ns["id"]) for ns in namespaces if ns.get("content")),
         "talk": tuple(int(ns["id"]) for ns in namespaces if int(ns["id"]) > 0 and int(ns["id"]) % 2 == 1),
         "all": (ALL_NAMESPACES,),
     }
-    return {**defaults, **rules.namespace_groups}
+    return {**defaults, **(rules.namespace_groups if rules else {})}
 
 
 def gather_facts(gateway: Gateway, rules: SweepRules, mentors: list[Mentor], now: datetime) -> dict[int, MentorFacts]:
@@ -460,13 +457,10 @@ def gather_facts(gateway: Gateway, rules: SweepRules, mentors: list[Mentor], now
     return facts
 
 
-def run_sweep(gateway: Gateway, store: StateStore, rules: SweepRules, mentors: list[Mentor],
-              settings: CommunitySettings, *, force: bool = False, now: datetime | None = None,
-              on_decisions: Callable[[list[Decision]], None] | None = None) -> SweepResult:
-    now = now or datetime.now(UTC)
-    wiki = gateway.config.wiki_key
-    facts = gather_facts(gateway, rules, mentors, now)
-    first_failed = store.lapse_starts(wiki)
+def count_rule_lapses(mentors: list[Mentor], facts: dict[int, MentorFacts], rules: SweepRules,
+                      first_failed: dict[tuple[int, str], float], now: datetime,
+                      ) -> tuple[dict[tuple[int, str], float], set[tuple[int, str]]]:
+    """Count rules failing now (with when each lapse began) and passing now, per (user id, measure key)."""
     failing, passing = {}, set()
     for mentor in mentors:
         fact = facts.get(mentor.user_id)
@@ -480,6 +474,17 @@ def run_sweep(gateway: Gateway, store: StateStore, rules: SweepRules, mentors: l
                 failing[key] = first_failed.get(key, now.timestamp())
             else:
                 passing.add(key)
+    return failing, passing
+
+
+def run_sweep(gateway: Gateway, store: StateStore, rules: SweepRules, mentors: list[Mentor],
+              settings: CommunitySettings, *, force: bool = False, now: datetime | None = None,
+              on_decisions: Callable[[list[Decision]], None] | None = None) -> SweepResult:
+    now = now or datetime.now(UTC)
+    wiki = gateway.config.wiki_key
+    facts = gather_facts(gateway, rules, mentors, now)
+    first_failed = store.lapse_starts(wiki)
+    failing, passing = count_rule_lapses(mentors, facts, rules, first_failed, now)
     if not gateway.config.dry_run:
         store.save_lapses(wiki, failing, passing)
     decisions = decide(mentors, facts, rules, settings, now, {**first_failed, **failing}, store.sweep_steps(wiki))

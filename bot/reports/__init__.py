@@ -1,0 +1,151 @@
+"""``mentorbot report NAME``: the reports, and the one way each is published.
+
+A report is plain data (:class:`Report`: a title, totals, one table, notes) built by its own
+module (``dashboard``, ``graduation``, ``coverage``) from what the wiki and the state store say.
+:func:`publish` then writes it as ``NAME.csv`` (and ``NAME.png`` where a chart says more) to a
+local folder, and as a sortable wikitable on the report's page, which is saved only when the
+content changed. Everything is computed before anything is written, so bad input leaves the page
+as it was.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import html
+import os
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bot.gateway import Gateway
+
+Cell = str | int | float | None
+# A page may hold text of its own around the report: then only what lies between these is the bot's.
+START = "<!-- mentorbot:report start -->"
+END = "<!-- mentorbot:report end -->"
+
+
+@dataclass
+class Report:
+    name: str  # mentors, graduation, coverage: also the file names
+    title: str
+    columns: list[str]
+    rows: list[list[Cell]]
+    totals: list[tuple[str, Cell]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what was counted and how; shown under the table
+    chart: Callable[[Path], None] | None = None  # draws NAME.png
+    lines: list[str] = field(default_factory=list)  # extra lines for the command's output
+
+
+@dataclass(frozen=True)
+class Published:
+    files: list[Path]
+    page: str | None
+    page_changed: bool
+
+
+def cell_text(value: Cell) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:.1%}" if 0 <= value <= 1 else f"{value:.1f}"
+    return str(value)
+
+
+def wiki_cell(value: Cell) -> str:
+    """A table cell that cannot break the table or call a template: markup shows as text."""
+    text = cell_text(value)
+    if isinstance(value, float) and 0 <= value <= 1:  # shares sort by number, not by text
+        return f'data-sort-value="{value:.6f}" | {text}'
+    return html.escape(text, quote=False).replace("|", "&#124;").replace("{", "&#123;").replace(
+        "[", "&#91;").replace("~", "&#126;").replace("\n", " ")
+
+
+def user_link(name: str) -> str:
+    """Linked through Special:Contributions, so a report that lists users pings nobody."""
+    return f"[[Special:Contributions/{name}|{name}]]"
+
+
+def render_body(report: Report, linked: Sequence[str] = ()) -> str:
+    """The report as wikitext, without the date line (so unchanged data gives identical text).
+
+    Columns named in ``linked`` hold user names and are shown as links.
+    """
+    parts = []
+    if report.totals:
+        parts.append('{| class="wikitable"\n' + "\n".join(
+            f"|-\n! {label}\n| {wiki_cell(value)}" for label, value in report.totals) + "\n|}")
+    header = "! " + " !! ".join(report.columns)
+    body = []
+    for row in report.rows:
+        cells = [user_link(str(value)) if column in linked and value else wiki_cell(value)
+                 for column, value in zip(report.columns, row, strict=True)]
+        body.append("|-\n| " + " || ".join(cells))
+    parts.append('{| class="wikitable sortable"\n' + header + "\n" + "\n".join(body) + "\n|}")
+    if report.notes:
+        parts.append("\n".join(f"* {html.escape(note, quote=False)}" for note in report.notes))
+    return "\n\n".join(parts)
+
+
+def page_text(current: str, report: Report, body: str, bot: str, now: datetime) -> str:
+    digest = hashlib.sha256(body.encode()).hexdigest()[:16]
+    block = (f"{START}\n<!-- mentorbot:report:{report.name}:{digest} -->\n"
+             f"''{report.title}: updated by [[User:{bot}|{bot}]] on {now:%Y-%m-%d %H:%M} UTC.''\n\n{body}\n{END}")
+    start, end = current.find(START), current.find(END)
+    if 0 <= start < end:
+        return current[:start] + block + current[end + len(END):]
+    return block
+
+
+def unchanged(current: str, report: Report, body: str) -> bool:
+    digest = hashlib.sha256(body.encode()).hexdigest()[:16]
+    return f"<!-- mentorbot:report:{report.name}:{digest} -->" in current
+
+
+def write_atomically(path: Path, write: Callable[[Path], None]) -> None:
+    """Write through a temporary file in the same folder, so a reader never sees half a file."""
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix)
+    os.close(handle)
+    try:
+        write(Path(temporary))
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def write_files(report: Report, output: Path) -> list[Path]:
+    output.mkdir(parents=True, exist_ok=True)
+    csv_path = output / f"{report.name}.csv"
+
+    def write_csv(path: Path) -> None:
+        with path.open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(report.columns)
+            writer.writerows(["" if value is None else value for value in row] for row in report.rows)
+
+    write_atomically(csv_path, write_csv)
+    files = [csv_path]
+    if report.chart is not None:
+        png_path = output / f"{report.name}.png"
+        write_atomically(png_path, report.chart)
+        files.append(png_path)
+    return files
+
+
+def publish(gateway: Gateway, report: Report, page_title: str | None, output: Path,
+            linked: Sequence[str] = (), now: datetime | None = None) -> Published:
+    """Files first, then the page, edited only when the report's content changed."""
+    files = write_files(report, output)
+    if not page_title:
+        return Published(files, None, False)
+    body = render_body(report, linked)
+    page = gateway.read_page(page_title)
+    if page.exists and unchanged(page.text, report, body):
+        return Published(files, page.title, False)
+    text = page_text(page.text, report, body, gateway.username, now or datetime.now(UTC))
+    gateway.save_page(page, text, f"Mentorship report: {report.title} ({len(report.rows)} rows)")
+    return Published(files, page.title, True)

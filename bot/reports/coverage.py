@@ -1,0 +1,445 @@
+"""``mentorbot report coverage``: of the accounts registered each month, what share has a mentor?
+
+The data has traps, and each is handled here on purpose:
+
+* Registrations come from the account-creation log (``list=logevents&letype=newusers``), fetched
+  into the state store from a resumable cursor (each page is stored with its continuation, so
+  an interrupted first fetch of millions of entries goes on where it stopped, and later runs
+  fetch only what is new), or from a CSV file. They are split by creation action, because
+  GrowthExperiments assigns a mentor at signup only to accounts that registered themselves
+  locally: counting autocreated accounts in the denominator is what makes coverage look flat.
+  Temporary accounts (names beginning ``~2``, not just ``~``) are a kind of their own.
+* Mentor rows come from Wikimedia's weekly dump or from the bot's newest snapshot. Either says
+  who has a mentor *now*: no assignment time exists anywhere, so an account that lost its mentor
+  (indefinite block, graduation, opt-out) counts as without one.
+* Where no mentor is found, the report says why when the data can (indefinitely blocked now,
+  a temporary or autocreated account, created by another user, and with a released state file
+  disabled or opted out); everything else is counted as unexplained, never guessed.
+
+Memory stays flat at millions of users: what is known about each user id is one byte in a
+``bytearray`` indexed by id (a few tens of MB for English Wikipedia's id range), and
+registrations are streamed and counted, never held.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import json
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import IO
+
+from bot.dump import read_mentor_rows
+from bot.errors import MentorBotError
+from bot.gateway import Gateway
+from bot.reports import Cell, Report
+from bot.state import StateStore
+
+CURSOR_TASK = "registrations"
+CREATION_ACTIONS = ("create", "autocreate", "create2", "byemail")
+KINDS = ("create", "autocreate", "create2", "byemail", "temporary")
+KIND_LABELS = {"create": "registered themselves", "autocreate": "autocreated", "create2": "created by another user",
+               "byemail": "created by another user, password by e-mail", "temporary": "temporary account"}
+REGISTRATION_COLUMNS = ("log_id", "user_id", "user_name", "timestamp", "action")
+# A log id can be committed a little out of order; each later fetch starts this much earlier.
+FETCH_MARGIN = timedelta(minutes=5)
+
+# What is known about one user id, as bits of one byte.
+PRIMARY, BACKUP, ACTIVE, BLOCKED = 1, 2, 4, 8
+STATE_SHIFT = 4  # three bits: 0 unknown, else 1 + index in STATES
+STATES = {0: "disabled", 1: "enabled", 2: "opted out", 50: "enabled explicitly"}
+STATE_CODES = {value: index + 1 for index, value in enumerate(STATES)}
+STATE_NAMES = {index + 1: name for index, name in enumerate(STATES.values())}
+# The largest user id the table grows to (English Wikipedia is near 50 million): 256 MB at most.
+MAX_USER_ID = 1 << 28
+
+
+class CoverageInputError(MentorBotError):
+    """A registrations or states file that cannot be read; the message names the file and line."""
+
+
+class UserFlags:
+    """One byte per user id, grown as needed."""
+
+    def __init__(self) -> None:
+        self.bits = bytearray(1 << 20)
+
+    def grow(self, user_id: int, source: str) -> None:
+        if user_id >= MAX_USER_ID:
+            raise CoverageInputError(f"{source}: user id {user_id} is beyond the {MAX_USER_ID} this report handles")
+        self.bits.extend(bytes(max(user_id + 1, 2 * len(self.bits)) - len(self.bits)))
+
+    def set(self, user_ids: Iterable[int], bit: int, source: str) -> None:
+        bits = self.bits
+        for user_id in user_ids:
+            if user_id >= len(bits):
+                self.grow(user_id, source)
+                bits = self.bits
+            bits[user_id] |= bit
+
+    def __getitem__(self, user_id: int) -> int:
+        return self.bits[user_id] if 0 < user_id < len(self.bits) else 0
+
+
+@dataclass(frozen=True)
+class MentorSource:
+    description: str  # for the methods note
+    has_backup: bool
+    has_active: bool
+
+
+def flags_from_dump(flags: UserFlags, path: Path) -> MentorSource:
+    """Primary, backup and active bits from the weekly dump, streamed."""
+    source = str(path)
+    bits = flags.bits
+    for row in read_mentor_rows(path):
+        mentee = row.mentee_id
+        if mentee >= len(bits):
+            flags.grow(mentee, source)
+            bits = flags.bits
+        bits[mentee] |= (PRIMARY if row.role == "primary" else BACKUP) | (ACTIVE if row.is_active else 0)
+    return MentorSource(f"the dump {path.name}", has_backup=True, has_active=True)
+
+
+def flags_from_snapshot(flags: UserFlags, store: StateStore, wiki: str) -> MentorSource:
+    """Pairs seen in the newest snapshot the bot took (primary only from the API; no activity flag)."""
+    newest = store.db.execute("SELECT taken_at, source FROM snapshot WHERE wiki = ? ORDER BY taken_at DESC LIMIT 1",
+                              (wiki,)).fetchone()
+    if newest is None:
+        raise CoverageInputError("No mentor data: give --dump FILE (the weekly dump), or run `mentorbot snapshot` "
+                                 "first.")
+    taken_at, kind = newest
+    for role, bit in (("primary", PRIMARY), ("backup", BACKUP)):
+        cursor = store.db.execute("SELECT mentee_id FROM mentorship_pair WHERE wiki = ? AND role = ? "
+                                  "AND last_seen >= ?", (wiki, role, taken_at))
+        flags.set((mentee for (mentee,) in cursor), bit, "the snapshot")
+    when = datetime.fromtimestamp(taken_at, UTC)
+    return MentorSource(f"the bot's snapshot of {when:%Y-%m-%d %H:%M} UTC ({kind})",
+                        has_backup=kind.startswith("dump:"), has_active=False)
+
+
+# --- registrations ------------------------------------------------------------------------------
+
+Registration = tuple[int | None, int, str, int]  # user id, yyyymmddhhmmss, action, temporary (0/1)
+
+
+def is_temporary(name: str) -> bool:
+    """Temporary accounts are named ~2YYYY-...; other names may begin with ~ too."""
+    return name.startswith("~2")
+
+
+def mediawiki_time(value: str) -> int | None:
+    """yyyymmddhhmmss from MediaWiki's 14 digits or ISO 8601 (2021-01-01T00:00:05Z); None if neither."""
+    if len(value) == 14 and value.isdigit():
+        return int(value)
+    if len(value) == 20 and value[4] == "-" and value[10] == "T" and value[19] == "Z":
+        digits = value[0:4] + value[5:7] + value[8:10] + value[11:13] + value[14:16] + value[17:19]
+        if digits.isdigit():
+            return int(digits)
+    return None
+
+
+def open_text(path: Path) -> IO[str]:
+    try:
+        if path.name.endswith(".gz"):
+            return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8", newline="")
+        return path.open(encoding="utf-8", newline="")
+    except OSError as error:
+        raise CoverageInputError(f"{path}: cannot be opened ({error.strerror or error})") from None
+
+
+def read_registration_file(path: Path) -> Iterator[Registration]:
+    """Registrations from a CSV file: a header ``log_id,user_id,user_name,timestamp,action``, then rows.
+
+    Streamed. A row that does not fit is refused with the file and line; so is a gzip file cut off.
+    """
+    actions = {action: action for action in CREATION_ACTIONS}
+    with open_text(path) as handle:
+        rows = csv.reader(handle)
+        line = 1
+        try:
+            header = next(rows, None)
+            if header is None or tuple(column.strip() for column in header) != REGISTRATION_COLUMNS:
+                raise CoverageInputError(f"{path}: line 1: the header must be {','.join(REGISTRATION_COLUMNS)}, "
+                                         f"not {','.join(header or [])!r}")
+            for line, row in enumerate(rows, start=2):
+                if len(row) != 5:
+                    raise CoverageInputError(f"{path}: line {line}: {len(row)} fields, expected 5")
+                log_id, user_id, name, stamp, action = row
+                created = mediawiki_time(stamp)
+                if created is None:
+                    raise CoverageInputError(f"{path}: line {line}: timestamp {stamp!r} is neither yyyymmddhhmmss "
+                                             "nor ISO 8601")
+                if action not in actions:
+                    raise CoverageInputError(f"{path}: line {line}: action {action!r} is not one of "
+                                             f"{', '.join(CREATION_ACTIONS)}")
+                if not (user_id.isdigit() and log_id.isdigit()):
+                    raise CoverageInputError(f"{path}: line {line}: log_id and user_id must be whole numbers")
+                yield int(user_id), created, actions[action], 1 if name.startswith("~2") else 0
+        except (EOFError, OSError, gzip.BadGzipFile, csv.Error, UnicodeDecodeError) as error:
+            raise CoverageInputError(f"{path}: cannot be read after line {line} ({error})") from None
+
+
+def fetch_registrations(gateway: Gateway, store: StateStore, since: datetime,
+                        progress: Callable[[str], None] | None = None) -> int:
+    """Bring the stored registrations up to date from the account-creation log; returns how many are new.
+
+    Each page of the log is stored in one transaction with the continuation that follows it, so
+    an interrupted fetch resumes from there. A finished fetch records its newest timestamp, and
+    the next run starts there (less a margin; duplicates are ignored by log id).
+    """
+    wiki = gateway.config.wiki_key
+    wiki_id = store.wiki_number(wiki)
+    saved = json.loads(store.get_cursor(wiki, CURSOR_TASK) or "{}")
+    start = saved.get("start") or since.strftime("%Y-%m-%dT%H:%M:%SZ")
+    cont: dict[str, str] = saved.get("continue") or {}
+    newest = saved.get("newest") or start
+    read = 0
+    while True:
+        result = gateway.get(list="logevents", letype="newusers", ledir="newer", lestart=start, lelimit="max",
+                             leprop="ids|title|type|timestamp|details", **cont)
+        rows = []
+        for entry in result["query"]["logevents"]:
+            created = mediawiki_time(entry.get("timestamp", ""))
+            if created is None:
+                continue
+            user_id = entry.get("params", {}).get("userid")
+            name = str(entry.get("title", "")).partition(":")[2]
+            rows.append((int(entry["logid"]), int(user_id) if user_id else None, created,
+                         str(entry.get("action", "")), 1 if is_temporary(name) else 0))
+            newest = max(newest, entry["timestamp"])
+        cont = result.get("continue", {})
+        with store.transaction() as db:
+            read += store.save_registrations(db, wiki_id, rows)
+            if cont:
+                position = {"start": start, "continue": cont, "newest": newest}
+            else:
+                resume = datetime.fromisoformat(newest.replace("Z", "+00:00")) - FETCH_MARGIN
+                position = {"start": max(start, resume.strftime("%Y-%m-%dT%H:%M:%SZ")), "newest": newest}
+            store.set_cursor(db, wiki, CURSOR_TASK, json.dumps(position))
+        if progress and rows:
+            progress(f"registrations: {read} new log entries stored, up to {newest}")
+        if not cont:
+            return read
+
+
+def read_states_file(flags: UserFlags, path: Path) -> int:
+    """A released table of mentorship states: CSV ``user_id,state`` (a header line is allowed)."""
+    count = 0
+    bits = flags.bits
+    with open_text(path) as handle:
+        line = 0
+        try:
+            for line, row in enumerate(csv.reader(handle), start=1):
+                if len(row) != 2:
+                    raise CoverageInputError(f"{path}: line {line}: {len(row)} fields, expected user_id,state")
+                user_id, state = row[0].strip(), row[1].strip()
+                if line == 1 and not user_id.isdigit():
+                    continue  # the header
+                code = STATE_CODES.get(int(state)) if state.lstrip("-").isdigit() else None
+                if not user_id.isdigit() or code is None:
+                    raise CoverageInputError(f"{path}: line {line}: expected a user id and a state of "
+                                             f"{', '.join(map(str, STATES))}, not {','.join(row)!r}")
+                number = int(user_id)
+                if number >= len(bits):
+                    flags.grow(number, str(path))
+                    bits = flags.bits
+                bits[number] = (bits[number] & 0x0F) | (code << STATE_SHIFT)
+                count += 1
+        except (EOFError, OSError, gzip.BadGzipFile, csv.Error, UnicodeDecodeError) as error:
+            raise CoverageInputError(f"{path}: cannot be read after line {line} ({error})") from None
+    return count
+
+
+def indefinitely_blocked(gateway: Gateway) -> Iterator[int]:
+    """User ids of accounts blocked indefinitely now (GrowthExperiments dropped their mentor at the block)."""
+    for result in gateway.query_all(list="blocks", bkshow="account|!temp", bkprop="userid", bklimit="max"):
+        for block in result["query"]["blocks"]:
+            if block.get("userid"):
+                yield int(block["userid"])
+
+
+# --- counting ------------------------------------------------------------------------------------
+
+
+def count(registrations: Iterable[Registration], flags: UserFlags) -> Counter[tuple[int, str, int]]:
+    """(month as yyyymm, kind, the user's flag byte) -> registrations. The hot loop of the report."""
+    counts: Counter[tuple[int, str, int]] = Counter()
+    bits = flags.bits
+    size = len(bits)
+    for user_id, created, action, temporary in registrations:
+        byte = bits[user_id] if user_id is not None and 0 < user_id < size else 0
+        counts[created // 100_000_000, "temporary" if temporary else action, byte] += 1
+    return counts
+
+
+@dataclass
+class Cohort:
+    """The accounts of one month and kind."""
+
+    registered: int = 0
+    primary: int = 0
+    backup: int = 0
+    active: int = 0
+    reasons: Counter[str] = field(default_factory=Counter)  # why there is no primary mentor
+    states: Counter[str] = field(default_factory=Counter)
+
+
+def why_no_mentor(kind: str, byte: int) -> str:
+    if byte & BLOCKED:
+        return "indefinitely blocked"
+    if kind == "temporary":
+        return "temporary account"
+    if kind == "autocreate":
+        return "autocreated"
+    if kind in ("create2", "byemail"):
+        return "created by another user"
+    state = STATE_NAMES.get(byte >> STATE_SHIFT)
+    if state in ("opted out", "disabled"):
+        return state
+    return "unexplained"
+
+
+REASONS = ("indefinitely blocked", "temporary account", "autocreated", "created by another user", "disabled",
+           "opted out", "unexplained")
+
+
+def cohorts(counts: Counter[tuple[int, str, int]]) -> dict[tuple[int, str], Cohort]:
+    result: dict[tuple[int, str], Cohort] = {}
+    for (month, kind, byte), number in counts.items():
+        cohort = result.setdefault((month, kind), Cohort())
+        cohort.registered += number
+        if byte & PRIMARY:
+            cohort.primary += number
+            if byte & ACTIVE:
+                cohort.active += number
+        else:
+            cohort.reasons[why_no_mentor(kind, byte)] += number
+        if byte & BACKUP:
+            cohort.backup += number
+        cohort.states[STATE_NAMES.get(byte >> STATE_SHIFT, "unknown")] += number
+    return result
+
+
+def share(part: int, whole: int) -> float | None:
+    return part / whole if whole else None
+
+
+def month_text(month: int) -> str:
+    return f"{month // 100}-{month % 100:02d}"
+
+
+def kind_order(kind: str) -> int:
+    return KINDS.index(kind) if kind in KINDS else len(KINDS)
+
+
+def build_report(groups: dict[tuple[int, str], Cohort], mentors: MentorSource, registrations_source: str,
+                 with_states: bool) -> Report:
+    columns = ["month", "account", "registered", "with mentor", "share with mentor"]
+    if mentors.has_backup:
+        columns += ["with backup mentor", "share with backup"]
+    if mentors.has_active:
+        columns += ["active mentees", "share active (of those with a mentor)"]
+    columns += [f"no mentor: {reason}" for reason in REASONS if with_states or reason not in ("disabled", "opted out")]
+    if with_states:
+        columns += [f"share {state}" for state in (*STATES.values(), "unknown")]
+    rows: list[list[Cell]] = []
+    for (month, kind), cohort in sorted(groups.items(), key=lambda item: (item[0][0], kind_order(item[0][1]))):
+        row: list[Cell] = [month_text(month), kind, cohort.registered, cohort.primary,
+                           share(cohort.primary, cohort.registered)]
+        if mentors.has_backup:
+            row += [cohort.backup, share(cohort.backup, cohort.registered)]
+        if mentors.has_active:
+            row += [cohort.active, share(cohort.active, cohort.primary)]
+        row += [cohort.reasons[reason] for reason in REASONS
+                if with_states or reason not in ("disabled", "opted out")]
+        if with_states:
+            row += [share(cohort.states[state], cohort.registered) for state in (*STATES.values(), "unknown")]
+        rows.append(row)
+
+    totals: list[tuple[str, Cell]] = []
+    by_kind: dict[str, Cohort] = {}
+    for (_month, kind), cohort in groups.items():
+        total = by_kind.setdefault(kind, Cohort())
+        total.registered += cohort.registered
+        total.primary += cohort.primary
+    for kind in sorted(by_kind, key=kind_order):
+        total = by_kind[kind]
+        totals.append((f"{KIND_LABELS.get(kind, kind)} ({kind}): {total.registered} accounts, share with a mentor",
+                       share(total.primary, total.registered)))
+    months = sorted({month for month, _kind in groups})
+    span = f"{month_text(months[0])} to {month_text(months[-1])}" if months else "none"
+    notes = [
+        f"Accounts: {registrations_source}, {sum(c.registered for c in groups.values())} registrations, "
+        f"months {span} (UTC), split by the log's creation action; temporary accounts (names beginning '~2') "
+        "are counted apart whatever their action.",
+        f"Mentors: {mentors.description}. 'With mentor' means the account has a primary mentor in that data, "
+        "that is now, not at registration: GrowthExperiments stores no assignment time anywhere. An account "
+        "that lost its mentor (indefinite block, graduation, opt-out) counts as without one. The bot's "
+        "snapshot history can date assignments only from its first snapshot on.",
+        "GrowthExperiments assigns a mentor at signup only to accounts that registered themselves locally "
+        "(create); other kinds get one only when they open their Homepage. Read coverage from the 'create' "
+        "rows: a share over all accounts mixes in kinds that were never meant to get a mentor.",
+        "No mentor, why: 'indefinitely blocked' is an account blocked indefinitely now (GrowthExperiments "
+        "drops the mentor at such a block); 'temporary account', 'autocreated' and 'created by another user' "
+        "follow from the account kind; everything else is 'unexplained', which includes mentees who opted "
+        "out or graduated, since no public data says so"
+        + (" (unless the state file names them)." if with_states else "."),
+    ]
+    if mentors.has_active:
+        notes.append("Active: the dump's gemm_mentee_is_active, meaning the mentee edited within the "
+                     "recent-changes window (90 days) before the dump.")
+    if with_states:
+        notes.append("States come from the released table of mentorship states (0 disabled, 1 enabled, "
+                     "2 opted out or graduated, 50 enabled explicitly); 'unknown' is an account the table "
+                     "does not list.")
+    return Report("coverage", "Mentorship coverage of new accounts", columns, rows, totals, notes,
+                  chart=lambda path: draw_chart(groups, path))
+
+
+def draw_chart(groups: dict[tuple[int, str], Cohort], path: Path) -> None:
+    """Share with a mentor per month, one line per account kind."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot
+
+    figure, axes = pyplot.subplots(figsize=(10, 5), dpi=100)
+    for kind in sorted({kind for _month, kind in groups}, key=kind_order):
+        months = sorted(month for month, k in groups if k == kind)
+        dates = [datetime(month // 100, month % 100, 1) for month in months]
+        values = [groups[month, kind].primary / groups[month, kind].registered * 100 for month in months]
+        axes.plot(dates, values, marker="o" if len(dates) < 30 else None,  # type: ignore[arg-type]
+                  label=KIND_LABELS.get(kind, kind))
+    axes.set_ylim(0, 100)
+    axes.set_ylabel("% with a mentor now")
+    axes.set_title("Accounts registered each month that have a mentor, by kind of account")
+    axes.grid(alpha=0.3)
+    axes.legend(loc="best")
+    figure.autofmt_xdate()
+    figure.tight_layout()
+    figure.savefig(path, format="png")
+    pyplot.close(figure)
+
+
+def coverage_report(registrations: Iterable[Registration], registrations_source: str, *,
+                    dump: Path | None = None, store: StateStore | None = None, wiki: str = "",
+                    states: Path | None = None, blocked: Iterable[int] = ()) -> Report:
+    """The whole report from its inputs: mentor rows first (dump or snapshot), then the registrations."""
+    flags = UserFlags()
+    if dump is not None:
+        mentors = flags_from_dump(flags, dump)
+    elif store is not None:
+        mentors = flags_from_snapshot(flags, store, wiki)
+    else:
+        raise CoverageInputError("No mentor data: give --dump FILE, or run `mentorbot snapshot` first.")
+    flags.set(blocked, BLOCKED, "the block list")
+    if states is not None:
+        read_states_file(flags, states)
+    groups = cohorts(count(registrations, flags))
+    return build_report(groups, mentors, registrations_source, states is not None)

@@ -1,0 +1,149 @@
+"""``mentorbot report mentors``: a dashboard of every mentor's status and activity.
+
+For each mentor on the list: weight, away date, last edit and logged action, edits per namespace
+group in the rules' window, mentees (and how many edited in the recent-changes window), mentee
+questions received and answered with the median time to an answer, block state, and where the
+sweep's rules put them today. The status comes from the sweep's own ``decide`` over the same
+facts and the same state store, so the dashboard and the sweep never disagree; nothing is
+recorded or changed by the dashboard.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+
+from bot.activity import ActivityReader, MentorFacts
+from bot.community import CommunitySettings
+from bot.gateway import Gateway
+from bot.mentors import Mentor
+from bot.reports import Cell, Report
+from bot.rules import Measure, SweepRules
+from bot.state import StateStore
+from bot.sweep import Decision, count_rule_lapses, decide, namespace_groups
+
+# Edits are counted up to this many per group: enough to read, without paging through a heavy editor.
+EDIT_CAP = 500
+RECENT_DAYS = 90  # the recent-changes window: GrowthExperiments calls a mentee active within it
+DEFAULT_WINDOW = Measure("edits-in-window", window_days=90, min_edits=(("content", 0), ("talk", 0)))
+DEFAULT_ANSWER_DAYS = 7
+STATUS = {"warn": "warning due", "away": "away due", "remove": "removal due"}
+
+
+def status_of(decision: Decision | None, warned: bool, now: datetime) -> str:
+    if decision is None:
+        return "no rules"
+    if decision.action in STATUS:
+        return STATUS[decision.action]
+    if decision.reason.startswith(("exempt", "weight 0")):
+        return "exempt"
+    if decision.mentor.away_until and decision.mentor.away_until > now:
+        return "away"
+    if decision.lapse_start and warned:
+        return "warned"
+    return "ok"
+
+
+def block_text(fact: MentorFacts | None) -> str:
+    if fact is None or fact.block is None:
+        return ""
+    scope = "partial" if fact.block.partial else "sitewide"
+    until = "indefinite" if fact.block.expiry is None else f"until {fact.block.expiry:%Y-%m-%d}"
+    return f"{scope}, {until}"
+
+
+def day(moment: datetime | None) -> str:
+    return f"{moment:%Y-%m-%d}" if moment else ""
+
+
+def mentor_dashboard(gateway: Gateway, store: StateStore, mentors: list[Mentor], rules: SweepRules | None,
+                     settings: CommunitySettings, now: datetime | None = None) -> Report:
+    now = now or datetime.now(UTC)
+    wiki = gateway.config.wiki_key
+    reader = ActivityReader(gateway, now)
+    facts = reader.users([m.user_id for m in mentors])
+    everyone = list(facts.values())
+    reader.last_edits(everyone, 30)
+    reader.last_logged_actions(everyone)
+
+    windows = [m for m in (rules.measures if rules else ()) if m.kind == "edits-in-window"] or [DEFAULT_WINDOW]
+    groups = namespace_groups(gateway, rules)
+    for measure in windows:  # each rule's own counts, counted further than the rule needs
+        reader.edit_counts(everyone, measure.key, measure.window_days, groups,
+                           {group: max(n, EDIT_CAP) for group, n in measure.min_edits})
+    asked = next((m for m in (rules.measures if rules else ()) if m.kind == "answered-questions"), None)
+    question_days = asked.window_days if asked else RECENT_DAYS
+    answer_within = timedelta(days=asked.answer_within_days if asked else DEFAULT_ANSWER_DAYS)
+    reader.questions(everyone, question_days)
+
+    mentees: dict[int, list[str]] = {}
+    if gateway.capabilities().has("query+growthmentormentee"):
+        for mentor in mentors:
+            result = gateway.get(list="growthmentormentee", gemmmentor=mentor.username)
+            mentees[mentor.user_id] = [m["name"] for m in result.get("growthmentormentee", {}).get("mentees", [])]
+    active = reader.active(sorted({name for names in mentees.values() for name in names}), RECENT_DAYS)
+
+    decisions: dict[int, Decision] = {}
+    steps = store.sweep_steps(wiki)
+    if rules is not None:
+        first_failed = store.lapse_starts(wiki)
+        failing, _passing = count_rule_lapses(mentors, facts, rules, first_failed, now)
+        decisions = {d.mentor.user_id: d for d in decide(mentors, facts, rules, settings, now,
+                                                         {**first_failed, **failing}, steps)}
+
+    shown = windows[0]
+    group_names = [group for group, _n in shown.min_edits]
+    columns = ["mentor", "weight", "away until", "last edit", "last logged action",
+               *[f"{group} edits ({shown.window_days} d)" for group in group_names],
+               "mentees", "active mentees", f"questions ({question_days} d)",
+               f"answered within {answer_within.days} d", "median time to answer (h)", "block", "status", "reason"]
+    rows: list[list[Cell]] = []
+    statuses: Counter[str] = Counter()
+    totals_questions = totals_answered = 0
+    for mentor in mentors:
+        fact = facts.get(mentor.user_id)
+        decision = decisions.get(mentor.user_id)
+        warned = bool(decision and decision.lapse_start
+                      and (mentor.user_id, decision.lapse_start, "warn") in steps)
+        status = status_of(decision, warned, now) if fact else "account missing"
+        statuses[status] += 1
+        counts = fact.edit_counts.get(shown.key, {}) if fact else {}
+        answers = [(a - q.asked).total_seconds() / 3600 for q in fact.questions
+                   if (a := fact.answered_at(q, answer_within)) is not None] if fact else []
+        questions = len(fact.questions) if fact else 0
+        totals_questions += questions
+        totals_answered += len(answers)
+        median = statistics.median(answers) if answers else None
+        names = mentees.get(mentor.user_id, [])
+        rows.append([
+            mentor.username, mentor.weight, day(mentor.away_until), day(fact.last_edit if fact else None),
+            day(fact.last_logged_action if fact else None),
+            *[(f"{EDIT_CAP}+" if counts.get(g, 0) >= EDIT_CAP else counts.get(g, 0)) for g in group_names],
+            len(names), sum(1 for name in names if name in active), questions, len(answers),
+            round(median, 1) if median is not None else None, block_text(fact), status,
+            decision.explanation if decision and status != "ok" else "",
+        ])
+    all_mentees = sum(len(names) for names in mentees.values())
+    totals: list[tuple[str, Cell]] = [
+        ("mentors", len(mentors)),
+        ("auto-assigned (weight 1, 2 or 4)", sum(1 for m in mentors if m.weight > 0)),
+        ("away now", sum(1 for m in mentors if m.away_until and m.away_until > now)),
+        ("blocked", sum(1 for f in facts.values() if f.block)),
+        *[(f"status: {status}", number) for status, number in sorted(statuses.items())],
+        ("mentees (primary)", all_mentees),
+        (f"mentees who edited in the last {RECENT_DAYS} days", sum(
+            1 for names in mentees.values() for name in names if name in active)),
+        (f"mentee questions in the last {question_days} days", totals_questions),
+        (f"answered within {answer_within.days} days", totals_answered),
+    ]
+    notes = [
+        f"Edits are counted over the last {shown.window_days} days per namespace group "
+        f"({', '.join(group_names)}), up to {EDIT_CAP}.",
+        "Questions are edits tagged 'mentorship module question' or 'mentorship panel question' on the mentor's "
+        "talk page; an answer is the mentor's own later edit to that thread.",
+        "Status is where the sweep's rules put the mentor today (ok, warned, warning due, away due, removal "
+        "due, away, exempt)." if rules else "Status: the wiki has no sweep rules page, so no status is given.",
+    ]
+    return Report("mentors", "Mentor status dashboard", columns, rows, totals, notes,
+                  lines=[f"{len(mentors)} mentors: " + ", ".join(f"{n} {s}" for s, n in sorted(statuses.items()))])

@@ -1,0 +1,191 @@
+"""``mentorbot report graduation``: mentees who no longer need a mentor, and an invitation to mentor.
+
+Two kinds of mentee are listed, per mentor: those who meet the wiki's graduation thresholds
+(GrowthExperiments' ``GEMentorshipStartOptedOutThresholds`` where the community turned them on,
+else the bot's own from the settings page) but are still assigned, and experienced editors
+(in one of the settings page's groups, or mentors themselves) who were given a mentor anyway.
+Mentees come from ``list=growthmentormentee``; their edit counts, registration dates and groups
+from batched ``list=users`` lookups.
+
+With ``--invite``, and only where the wiki's settings page turns invitations on, each mentee who
+newly meets the thresholds gets one congratulation on their talk page in the wiki's own words,
+with a link to Special:EnrollAsMentor. Every report records who meets the thresholds; the first
+run with ``--invite`` only marks those already meeting them as settled (no pile of invitations
+for a past nobody asked about), and later runs invite everyone recorded since. Never twice: the
+state store records every invitation, and a hidden marker on the talk page is looked for before
+posting, so a crash between the two repeats nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from bot.activity import ActivityReader, MentorFacts
+from bot.community import CommunitySettings
+from bot.gateway import Gateway
+from bot.mentors import Mentor
+from bot.reports import Cell, Report
+from bot.rules import Message, load_checked, normalize_username
+from bot.state import StateStore
+from bot.sweep import format_text
+
+CURSOR_TASK = "graduation-invite"  # set by the first run with --invite
+DEFAULT_GROUPS = frozenset({"sysop", "bureaucrat", "interface-admin", "rollbacker", "autoreviewer", "autopatrolled",
+                            "extendedconfirmed", "patroller", "reviewer", "editor", "bot"})
+DEFAULT_INVITATION = Message(
+    "Congratulations, and an invitation",
+    "Hello {mentee}, with {edits} edits over {days} days you have found your way around this wiki: "
+    "congratulations! Your mentor {mentor} helped you along; newcomers would welcome your help in the same "
+    "way. If you would like to become a mentor yourself, you can sign up at [[Special:EnrollAsMentor]]. ~~~~",
+)
+DEFAULT_SUMMARY = "Mentorship: congratulations and an invitation to become a mentor"
+
+
+@dataclass(frozen=True)
+class GraduationSettings:
+    min_editcount: int = 500
+    min_tenure_days: int = 30
+    experienced_groups: frozenset[str] = DEFAULT_GROUPS
+    invite: bool = False
+    message: Message = DEFAULT_INVITATION
+    summary: str = DEFAULT_SUMMARY
+
+
+def parse_report_settings(text: str, source: str) -> GraduationSettings:
+    document = load_checked(text, source, "reports-settings")
+    raw = document.get("graduation", {})
+    message = raw.get("message", {})
+    return GraduationSettings(
+        min_editcount=raw.get("min_editcount", 500),
+        min_tenure_days=raw.get("min_tenure_days", 30),
+        experienced_groups=frozenset(raw.get("experienced_groups", DEFAULT_GROUPS)),
+        invite=raw.get("invite", False),
+        message=Message(message["heading"], message["text"]) if message else DEFAULT_INVITATION,
+        summary=message.get("summary", DEFAULT_SUMMARY),
+    )
+
+
+def read_report_settings(gateway: Gateway) -> GraduationSettings:
+    page = gateway.read_page(gateway.config.reports_page)
+    return parse_report_settings(page.text, f"[[{page.title}]]") if page.exists else GraduationSettings()
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    min_editcount: int
+    min_tenure_days: int
+    source: str
+
+    def met_by(self, fact: MentorFacts, now: datetime) -> bool:
+        tenure = (now - fact.registration).days if fact.registration else None  # None: registered before 2005
+        return fact.editcount >= self.min_editcount and (tenure is None or tenure > self.min_tenure_days)
+
+
+def thresholds(settings: CommunitySettings, own: GraduationSettings) -> Thresholds:
+    ge = settings.values["GEMentorshipStartOptedOutThresholds"]
+    if ge.get("enabled"):
+        return Thresholds(int(ge["minEditcount"]), int(ge["minTenureInDays"]),
+                          "GrowthExperiments' graduation thresholds (GEMentorshipStartOptedOutThresholds)")
+    return Thresholds(own.min_editcount, own.min_tenure_days,
+                      "the bot's own thresholds (GrowthExperiments' graduation is off on this wiki)")
+
+
+@dataclass
+class GraduationResult:
+    report: Report
+    graduating: list[tuple[MentorFacts, str]] = field(default_factory=list)  # mentee, mentor
+    first_invite_run: bool = False
+    invited: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+
+
+def graduation_report(gateway: Gateway, store: StateStore, mentors: list[Mentor], settings: CommunitySettings,
+                      own: GraduationSettings, now: datetime | None = None) -> GraduationResult:
+    now = now or datetime.now(UTC)
+    wiki = gateway.config.wiki_key
+    limits = thresholds(settings, own)
+    mentor_of: dict[int, str] = {}
+    for mentor in mentors:
+        result = gateway.get(list="growthmentormentee", gemmmentor=mentor.username)
+        for mentee in result.get("growthmentormentee", {}).get("mentees", []):
+            mentor_of[int(mentee["id"])] = mentor.username
+    facts = ActivityReader(gateway, now).users(sorted(mentor_of))
+    mentor_names = {normalize_username(m.username) for m in mentors}
+
+    rows: list[list[Cell]] = []
+    graduating: list[tuple[MentorFacts, str]] = []
+    experienced = 0
+    for fact in sorted(facts.values(), key=lambda f: (mentor_of[f.user_id], f.name)):
+        why = []
+        if limits.met_by(fact, now):
+            why.append("meets the graduation thresholds")
+            graduating.append((fact, mentor_of[fact.user_id]))
+        groups = sorted(set(fact.groups) & own.experienced_groups)
+        if groups or fact.name in mentor_names:
+            experienced += 1
+            why.append("experienced: " + ", ".join(groups + (["a mentor"] if fact.name in mentor_names else [])))
+        if why:
+            tenure = (now - fact.registration).days if fact.registration else None
+            rows.append([fact.name, mentor_of[fact.user_id], fact.editcount, tenure,
+                         f"{fact.registration:%Y-%m-%d}" if fact.registration else "", "; ".join(why)])
+
+    known = store.graduates(wiki)
+    newly = [f for f, _m in graduating if f.user_id not in known]
+    if not gateway.config.dry_run:
+        store.record_graduates(wiki, [f.user_id for f in newly])
+
+    per_mentor: dict[str, int] = {}
+    for _fact, mentor_name in graduating:
+        per_mentor[mentor_name] = per_mentor.get(mentor_name, 0) + 1
+    totals: list[tuple[str, Cell]] = [
+        ("mentees (primary)", len(mentor_of)),
+        (f"meeting the thresholds ({limits.min_editcount} edits, more than {limits.min_tenure_days} days)",
+         len(graduating)),
+        ("experienced editors with a mentor", experienced),
+        ("newly meeting the thresholds since the previous report", len(newly)),
+        *[(f"graduating mentees of {name}", number) for name, number in sorted(per_mentor.items())],
+    ]
+    notes = [
+        f"Thresholds: {limits.source}: at least {limits.min_editcount} local edits and more than "
+        f"{limits.min_tenure_days} days since registration.",
+        "Experienced: a mentee in one of the groups " + ", ".join(sorted(own.experienced_groups))
+        + ", or a mentor on the list.",
+        "Mentees are primary mentees as GrowthExperiments lists them now (list=growthmentormentee).",
+    ]
+    report = Report("graduation", "Mentees ready to graduate",
+                    ["mentee", "mentor", "edits", "account age (days)", "registered", "why listed"], rows,
+                    totals, notes)
+    return GraduationResult(report, graduating)
+
+
+def invitation_marker(user_id: int) -> str:
+    return f"<!-- mentorbot:graduation-invite:{user_id} -->"
+
+
+def send_invitations(gateway: Gateway, store: StateStore, result: GraduationResult, own: GraduationSettings,
+                     now: datetime | None = None) -> None:
+    """One congratulation per mentee who newly meets the thresholds; never twice."""
+    now = now or datetime.now(UTC)
+    wiki = gateway.config.wiki_key
+    if store.get_cursor(wiki, CURSOR_TASK) is None:
+        result.first_invite_run = True
+        if not gateway.config.dry_run:
+            store.settle_graduates(wiki, [fact.user_id for fact, _mentor in result.graduating])
+            with store.transaction() as db:
+                store.set_cursor(db, wiki, CURSOR_TASK, now.isoformat())
+        return
+    invited = store.graduates(wiki)
+    due = [(fact, mentor) for fact, mentor in result.graduating if invited.get(fact.user_id) is None]
+    pages = gateway.read_pages([f"User talk:{fact.name}" for fact, _mentor in due])
+    for fact, mentor in due:
+        fields = {"mentee": fact.name, "mentor": mentor, "edits": fact.editcount,
+                  "days": (now - fact.registration).days if fact.registration else "many"}
+        marker = invitation_marker(fact.user_id)
+        posted = gateway.add_section(
+            f"User talk:{fact.name}", format_text(own.message.heading, fields),
+            format_text(own.message.text, fields) + "\n" + marker, format_text(own.summary, fields),
+            notice_type="mentorship", marker=marker, page=pages.get(f"User talk:{fact.name}"))
+        (result.invited if posted else result.skipped).append(fact.name)
+        if not gateway.config.dry_run:
+            store.record_invitation(wiki, fact.user_id)

@@ -1,0 +1,122 @@
+"""The coverage report's counting, on small files whose expected shares are worked out by hand."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import pytest
+
+from bot.reports import Report
+from bot.reports.coverage import CoverageInputError, coverage_report, read_registration_file
+from tests.test_dump import dump, write
+
+# Eight accounts over two months. By hand:
+#   2024-01 create:     Alice (primary+backup, active), Bob (primary, inactive), Carol (no mentor, blocked)
+#                       -> 3 registered, 2 with a mentor (2/3), 1 with a backup (1/3), 1 active (1/2 of 2),
+#                          no mentor: 1 indefinitely blocked
+#   2024-01 autocreate: Dave -> no mentor: autocreated
+#   2024-01 temporary:  ~2024-00001-01 (action autocreate, but a temporary account) -> no mentor: temporary
+#   2024-02 create:     Erin (primary, active), Grace (no mentor; the state file says opted out)
+#                       -> 2 registered, 1/2 with a mentor, 1/1 active, no mentor: 1 opted out
+#   2024-02 create2:    Frank (primary, made by another user) -> 1/1 with a mentor
+REGISTRATIONS = """log_id,user_id,user_name,timestamp,action
+1,10,Alice,20240105120000,create
+2,11,Bob,20240110120000,create
+3,12,Carol,20240120120000,create
+4,13,Dave,2024-01-25T00:00:00Z,autocreate
+5,14,~2024-00001-01,20240126000000,autocreate
+6,15,Erin,20240201000000,create
+7,16,Frank,20240202000000,create2
+8,17,Grace,20240203000000,create
+"""
+DUMP_ROWS = b"(10,'primary',1,1),(10,'backup',2,1),(11,'primary',1,0),(15,'primary',2,1),(16,'primary',1,0)"
+STATES = "user_id,state\n10,1\n11,50\n17,2\n"
+
+
+def files(tmp_path: Path, registrations: str = REGISTRATIONS) -> tuple[Path, Path, Path]:
+    registrations_path = tmp_path / "registrations.csv.gz"
+    registrations_path.write_bytes(gzip.compress(registrations.encode()))
+    states_path = tmp_path / "states.csv"
+    states_path.write_text(STATES)
+    return registrations_path, write(tmp_path, dump(DUMP_ROWS)), states_path
+
+
+def table(report: Report) -> dict[tuple[str, str], dict[str, object]]:
+    return {(str(row[0]), str(row[1])): dict(zip(report.columns, row, strict=True)) for row in report.rows}
+
+
+def test_shares_per_month_and_kind_match_the_hand_count(tmp_path: Path) -> None:
+    registrations, mentor_dump, states = files(tmp_path)
+    report = coverage_report(read_registration_file(registrations), "the test file", dump=mentor_dump,
+                             states=states, blocked=[12])
+    rows = table(report)
+    assert list(rows) == [("2024-01", "create"), ("2024-01", "autocreate"), ("2024-01", "temporary"),
+                          ("2024-02", "create"), ("2024-02", "create2")]
+    january = rows["2024-01", "create"]
+    assert (january["registered"], january["with mentor"], january["with backup mentor"],
+            january["active mentees"]) == (3, 2, 1, 1)
+    assert january["share with mentor"] == pytest.approx(2 / 3)
+    assert january["share with backup"] == pytest.approx(1 / 3)
+    assert january["share active (of those with a mentor)"] == pytest.approx(1 / 2)
+    assert january["no mentor: indefinitely blocked"] == 1
+    assert january["no mentor: unexplained"] == 0
+    assert january["share enabled"] == pytest.approx(1 / 3)  # Alice
+    assert january["share enabled explicitly"] == pytest.approx(1 / 3)  # Bob
+    assert january["share unknown"] == pytest.approx(1 / 3)  # Carol is not in the state file
+    assert rows["2024-01", "autocreate"]["no mentor: autocreated"] == 1
+    assert rows["2024-01", "temporary"]["no mentor: temporary account"] == 1
+    february = rows["2024-02", "create"]
+    assert (february["registered"], february["with mentor"], february["no mentor: opted out"]) == (2, 1, 1)
+    assert february["share with mentor"] == pytest.approx(1 / 2)
+    assert rows["2024-02", "create2"]["share with mentor"] == pytest.approx(1.0)
+    totals = dict(report.totals)
+    assert totals["registered themselves (create): 5 accounts, share with a mentor"] == pytest.approx(3 / 5)
+    assert any("no assignment time" in note for note in report.notes)
+
+
+def test_without_a_state_file_an_opt_out_is_unexplained(tmp_path: Path) -> None:
+    registrations, mentor_dump, _states = files(tmp_path)
+    report = coverage_report(read_registration_file(registrations), "the test file", dump=mentor_dump, blocked=[12])
+    february = table(report)["2024-02", "create"]
+    assert february["no mentor: unexplained"] == 1
+    assert "no mentor: opted out" not in report.columns and "share enabled" not in report.columns
+
+
+def test_the_chart_is_a_png(tmp_path: Path) -> None:
+    registrations, mentor_dump, _states = files(tmp_path)
+    report = coverage_report(read_registration_file(registrations), "the test file", dump=mentor_dump)
+    assert report.chart is not None
+    report.chart(tmp_path / "coverage.png")
+    assert (tmp_path / "coverage.png").read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+
+
+@pytest.mark.parametrize(("line", "reason"), [
+    ("9,18,Heidi,2024-13,create", "line 11: timestamp '2024-13'"),
+    ("9,18,Heidi,20240301000000,signup", "line 11: action 'signup'"),
+    ("9,x18,Heidi,20240301000000,create", "line 11: log_id and user_id must be whole numbers"),
+    ("9,18,20240301000000,create", "line 11: 4 fields, expected 5"),
+])
+def test_a_bad_registration_line_is_refused_by_its_number(tmp_path: Path, line: str, reason: str) -> None:
+    registrations, mentor_dump, _states = files(tmp_path, REGISTRATIONS + "9,18,Heidi,20240301000000,create\n"
+                                                + line + "\n")
+    with pytest.raises(CoverageInputError, match=reason):
+        coverage_report(read_registration_file(registrations), "the test file", dump=mentor_dump)
+
+
+def test_a_wrong_header_and_a_cut_off_file_are_refused(tmp_path: Path) -> None:
+    registrations, mentor_dump, _states = files(tmp_path, "id,name\n1,Alice\n")
+    with pytest.raises(CoverageInputError, match="line 1: the header must be"):
+        coverage_report(read_registration_file(registrations), "f", dump=mentor_dump)
+    cut = tmp_path / "cut.csv.gz"
+    body = "".join(REGISTRATIONS.splitlines(keepends=True)[1:])
+    cut.write_bytes(gzip.compress((REGISTRATIONS + body * 50).encode())[:-30])
+    with pytest.raises(CoverageInputError, match=r"cut\.csv\.gz: cannot be read after line"):
+        coverage_report(read_registration_file(cut), "f", dump=mentor_dump)
+
+
+def test_a_bad_state_line_is_refused_by_its_number(tmp_path: Path) -> None:
+    registrations, mentor_dump, states = files(tmp_path)
+    states.write_text("user_id,state\n10,1\n11,7\n")
+    with pytest.raises(CoverageInputError, match=r"states.csv: line 3: .* not '11,7'"):
+        coverage_report(read_registration_file(registrations), "f", dump=mentor_dump, states=states)

@@ -1,0 +1,314 @@
+"""mentorbot report, against the real test wiki: what each report publishes, and when it does not edit."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.community import read_community_settings
+from bot.errors import BotExcluded, WikiUnavailable
+from bot.mentors import read_mentor_list
+from bot.reports import Report, publish
+from bot.reports.coverage import coverage_report, fetch_registrations, indefinitely_blocked
+from bot.reports.dashboard import mentor_dashboard
+from bot.reports.graduation import (
+    graduation_report,
+    invitation_marker,
+    read_report_settings,
+    send_invitations,
+)
+from bot.rules import parse_rules
+from bot.snapshot import snapshot_from_api
+from bot.state import StateStore
+from scripts.devwiki import backdate
+from tests.conftest import BotRun, DevWiki
+from tests.test_sweep import LAST_EDIT, PASSWORD, RULES_PAGE, add_mentor
+from tests.wikiclient import WikiClient
+
+REPORTS_PAGE = "MediaWiki:Mentorbot-reports.json"
+
+
+@pytest.fixture
+def admin(wiki: DevWiki) -> WikiClient:
+    return wiki.admin()
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> StateStore:
+    return StateStore(tmp_path / "state.sqlite")
+
+
+def newcomer(wiki: DevWiki, name: str, edits: int = 0) -> WikiClient:
+    client = WikiClient(wiki.api)
+    client.create_account(name, PASSWORD)
+    client.login(name, PASSWORD)
+    for number in range(edits):
+        client.edit(f"Sandbox/{name}/{number}", f"Edit {number}.")
+    return client
+
+
+def mentor_of(admin: WikiClient, mentee: str) -> str:
+    result = admin.get(action="expandtemplates", prop="wikitext", text=f"{{{{#mentor:{mentee}}}}}")
+    return str(result["expandtemplates"]["wikitext"])
+
+
+def read_csv(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+# --- publishing ------------------------------------------------------------------------------------
+
+def small_report(rows: list[list[Any]]) -> Report:
+    return Report("mentors", "Test report", ["mentor", "note"], rows, [("mentors", len(rows))], ["A note."])
+
+
+def test_a_report_page_is_edited_only_when_its_content_changes(wiki: DevWiki, admin: WikiClient,
+                                                              make_bot: Callable[..., BotRun],
+                                                              tmp_path: Path) -> None:
+    bot = make_bot()
+    title = "Project:Mentorship/Report"
+    first = publish(bot.gateway, small_report([["Alpha", "x | {{nobots}} [[Link]] ~~~~"]]), title, tmp_path)
+    assert first.page_changed and admin.revision_count(title) == 1
+    text = admin.page_text(title) or ""
+    assert '{| class="wikitable sortable"' in text and "[[Special:Contributions/Alpha|Alpha]]" not in text
+    rendered = admin.get(action="parse", page=title, prop="text|templates|links")["parse"]
+    assert rendered["templates"] == []  # markup in a cell shows as text: no template, no signature
+    assert "{{nobots}} [[Link]] ~~~~" in rendered["text"].replace("&#123;", "{").replace("&#91;", "[").replace(
+        "&#126;", "~")
+    again = publish(bot.gateway, small_report([["Alpha", "x | {{nobots}} [[Link]] ~~~~"]]), title, tmp_path)
+    assert not again.page_changed and admin.revision_count(title) == 1
+    changed = publish(bot.gateway, small_report([["Alpha", "y"]]), title, tmp_path)
+    assert changed.page_changed and admin.revision_count(title) == 2
+    assert read_csv(tmp_path / "mentors.csv") == [{"mentor": "Alpha", "note": "y"}]
+
+
+def test_text_around_the_report_is_kept_and_exclusion_is_honoured(wiki: DevWiki, admin: WikiClient,
+                                                                 make_bot: Callable[..., BotRun],
+                                                                 tmp_path: Path) -> None:
+    title = "Project:Mentorship/Dashboard"
+    admin.edit(title, "Intro by the admins.\n<!-- mentorbot:report start -->\nold\n<!-- mentorbot:report end -->\n"
+                      "[[Category:Mentorship]]")
+    publish(make_bot().gateway, small_report([["Alpha", "ok"]]), title, tmp_path)
+    text = admin.page_text(title) or ""
+    assert text.startswith("Intro by the admins.\n") and text.endswith("[[Category:Mentorship]]")
+    assert "old" not in text and "Alpha" in text
+    admin.edit("Project:Mentorship/Excluded", "{{nobots}}")
+    with pytest.raises(BotExcluded):
+        publish(make_bot().gateway, small_report([["Alpha", "ok"]]), "Project:Mentorship/Excluded", tmp_path)
+    assert admin.page_text("Project:Mentorship/Excluded") == "{{nobots}}"
+
+
+# --- the mentor dashboard -------------------------------------------------------------------------
+
+def test_the_dashboard_shows_activity_mentees_questions_and_status(wiki: DevWiki, admin: WikiClient,
+                                                                    make_bot: Callable[..., BotRun],
+                                                                    store: StateStore, tmp_path: Path) -> None:
+    for tag in ("mentorship module question", "mentorship panel question"):
+        admin.post("managetags", operation="create", tag=tag, reason="test")
+    # Manual-only mentors first, so every newcomer below gets Busy mentor.
+    add_mentor(wiki, admin, "Lapsing mentor", inactive_days=20, weight=0)
+    add_mentor(wiki, admin, "Exempt mentor", inactive_days=70, weight=0)
+    add_mentor(wiki, admin, "Busy mentor", edits=3, weight=4)
+    mentee = newcomer(wiki, "Keen newcomer", edits=1)
+    assert mentor_of(admin, "Keen newcomer") == "Busy mentor"
+    newcomer(wiki, "Quiet newcomer")
+    mentee.post("edit", title="User talk:Busy mentor", section="new", sectiontitle="How do I cite?",
+                text="Question? ~~~~", tags="mentorship module question")
+    WikiClient(wiki.api).login("Busy mentor", PASSWORD).post(
+        "edit", title="User talk:Busy mentor", section="1", appendtext="\nLike this. ~~~~",
+        summary="/* How do I cite? */ answer")
+    backdate(wiki, "Keen newcomer", 1, tables=("revision", "recentchanges"))  # asked a day before the answer
+    admin.post("block", user="Lapsing mentor", expiry="1 week", partial=1, pagerestrictions="Main Page",
+               allowusertalk=1, reason="test")
+    admin.edit(RULES_PAGE, json.dumps({**LAST_EDIT, "exempt": ["Exempt mentor"]}))
+
+    bot = make_bot()
+    gateway = bot.gateway
+    rules = parse_rules(gateway.read_page(RULES_PAGE).text, RULES_PAGE)
+    report = mentor_dashboard(gateway, store, list(read_mentor_list(gateway).mentors), rules,
+                              read_community_settings(gateway))
+    rows = {row[0]: dict(zip(report.columns, row, strict=True)) for row in report.rows}
+    busy = rows["Busy mentor"]
+    assert busy["weight"] == 4 and busy["status"] == "ok"
+    assert busy["last edit"] == f"{datetime.now(UTC):%Y-%m-%d}"
+    assert (busy["mentees"], busy["active mentees"]) == (2, 1)  # the quiet one never edited
+    assert (busy["questions (90 d)"], busy["answered within 7 d"]) == (1, 1)
+    assert 23.9 < busy["median time to answer (h)"] < 24.1
+    assert busy["content edits (90 d)"] == 3 and busy["talk edits (90 d)"] == 1
+    lapsing = rows["Lapsing mentor"]
+    assert lapsing["status"] == "warning due" and "no edit since" in str(lapsing["reason"])
+    assert lapsing["block"].startswith("partial, until")
+    assert lapsing["last logged action"] == f"{datetime.now(UTC):%Y-%m-%d}"  # signing up is logged
+    assert rows["Exempt mentor"]["status"] == "exempt"
+    assert ("mentors", 3) in report.totals and ("status: warning due", 1) in report.totals
+
+    # The dashboard only reads: the sweep that follows still warns.
+    assert bot.counters.writes == 0
+    published = publish(gateway, report, "Project:Mentorship/Mentors", tmp_path, linked=("mentor",))
+    assert published.page_changed
+    assert "[[Special:Contributions/Busy mentor|Busy mentor]]" in (admin.page_text("Project:Mentorship/Mentors")
+                                                                    or "")
+    assert {row["mentor"] for row in read_csv(tmp_path / "mentors.csv")} == set(rows)
+
+
+def test_the_dashboard_without_a_rules_page_still_reports(wiki: DevWiki, admin: WikiClient,
+                                                          make_bot: Callable[..., BotRun], store: StateStore) -> None:
+    add_mentor(wiki, admin, "Busy mentor")
+    gateway = make_bot().gateway
+    report = mentor_dashboard(gateway, store, list(read_mentor_list(gateway).mentors), None,
+                              read_community_settings(gateway))
+    assert [row[report.columns.index("status")] for row in report.rows] == ["no rules"]
+
+
+# --- graduation -------------------------------------------------------------------------------------
+
+def test_graduation_lists_graduating_and_experienced_mentees_and_invites_once(
+        wiki: DevWiki, admin: WikiClient, make_bot: Callable[..., BotRun], store: StateStore) -> None:
+    add_mentor(wiki, admin, "Busy mentor")
+    newcomer(wiki, "Old hand", edits=3)
+    newcomer(wiki, "Beginner", edits=1)
+    newcomer(wiki, "Promoted", edits=0)
+    admin.post("userrights", user="Promoted", add="sysop", reason="test", token_type="userrights")
+    backdate(wiki, "Old hand", 40)
+    backdate(wiki, "Beginner", 40)
+    admin.edit(REPORTS_PAGE, json.dumps({"graduation": {
+        "min_editcount": 3, "min_tenure_days": 30, "invite": True,
+        "message": {"heading": "Well done, {mentee}", "text": "You made {edits} edits. [[Special:EnrollAsMentor]]"}}}))
+
+    def run(invite: bool = True) -> Any:
+        gateway = make_bot().gateway
+        own = read_report_settings(gateway)
+        result = graduation_report(gateway, store, list(read_mentor_list(gateway).mentors),
+                                   read_community_settings(gateway), own)
+        if invite:
+            send_invitations(gateway, store, result, own)
+        return result
+
+    first = run()
+    rows = {row[0]: row for row in first.report.rows}
+    assert set(rows) == {"Old hand", "Promoted"}
+    assert rows["Old hand"][1:3] == ["Busy mentor", 3] and rows["Old hand"][5] == "meets the graduation thresholds"
+    assert rows["Promoted"][5] == "experienced: sysop"
+    assert any("the bot's own thresholds" in note for note in first.report.notes)
+    # The first run with --invite settles who already met the thresholds: no invitation for them.
+    assert first.first_invite_run and first.invited == []
+    assert "Well done" not in (admin.page_text("User talk:Old hand") or "")
+
+    WikiClient(wiki.api).login("Beginner", PASSWORD).edit("Sandbox/more", "More.")
+    WikiClient(wiki.api).login("Beginner", PASSWORD).edit("Sandbox/more2", "More.")
+    second = run()
+    assert second.invited == ["Beginner"]
+    talk = admin.page_text("User talk:Beginner") or ""
+    assert "== Well done, Beginner ==" in talk and "You made 3 edits." in talk
+    assert invitation_marker(WikiClient(wiki.api).user_id("Beginner")) in talk
+
+    third = run()
+    assert third.invited == [] and admin.revision_count("User talk:Beginner") == 1
+
+
+def test_invitations_honour_exclusion_and_a_crash_repeats_nothing(
+        wiki: DevWiki, admin: WikiClient, make_bot: Callable[..., BotRun], store: StateStore) -> None:
+    add_mentor(wiki, admin, "Busy mentor")
+    newcomer(wiki, "Private person", edits=1)
+    newcomer(wiki, "Open person", edits=1)
+    admin.edit(REPORTS_PAGE, json.dumps({"graduation": {"min_editcount": 2, "min_tenure_days": 0, "invite": True}}))
+    admin.edit("User talk:Private person", "{{bots|optout=mentorship}}")
+
+    def run() -> Any:
+        gateway = make_bot().gateway
+        own = read_report_settings(gateway)
+        result = graduation_report(gateway, store, list(read_mentor_list(gateway).mentors),
+                                   read_community_settings(gateway), own)
+        send_invitations(gateway, store, result, own)
+        return result
+
+    run()  # settles nobody: no one meets the thresholds yet
+    backdate(wiki, "Private person", 2)
+    backdate(wiki, "Open person", 2)
+    for name in ("Private person", "Open person"):
+        WikiClient(wiki.api).login(name, PASSWORD).edit(f"Sandbox/{name}", "More.")
+    # A crash after posting, before recording: the marker on the page stops a second post.
+    def crash(*_args: Any) -> None:
+        raise RuntimeError("crash")
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(StateStore, "record_invitation", crash)
+        with pytest.raises(RuntimeError):
+            run()
+    result = run()
+    assert (result.invited, result.skipped) == (["Open person"], ["Private person"])
+    assert admin.page_text("User talk:Private person") == "{{bots|optout=mentorship}}"
+    assert (admin.page_text("User talk:Open person") or "").count("Congratulations") == 1
+    assert run().invited == []
+
+
+# --- coverage from the wiki -----------------------------------------------------------------------
+
+def test_coverage_from_the_log_and_the_snapshot(wiki: DevWiki, admin: WikiClient, make_bot: Callable[..., BotRun],
+                                                store: StateStore) -> None:
+    add_mentor(wiki, admin, "Busy mentor")  # registered before there was a mentor: none of its own
+    for name in ("Newcomer one", "Newcomer two", "Newcomer three"):
+        newcomer(wiki, name)
+    token = admin.get(meta="tokens", type="createaccount")["query"]["tokens"]["createaccounttoken"]
+    made = admin.session.post(wiki.api, data={
+        "action": "createaccount", "username": "Made for someone", "password": PASSWORD, "retype": PASSWORD,
+        "createtoken": token, "createreturnurl": "http://127.0.0.1/", "reason": "test", "format": "json"}).json()
+    assert made["createaccount"]["status"] == "PASS", made
+    admin.post("block", user="Newcomer three", expiry="infinite", reason="test")
+    gateway = make_bot().gateway
+    snapshot_from_api(gateway, store)
+    since = datetime(2020, 1, 1, tzinfo=UTC)
+    assert fetch_registrations(gateway, store, since) == 6  # the bot's autocreation, then five accounts
+    report = coverage_report(store.registrations(gateway.config.wiki_key), "the log", store=store,
+                             wiki=gateway.config.wiki_key, blocked=indefinitely_blocked(gateway))
+    month = f"{datetime.now(UTC):%Y-%m}"
+    rows = {row[1]: dict(zip(report.columns, row, strict=True)) for row in report.rows if row[0] == month}
+    # create: the mentor (none: unexplained), three newcomers (two with a mentor, one dropped by its block)
+    created = rows["create"]
+    assert (created["registered"], created["with mentor"]) == (4, 2)
+    assert created["no mentor: indefinitely blocked"] == 1 and created["no mentor: unexplained"] == 1
+    assert rows["autocreate"]["no mentor: autocreated"] == 1  # the bot's own account
+    made = rows["create2"]
+    assert made["registered"] == 1
+    assert made["with mentor"] + made["no mentor: created by another user"] == 1
+    assert "active mentees" not in report.columns  # a snapshot from the API has no activity flag
+
+    # Later runs fetch only what is new.
+    newcomer(wiki, "Newcomer four")
+    assert fetch_registrations(gateway, store, since) == 1
+    assert sum(1 for _ in store.registrations(gateway.config.wiki_key)) == 7
+
+
+def test_an_interrupted_first_fetch_resumes_where_it_stopped(wiki: DevWiki, make_bot: Callable[..., BotRun],
+                                                             store: StateStore) -> None:
+    for number in range(11):
+        newcomer(wiki, f"Newcomer {number}")
+    gateway = make_bot().gateway
+    since = datetime(2020, 1, 1, tzinfo=UTC)
+    real_get = gateway.get
+    calls = []
+
+    def failing_get(**params: Any) -> dict[str, Any]:
+        if params.get("list") == "logevents":
+            calls.append(params)
+            if len(calls) == 3:
+                raise WikiUnavailable("the connection dropped")
+            params["lelimit"] = 4
+        return real_get(**params)
+
+    gateway.get = failing_get  # type: ignore[method-assign]
+    with pytest.raises(WikiUnavailable):
+        fetch_registrations(gateway, store, since)
+    wiki_key = gateway.config.wiki_key
+    assert sum(1 for _ in store.registrations(wiki_key)) == 8  # two pages of four were kept
+    calls.clear()
+    fetch_registrations(gateway, store, since)
+    assert "lecontinue" in calls[0]  # went on from the stored continuation, not from the start
+    assert sum(1 for _ in store.registrations(wiki_key)) == 12  # the bot's account and eleven, none twice
