@@ -319,7 +319,8 @@ def report(options: GlobalOptions, name: str, page: str | None, output: Path | N
         lines += built.lines
         lines += [f"{label}: {cell_text(value)}" for label, value in built.totals]
         lines += [f"wrote {path}" for path in published.files]
-        lines.append(f"[[{published.page}]] " + ("updated" if published.page_changed else "unchanged"))
+        lines.append(f"[[{published.page}]] " + ("unchanged" if not published.page_changed else
+                                                  "updated" if not config.dry_run else "not saved: dry run"))
         if graduation is not None and invite:
             lines += invite_graduates(gateway, store, graduation)
             data["invited"] = graduation.invited

@@ -37,6 +37,9 @@ RULES = {
     "run_log_page": "Project:Mentorship/Bot log",
 }
 
+REPORTS_PAGE = "MediaWiki:Mentorbot-reports.json"
+REPORT_SETTINGS = {"graduation": {"min_editcount": 3, "min_tenure_days": 30, "invite": True}}
+
 
 def heading(text: str) -> None:
     print(f"\n=== {text} ===", flush=True)
@@ -96,6 +99,38 @@ def seed(api: str, admin: WikiClient, wiki_dir: str) -> None:
     print("  the wiki answered:", refused.get("error", {}).get("info", refused))
 
 
+def reports(info: dict[str, object], workdir: Path, admin: WikiClient) -> int:
+    heading("Reports: the mentor dashboard")
+    status = mentorbot(info, workdir, "report", "mentors")
+    heading("Reports: the dashboard again; nothing changed, so the page is not edited")
+    status |= mentorbot(info, workdir, "report", "mentors")
+
+    heading("Reports: graduation, with invitations to mentor")
+    admin.edit(REPORTS_PAGE, json.dumps(REPORT_SETTINGS, indent=2), summary="demo: graduation thresholds")
+    print(f"  [[{REPORTS_PAGE}]]: graduating at 3 edits and more than 30 days; invitations on")
+    for name, edits in (("Newcomer One", 3), ("Newcomer Four", 1)):
+        client = WikiClient(str(info["api"])).login(name, PASSWORD)
+        for number in range(edits):
+            client.edit(f"Sandbox/{name}/{number}", f"Edit {number} by {name}.")
+        devwiki.backdate(str(info["dir"]), name, 40)
+    print("  Newcomer One made 3 edits and Newcomer Four 1, both registered 40 days ago")
+    status |= mentorbot(info, workdir, "report", "graduation", "--invite")
+    client = WikiClient(str(info["api"])).login("Newcomer Four", PASSWORD)
+    for number in range(1, 3):
+        client.edit(f"Sandbox/Newcomer Four/{number}", "More.")
+    print("  Newcomer Four made 2 more edits and now meets the thresholds too")
+    status |= mentorbot(info, workdir, "report", "graduation", "--invite")
+    print(f"--- User talk:Newcomer Four ---\n{admin.page_text('User talk:Newcomer Four')}")
+
+    heading("Reports: coverage of new accounts (account-creation log and the bot's snapshot)")
+    status |= mentorbot(info, workdir, "snapshot")
+    status |= mentorbot(info, workdir, "report", "coverage")
+    print(f"--- {workdir / 'reports' / 'coverage.csv'} ---")
+    print((workdir / "reports" / "coverage.csv").read_text())
+    print(f"--- Project:Mentorship/Coverage ---\n{admin.page_text('Project:Mentorship/Coverage')}")
+    return status
+
+
 def main() -> int:
     keep = "--keep" in sys.argv
     workdir = Path(tempfile.mkdtemp(prefix="mentorbot-demo-"))
@@ -106,8 +141,11 @@ def main() -> int:
         admin = WikiClient(str(info["api"])).login(str(info["admin_user"]), str(info["admin_password"]))
         seed(str(info["api"]), admin, str(info["dir"]))
         # One second between writes keeps the demo short; on a real wiki keep the default 10.
-        (workdir / "mentorbot.toml").write_text(f'api = "{info["api"]}"\nedit_interval = 1\n'
-                                                'contact = "demo operator"\n')
+        (workdir / "mentorbot.toml").write_text(
+            f'api = "{info["api"]}"\nedit_interval = 1\ncontact = "demo operator"\n'
+            f'report_dir = "{workdir / "reports"}"\n'
+            'report_pages = {mentors = "Project:Mentorship/Mentors", graduation = "Project:Mentorship/Graduation", '
+            'coverage = "Project:Mentorship/Coverage"}\n')
         heading("The bot checks its account, rights and the wiki's settings")
         mentorbot(info, workdir, "check")
         heading("The bot reads and validates the mentor list")
@@ -141,6 +179,8 @@ def main() -> int:
         restored = admin.get(action="expandtemplates", prop="wikitext", text=f"{{{{#mentor:{mentee}}}}}")
         print(f"  {mentee}'s mentor is now: {restored['expandtemplates']['wikitext'] or '(none)'}")
         print(f"--- User talk:{mentor_before} ---\n{admin.page_text(f'User talk:{mentor_before}')}")
+
+        status |= reports(info, workdir, admin)
 
         heading("What the mentors see")
         for name in ("Eve Mentor", "Frank Mentor"):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import gzip
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -312,3 +313,46 @@ def test_an_interrupted_first_fetch_resumes_where_it_stopped(wiki: DevWiki, make
     fetch_registrations(gateway, store, since)
     assert "lecontinue" in calls[0]  # went on from the stored continuation, not from the start
     assert sum(1 for _ in store.registrations(wiki_key)) == 12  # the bot's account and eleven, none twice
+
+
+# --- the command --------------------------------------------------------------------------------
+
+def test_report_coverage_from_files_on_the_command_line(wiki: DevWiki, admin: WikiClient, tmp_path: Path) -> None:
+    from tests.test_cli import mentorbot
+    from tests.test_coverage import files
+
+    workdir = tmp_path / "cwd"
+    workdir.mkdir()
+    registrations, mentor_dump, states = files(tmp_path)
+    args = ["--api", wiki.api, "report", "coverage", "--registrations", str(registrations), "--dump",
+            str(mentor_dump), "--states", str(states), "--output", str(tmp_path / "out"),
+            "--page", "Mentorship coverage"]
+    dry = mentorbot(wiki, workdir, "--dry-run", *args)
+    assert dry.returncode == 0, dry.stderr
+    assert "Mentorship coverage (proposed)" in dry.stdout and "not saved: dry run" in dry.stdout
+    assert admin.page_text("Mentorship coverage") is None
+
+    first = mentorbot(wiki, workdir, *args)
+    assert first.returncode == 0, first.stderr
+    assert "[[Mentorship coverage]] updated" in first.stdout
+    rows = read_csv(tmp_path / "out" / "coverage.csv")
+    assert [(r["month"], r["account"], r["registered"], r["with mentor"]) for r in rows] == [
+        ("2024-01", "create", "3", "2"), ("2024-01", "autocreate", "1", "0"), ("2024-01", "temporary", "1", "0"),
+        ("2024-02", "create", "2", "1"), ("2024-02", "create2", "1", "1")]
+    assert (tmp_path / "out" / "coverage.png").read_bytes().startswith(b"\x89PNG")
+    assert "no assignment time" in (admin.page_text("Mentorship coverage") or "")
+
+    second = mentorbot(wiki, workdir, *args)
+    assert "[[Mentorship coverage]] unchanged" in second.stdout
+    assert admin.revision_count("Mentorship coverage") == 1
+
+    # A broken registrations file: a clear error with its line, and the page is left as it was.
+    registrations.write_bytes(gzip.compress(b"log_id,user_id,user_name,timestamp,action\n"
+                                            b"1,10,Alice,20240105120000,create\n2,11,Bob,yesterday,create\n"))
+    broken = mentorbot(wiki, workdir, *args)
+    assert broken.returncode == 1
+    assert "registrations.csv.gz: line 3: timestamp 'yesterday'" in broken.stderr + broken.stdout
+    assert admin.revision_count("Mentorship coverage") == 1
+
+    wrong = mentorbot(wiki, workdir, "--api", wiki.api, "report", "mentors", "--dump", str(mentor_dump))
+    assert wrong.returncode == 2 and "belong to the coverage report" in wrong.stderr

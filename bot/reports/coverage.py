@@ -222,7 +222,7 @@ def fetch_registrations(gateway: Gateway, store: StateStore, since: datetime,
                 resume = datetime.fromisoformat(newest.replace("Z", "+00:00")) - FETCH_MARGIN
                 position = {"start": max(start, resume.strftime("%Y-%m-%dT%H:%M:%SZ")), "newest": newest}
             store.set_cursor(db, wiki, CURSOR_TASK, json.dumps(position))
-        if progress and rows:
+        if progress and cont:  # a long fetch says how far it got
             progress(f"registrations: {read} new log entries stored, up to {newest}")
         if not cont:
             return read
@@ -370,8 +370,8 @@ def build_report(groups: dict[tuple[int, str], Cohort], mentors: MentorSource, r
         total.primary += cohort.primary
     for kind in sorted(by_kind, key=kind_order):
         total = by_kind[kind]
-        totals.append((f"{KIND_LABELS.get(kind, kind)} ({kind}): {total.registered} accounts, share with a mentor",
-                       share(total.primary, total.registered)))
+        totals.append((f"{kind} ({KIND_LABELS.get(kind, kind)}): accounts", total.registered))
+        totals.append((f"{kind}: share with a mentor", share(total.primary, total.registered)))
     months = sorted({month for month, _kind in groups})
     span = f"{month_text(months[0])} to {month_text(months[-1])}" if months else "none"
     notes = [

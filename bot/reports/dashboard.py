@@ -122,7 +122,7 @@ def mentor_dashboard(gateway: Gateway, store: StateStore, mentors: list[Mentor],
             *[(f"{EDIT_CAP}+" if counts.get(g, 0) >= EDIT_CAP else counts.get(g, 0)) for g in group_names],
             len(names), sum(1 for name in names if name in active), questions, len(answers),
             round(median, 1) if median is not None else None, block_text(fact), status,
-            decision.explanation if decision and status != "ok" else "",
+            decision.explanation if decision and (status not in ("ok", "away") or decision.lapse_start) else "",
         ])
     all_mentees = sum(len(names) for names in mentees.values())
     totals: list[tuple[str, Cell]] = [
