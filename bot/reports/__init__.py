@@ -22,6 +22,11 @@ from pathlib import Path
 
 from bot.gateway import Gateway
 
+
+class Share(float):
+    """A fraction of a whole, shown as a percentage."""
+
+
 Cell = str | int | float | None
 # A page may hold text of its own around the report: then only what lies between these is the bot's.
 START = "<!-- mentorbot:report start -->"
@@ -50,15 +55,17 @@ class Published:
 def cell_text(value: Cell) -> str:
     if value is None:
         return ""
+    if isinstance(value, Share):
+        return f"{value:.1%}"
     if isinstance(value, float):
-        return f"{value:.1%}" if 0 <= value <= 1 else f"{value:.1f}"
+        return f"{value:.1f}"
     return str(value)
 
 
 def wiki_cell(value: Cell) -> str:
     """A table cell that cannot break the table or call a template: markup shows as text."""
     text = cell_text(value)
-    if isinstance(value, float) and 0 <= value <= 1:  # shares sort by number, not by text
+    if isinstance(value, Share):  # sorts by number, not by its text
         return f'data-sort-value="{value:.6f}" | {text}'
     return html.escape(text, quote=False).replace("|", "&#124;").replace("{", "&#123;").replace(
         "[", "&#91;").replace("~", "&#126;").replace("\n", " ")

@@ -37,7 +37,7 @@ from typing import IO
 from bot.dump import read_mentor_rows
 from bot.errors import MentorBotError
 from bot.gateway import Gateway
-from bot.reports import Cell, Report
+from bot.reports import Cell, Report, Share
 from bot.state import StateStore
 
 CURSOR_TASK = "registrations"
@@ -326,8 +326,8 @@ def cohorts(counts: Counter[tuple[int, str, int]]) -> dict[tuple[int, str], Coho
     return result
 
 
-def share(part: int, whole: int) -> float | None:
-    return part / whole if whole else None
+def share(part: int, whole: int) -> Share | None:
+    return Share(part / whole) if whole else None
 
 
 def month_text(month: int) -> str:
