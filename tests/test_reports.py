@@ -193,6 +193,11 @@ def test_graduation_lists_graduating_and_experienced_mentees_and_invites_once(
         return result
 
     first = run()
+    publish(make_bot().gateway, first.report, "Mentorship graduation", Path(store.path.parent),
+            linked=("mentee", "mentor"))
+    page = admin.page_text("Mentorship graduation") or ""
+    assert ("| [[Special:Contributions/Old hand|Old hand]] || [[Special:Contributions/Busy mentor|Busy mentor]] "
+            "|| 3 ||") in page
     rows = {row[0]: row for row in first.report.rows}
     assert set(rows) == {"Old hand", "Promoted"}
     assert rows["Old hand"][1:3] == ["Busy mentor", 3] and rows["Old hand"][5] == "meets the graduation thresholds"
@@ -319,6 +324,7 @@ def test_an_interrupted_first_fetch_resumes_where_it_stopped(wiki: DevWiki, make
 
 def test_report_coverage_from_files_on_the_command_line(wiki: DevWiki, admin: WikiClient, tmp_path: Path) -> None:
     from tests.test_cli import mentorbot
+    from tests.test_coverage import REGISTRATIONS as REGISTRATIONS_TEXT
     from tests.test_coverage import files
 
     workdir = tmp_path / "cwd"
@@ -352,6 +358,14 @@ def test_report_coverage_from_files_on_the_command_line(wiki: DevWiki, admin: Wi
     broken = mentorbot(wiki, workdir, *args)
     assert broken.returncode == 1
     assert "registrations.csv.gz: line 3: timestamp 'yesterday'" in broken.stderr + broken.stdout
+    assert admin.revision_count("Mentorship coverage") == 1
+
+    # A dump cut off mid-file: refused with the file and the place; the page is still as it was.
+    registrations.write_bytes(gzip.compress(REGISTRATIONS_TEXT.encode()))
+    mentor_dump.write_bytes(mentor_dump.read_bytes()[:-40])
+    cut = mentorbot(wiki, workdir, *args)
+    assert cut.returncode == 1
+    assert f"{mentor_dump}: not a complete gzip file" in cut.stderr + cut.stdout
     assert admin.revision_count("Mentorship coverage") == 1
 
     wrong = mentorbot(wiki, workdir, "--api", wiki.api, "report", "mentors", "--dump", str(mentor_dump))

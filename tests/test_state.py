@@ -77,3 +77,11 @@ def test_a_lock_left_by_a_dead_process_is_taken_over(tmp_path: Path) -> None:
     assert store.db.execute("SELECT COUNT(*) FROM run_lock").fetchone()[0] == 1
     with store.run_lock("wiki", "sweep"):
         pass
+
+
+def test_a_file_that_is_not_a_state_store_is_refused_by_name(tmp_path: Path) -> None:
+    path = tmp_path / "state.sqlite"
+    path.write_bytes(b"these are not the bytes of an SQLite database" * 100)
+    with pytest.raises(ConfigError, match=r"state\.sqlite cannot be used: file is not a database"):
+        StateStore(path)
+    assert path.read_bytes().startswith(b"these are not")  # left as it was, for the operator to look at

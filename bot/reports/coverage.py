@@ -195,7 +195,12 @@ def fetch_registrations(gateway: Gateway, store: StateStore, since: datetime,
     """
     wiki = gateway.config.wiki_key
     wiki_id = store.wiki_number(wiki)
-    saved = json.loads(store.get_cursor(wiki, CURSOR_TASK) or "{}")
+    try:
+        saved = json.loads(store.get_cursor(wiki, CURSOR_TASK) or "{}")
+    except json.JSONDecodeError as error:
+        raise CoverageInputError(f"The stored position of the account-creation log fetch for {wiki} is "
+                                 f"malformed ({error}); delete it from the state store's cursor table "
+                                 "to fetch again from the start.") from None
     start = saved.get("start") or since.strftime("%Y-%m-%dT%H:%M:%SZ")
     cont: dict[str, str] = saved.get("continue") or {}
     newest = saved.get("newest") or start
