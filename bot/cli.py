@@ -47,7 +47,13 @@ from bot.reports.coverage import (
     read_registration_file,
 )
 from bot.reports.dashboard import mentor_dashboard
-from bot.reports.graduation import GraduationResult, graduation_report, read_report_settings, send_invitations
+from bot.reports.graduation import (
+    GraduationResult,
+    GraduationSettings,
+    graduation_report,
+    read_report_settings,
+    send_invitations,
+)
 from bot.rules import parse_rules
 from bot.site import connect
 from bot.snapshot import snapshot_from_api, snapshot_from_dump
@@ -292,6 +298,7 @@ def report(options: GlobalOptions, name: str, page: str | None, output: Path | N
         lines: list[str] = []
         data: dict[str, Any] = {}
         graduation: GraduationResult | None = None
+        own = GraduationSettings()
         if name == "mentors":
             rules_page = gateway.read_page(config.rules_page)
             rules = parse_rules(rules_page.text, f"[[{rules_page.title}]]") if rules_page.exists else None
@@ -322,7 +329,7 @@ def report(options: GlobalOptions, name: str, page: str | None, output: Path | N
         lines.append(f"[[{published.page}]] " + ("unchanged" if not published.page_changed else
                                                   "updated" if not config.dry_run else "not saved: dry run"))
         if graduation is not None and invite:
-            lines += invite_graduates(gateway, store, graduation)
+            lines += invite_graduates(gateway, store, graduation, own)
             data["invited"] = graduation.invited
         data.update({"report": name, "page": published.page, "page_changed": published.page_changed,
                      "files": [str(p) for p in published.files], "columns": built.columns, "rows": built.rows,
@@ -332,8 +339,8 @@ def report(options: GlobalOptions, name: str, page: str | None, output: Path | N
     sys.exit(execute(options, f"report-{name}", body))
 
 
-def invite_graduates(gateway: Gateway, store: StateStore, graduation: GraduationResult) -> list[str]:
-    own = read_report_settings(gateway)
+def invite_graduates(gateway: Gateway, store: StateStore, graduation: GraduationResult,
+                     own: GraduationSettings) -> list[str]:
     if not own.invite:
         return [f"note: no invitations: the wiki has not turned them on (graduation.invite in "
                 f"[[{gateway.config.reports_page}]])."]

@@ -370,3 +370,26 @@ def test_report_coverage_from_files_on_the_command_line(wiki: DevWiki, admin: Wi
 
     wrong = mentorbot(wiki, workdir, "--api", wiki.api, "report", "mentors", "--dump", str(mentor_dump))
     assert wrong.returncode == 2 and "belong to the coverage report" in wrong.stderr
+
+
+def test_growthexperiments_own_graduation_thresholds_win_where_the_community_turned_them_on() -> None:
+    from bot.community import merge
+    from bot.reports.graduation import GraduationSettings, parse_report_settings, thresholds
+
+    own = parse_report_settings(json.dumps({"graduation": {"min_editcount": 50, "min_tenure_days": 10}}), "page")
+    off = thresholds(merge({}, "defaults"), own)
+    assert (off.min_editcount, off.min_tenure_days) == (50, 10) and "the bot's own" in off.source
+    on = thresholds(merge({"GEMentorshipStartOptedOutThresholds": {"enabled": True, "minEditcount": 200}}, "page"),
+                    own)
+    assert (on.min_editcount, on.min_tenure_days) == (200, 30) and "GEMentorshipStartOptedOutThresholds" in on.source
+    assert thresholds(merge({}, "defaults"), GraduationSettings()).min_editcount == 500
+
+
+def test_a_malformed_report_settings_page_is_refused_by_its_key_path() -> None:
+    from bot.errors import MalformedDocument
+    from bot.reports.graduation import parse_report_settings
+
+    with pytest.raises(MalformedDocument, match=r"\$\.graduation\.min_editcount: 'many' is not of type 'integer'"):
+        parse_report_settings(json.dumps({"graduation": {"min_editcount": "many"}}), "[[MediaWiki:X.json]]")
+    with pytest.raises(MalformedDocument, match=r"\$\.graduation: Additional properties are not allowed"):
+        parse_report_settings(json.dumps({"graduation": {"invitation": True}}), "[[MediaWiki:X.json]]")
