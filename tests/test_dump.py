@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import dataclasses
 import gzip
+import random
 import re
 import zlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
+import numpy
 import pytest
 
 import bot.dump
-from bot.dump import DumpError, MentorRow, read_mentor_rows
+from bot.dump import DumpError, MentorBatch, MentorRow, read_mentor_rows
 from bot.errors import MentorBotError
 
 TABLE = "growthexperiments_mentor_mentee"
@@ -98,6 +100,11 @@ def place(text: bytes, needle: bytes) -> tuple[int, int]:
     return text.count(b"\n", 0, offset) + 1, offset
 
 
+def without_fast_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    """From here on, every INSERT line goes through the general tokenizer."""
+    monkeypatch.setattr(bot.dump, "_FAST_LINE_RE", re.compile(b"(?!)"))
+
+
 SAMPLE_VALUES = (
     b"(11,'backup',7,0),(11,'primary',5,1),(12,'backup',5,0)",
     b"(12,'primary',7,1),(40000001,'primary',123456789,0)",
@@ -144,7 +151,7 @@ def test_reads_the_general_sql_forms(tmp_path: Path) -> None:
 def test_the_general_tokenizer_reads_what_the_fast_path_reads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     text = many_rows_dump(3000).replace(b"'backup'", b"_binary 'backup'")
     fast = list(read_mentor_rows(write(tmp_path, text)))
-    monkeypatch.setattr(bot.dump, "_FAST_LINE_RE", re.compile(b"(?!)"))
+    without_fast_path(monkeypatch)
     assert list(read_mentor_rows(write(tmp_path, text))) == fast
     assert len(fast) == 3000
 
@@ -407,3 +414,371 @@ def test_an_overlong_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
     line, offset = place(text, b"INSERT")
     with pytest.raises(DumpError, match=f"line {line}, byte {offset}: a line longer than 100 bytes"):
         list(read_mentor_rows(write(tmp_path, text)))
+
+
+# --- batches ------------------------------------------------------------------------------------
+
+def rows_of(batches: Iterable[MentorBatch]) -> list[MentorRow]:
+    return [MentorRow(mentee_id, role, mentor_id, is_active)
+            for batch in batches for mentee_id, role, mentor_id, is_active in batch]
+
+
+def assert_columns(batch: MentorBatch) -> None:
+    """Four one-dimensional numpy columns of one length, of the dtypes the API promises."""
+    columns = (batch.mentee_ids, batch.primary, batch.mentor_ids, batch.active)
+    assert [column.dtype for column in columns] == [numpy.int64, numpy.bool_, numpy.int64, numpy.bool_]
+    assert {column.shape for column in columns} == {(len(batch),)}
+
+
+def binary_roles(values: bytes) -> bytes:
+    return values.replace(b"'primary'", b"_binary 'primary'").replace(b"'backup'", b"_binary 'backup'")
+
+
+def hex_roles(values: bytes) -> bytes:
+    return values.replace(b"'primary'", b"0x7072696D617279").replace(b"'backup'", b"0x6261636b7570")
+
+
+REORDERED_COLUMNS = (b"  `gemm_mentor_id` int(10) unsigned NOT NULL,\n  `gemm_note` varbinary(20) DEFAULT NULL,\n"
+                     b"  `gemm_mentee_is_active` tinyint(1) NOT NULL DEFAULT 1,\n"
+                     b"  `gemm_mentor_role` varbinary(255) NOT NULL,\n  `gemm_mentee_id` int(10) unsigned NOT NULL,\n")
+COMPLETE_INSERT = (b"INSERT INTO `growthexperiments_mentor_mentee` (`gemm_mentee_id`, `gemm_mentor_role`, "
+                   b"`gemm_mentor_id`, `gemm_mentee_is_active`) VALUES (5,'primary',11,1),(7,'backup',11,0);\n")
+READABLE_DUMPS = {
+    "multi-row INSERTs": dump(*SAMPLE_VALUES),
+    "_binary roles": dump(*map(binary_roles, SAMPLE_VALUES)),
+    "hex roles": dump(*map(hex_roles, SAMPLE_VALUES)),
+    "MySQL and MariaDB forms in one line": dump(SAMPLE_VALUES[0], binary_roles(SAMPLE_VALUES[1]) + b"," + hex_roles(
+        SAMPLE_VALUES[2]) + b",(1,_binary 0x7072696d617279,2,1),(3,'backup',4,0)"),
+    "escapes and INT UNSIGNED bounds": dump(b"(9,'pri\\mary',10,1),(0,'backup',4294967295,0),(007,'backup',1,0)",
+                                            b"(4294967295,'b\\ackup',1,1),(1,_binary'primary',2,0)"),
+    "many rows, leading zeros, ten-digit ids": many_rows_dump(5000).replace(b"(1,", b"(0001,").replace(
+        b"(2,", b"(4294967295,"),
+    "column order from CREATE TABLE": HEADER + structure(columns=REORDERED_COLUMNS) + data(
+        [insert(b"(5,NULL,1,'primary',11),(7,'a\\'b',0,'backup',11)")]) + FOOTER,
+    "complete INSERT": HEADER + structure() + data([COMPLETE_INSERT]) + FOOTER,
+    "CRLF line endings": dump(*SAMPLE_VALUES).replace(b"\n", b"\r\n"),
+    "an empty table": dump(),
+}
+
+
+@pytest.mark.parametrize("name", READABLE_DUMPS)
+def test_batches_hold_exactly_the_rows(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str) -> None:
+    text = READABLE_DUMPS[name]
+    path = write(tmp_path, text)
+    batches = list(bot.dump.read_mentor_batches(path))
+    assert rows_of(batches) == list(read_mentor_rows(path))
+    without_fast_path(monkeypatch)
+    general = list(bot.dump.read_mentor_batches(path))
+    assert rows_of(general) == rows_of(batches) == list(read_mentor_rows(path))
+    # One batch per INSERT statement, with its rows, the same columns from either path.
+    inserts = [line for line in text.splitlines() if line.startswith(b"INSERT")]
+    assert [len(batch) for batch in batches] == [len(batch) for batch in general] == [
+        line.count(b"),(") + 1 for line in inserts]
+    for batch in batches + general:
+        assert_columns(batch)
+        # Iterated, a row is plain Python values, not numpy scalars.
+        for mentee_id, role, mentor_id, is_active in batch:
+            assert (type(mentee_id), type(role), type(mentor_id), type(is_active)) == (int, str, int, bool)
+            assert role in bot.dump.ROLES
+
+
+def test_batches_of_the_samples(tmp_path: Path) -> None:
+    batches = list(bot.dump.read_mentor_batches(write(tmp_path, dump(*SAMPLE_VALUES))))
+    assert [(batch.mentee_ids.tolist(), batch.primary.tolist(), batch.mentor_ids.tolist(), batch.active.tolist())
+            for batch in batches] == [
+        ([11, 11, 12], [False, True, False], [7, 5, 5], [False, True, False]),
+        ([12, 40000001], [True, True], [7, 123456789], [True, False]),
+        ([40000002], [False], [5], [True]),
+    ]
+    assert list(batches[0]) == [(11, "backup", 7, False), (11, "primary", 5, True), (12, "backup", 5, False)]
+
+
+def test_batches_are_lazy(tmp_path: Path) -> None:
+    batches = bot.dump.read_mentor_batches(tmp_path / "missing.sql.gz")
+    with pytest.raises(DumpError, match=r"missing\.sql\.gz: cannot be opened \(No such file or directory\)"):
+        next(batches)
+
+
+def test_a_truncated_gzip_raises_after_the_batches_before(tmp_path: Path) -> None:
+    compressed = gzip.compress(many_rows_dump(20_000), mtime=0)
+    path = tmp_path / "cut.sql.gz"
+    path.write_bytes(compressed[: len(compressed) // 2])
+    batches = bot.dump.read_mentor_batches(path)
+    first = next(batches)
+    assert first.mentee_ids[:3].tolist() == [1, 2, 3] and len(first) == 800
+    with pytest.raises(DumpError, match=r"cut\.sql\.gz: not a complete gzip file \(cut off after \d+ bytes\)"):
+        list(batches)
+
+
+def test_a_line_with_a_bad_row_yields_no_batch(tmp_path: Path) -> None:
+    """The rows of a statement come only once all of it was read: a bad last row holds back its line."""
+    text = dump(SAMPLE_VALUES[0], b"(1,'primary',2,1),(3,'primary',NULL,0)")
+    path = write(tmp_path, text)
+    batches = bot.dump.read_mentor_batches(path)
+    assert next(batches).mentee_ids.tolist() == [11, 11, 12]
+    with pytest.raises(DumpError, match="NULL in gemm_mentor_id"):
+        next(batches)
+    rows = read_mentor_rows(path)
+    assert [next(rows) for _ in range(3)] == SAMPLE_ROWS[:3]
+    with pytest.raises(DumpError, match="NULL in gemm_mentor_id"):
+        next(rows)  # not MentorRow(1, "primary", 2, True) first
+
+
+def bad_dumps() -> dict[str, bytes]:
+    """Every kind of dump the reader refuses: the cases above, and rows the fast path must not take."""
+    other_columns = b"  `ug_user` int(10) unsigned NOT NULL DEFAULT 0,\n  `ug_group` varbinary(255) NOT NULL,\n"
+    no_active = COLUMN_LINES.replace(b"  `gemm_mentee_is_active` tinyint(1) NOT NULL DEFAULT 1,\n", b"")
+    cut_row = b"INSERT INTO `growthexperiments_mentor_mentee` VALUES (1,'primary',2,1),(3,'ba"
+    values = [b"(1,'primary',2,1),(3,'backup' 4,0),(5,'backup',6,1)", b"(1,'primary',2,1),(3,'backup',4)",
+              b"(1,'primary',NULL,1)", b"(1,'primary',2,1),(3,'mentor',4,0)", b"(1,'primary',2,2)",
+              b"(-1,'primary',2,1)", b"(1,'primary',4294967296,1)", b"(4294967296,'primary',2,1)",
+              b"(1,'primary','2',1)", b"(1,2,3,1)", b"(1,'prim\\'ary',2,1)", b"(1,'primary',2,1.5)",
+              b"(1,'primary',2,1) (3,'backup',4,0)", b"1,'primary',2,1", b"(1,'primary',2,1);(3,'backup',4,0);",
+              b"(1,'primary',2,1),,(3,'backup',4,0)",
+              b"(1,'primary(,2,1)", b"(+1,'primary',2,1)", b"( 1,'primary',2,1)", b"(1_0,'primary',2,1)",
+              b"(,'primary',2,1)", b"(1,'',2,1)", b"(1,_binary 0x7072696d61727,2,1)"]
+    cases = {f"values {v.decode()}": dump(SAMPLE_VALUES[0], v) for v in values}
+    cases.update({
+        "another table": HEADER + structure("user_groups", other_columns) + data(
+            [insert(b"(1,'sysop')", "user_groups")], "user_groups") + FOOTER,
+        "an INSERT into another table": HEADER + data([insert(b"(1,'sysop')", "user_groups")]) + FOOTER,
+        "cut off mid-row": HEADER + structure() + data([cut_row], unlock=False),
+        "cut off between lines": HEADER + structure() + data([insert(SAMPLE_VALUES[0])], unlock=False),
+        "cut off inside CREATE TABLE": (HEADER + structure())[: (HEADER + structure()).index(b"  PRIMARY KEY")],
+        "without its end": HEADER + structure(),
+        "no table at all": HEADER + FOOTER,
+        "empty": b"",
+        "a column missing": HEADER + structure(columns=no_active) + data([]) + FOOTER,
+        "two dumps in one file": dump(*SAMPLE_VALUES) * 2,
+        "an unknown INSERT form": dump() + b"insert into growthexperiments_mentor_mentee values (1,'primary',2,1);\n",
+    })
+    return cases
+
+
+BAD_DUMPS = bad_dumps()
+
+
+def refusal(read: Callable[[Path], Iterator[object]], path: Path) -> str:
+    with pytest.raises(DumpError) as caught:
+        for _ in read(path):
+            pass
+    return str(caught.value)
+
+
+@pytest.mark.parametrize("name", BAD_DUMPS)
+def test_batches_refuse_as_rows_do(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str) -> None:
+    path = write(tmp_path, BAD_DUMPS[name])
+    refused = refusal(bot.dump.read_mentor_batches, path)
+    assert refused == refusal(read_mentor_rows, path)
+    without_fast_path(monkeypatch)
+    assert refusal(bot.dump.read_mentor_batches, path) == refused
+
+
+# Rows that the fast path must leave to the general tokenizer (what numpy would read differently,
+# or not at all), each after a row in mysqldump's form so that the fast path looks at the line:
+# the general tokenizer's refusal, or the row it reads.
+FAST_PATH_EDGES: dict[str, tuple[bytes, str | MentorRow]] = {
+    "a 20-digit id": (b"(12345678901234567890,'backup',4,0)",
+                      "gemm_mentee_id is 12345678901234567890, outside INT UNSIGNED"),
+    "an id of 2**64 + 1, which wraps to 1 in 64 bits": (b"(3,'backup',18446744073709551617,0)",
+                                                   "gemm_mentor_id is 18446744073709551617, outside INT UNSIGNED"),
+    "an id of 4294967296": (b"(4294967296,'backup',4,0)", "gemm_mentee_id is 4294967296, outside INT UNSIGNED"),
+    "an empty value": (b"(,'primary',1,1)", "value 1 is not an SQL literal this reader knows"),
+    "an empty last value": (b"(3,'primary',1,)", "value 4 is not an SQL literal this reader knows"),
+    "a role '12'": (b"(3,'12',4,0)", "unknown mentor role '12' (known: primary, backup)"),
+    "a digit inside a role": (b"(3,'pri0mary',4,0)", "unknown mentor role 'pri0mary' (known: primary, backup)"),
+    "a zero before a role": (b"(3,0'backup',4,0)", "expected ',' or ')' after value 2"),
+    "is_active 01": (b"(3,'backup',4,01)", "gemm_mentee_is_active is 01, not 0 or 1"),
+    "is_active 10": (b"(3,'backup',4,10)", "gemm_mentee_is_active is 10, not 0 or 1"),
+    "a letter after the last value": (b"(3,'backup',4,0a)", "value 4 is not an SQL literal this reader knows"),
+    "a role's letter in an id": (b"(3p,'backup',4,0)", "value 1 is not an SQL literal this reader knows"),
+    "whitespace inside a row": (b"(3, 'backup',4,0)", "value 2 is not an SQL literal this reader knows"),
+    "a tab before a number": (b"(3,'backup',\t4,0)", "value 3 is not an SQL literal this reader knows"),
+    "whitespace between rows": (b" (3,'backup',4,0)", "expected '(' to open a row"),
+    "a sign": (b"(3,'backup',+4,0)", "value 3 is not an SQL literal this reader knows"),
+    "a value too few": (b"(3,'backup',4)", "the row has 3 values, the table has 4 columns"),
+    "a digit before a row": (b"5(3,'backup',4,0)", "expected '(' to open a row"),
+    "is_active after its bracket": (b"(3,'backup',4,)1", "value 4 is not an SQL literal this reader knows"),
+    "a digit after a row": (b"(3,'backup',4,0)0", "expected ',' or ';' after the row, found 0;"),
+    "leading zeros": (b"(0003,'backup',0004,0)", MentorRow(3, "backup", 4, False)),
+    "mentee id 0": (b"(0,'backup',4,0)", MentorRow(0, "backup", 4, False)),
+}
+
+
+@pytest.mark.parametrize("rows_before", [1, 50])
+@pytest.mark.parametrize("name", FAST_PATH_EDGES)
+def test_the_fast_path_leaves_edge_cases_to_the_general_tokenizer(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, rows_before: int) -> None:
+    row, expected = FAST_PATH_EDGES[name]
+    values = b",".join([b"(1,'primary',2,1)"] * rows_before + [row])
+    text = dump(SAMPLE_VALUES[0], values)
+    path = write(tmp_path, text)
+    taken: list[bool] = []
+    fast_batch = bot.dump._Parser._fast_batch
+
+    def spying(parser: bot.dump._Parser, line: bytes, start: int) -> MentorBatch | None:
+        batch = fast_batch(parser, line, start)
+        taken.append(batch is not None)
+        return batch
+
+    def outcome() -> list[MentorRow] | str:
+        try:
+            return rows_of(bot.dump.read_mentor_batches(path))
+        except DumpError as error:
+            return str(error)
+
+    monkeypatch.setattr(bot.dump._Parser, "_fast_batch", spying)
+    with_fast_path = outcome()
+    assert taken == [True, False]  # the sample line by the fast path, this one not
+    if isinstance(expected, MentorRow):
+        assert with_fast_path == SAMPLE_ROWS[:3] + [MentorRow(1, "primary", 2, True)] * rows_before + [expected]
+    else:
+        line, offset = place(text, values)
+        offset += len(values) - len(row)  # where the row starts, and the error with it
+        if expected.startswith("expected ',' or ';' after the row"):
+            offset += row.index(b")") + 1  # except this one, which is after it
+        assert isinstance(with_fast_path, str)
+        assert with_fast_path.startswith(f"{path}: line {line}, byte {offset}: {expected}; ")
+    without_fast_path(monkeypatch)
+    assert outcome() == with_fast_path
+
+
+def test_the_fast_path_takes_the_bounds_of_int_unsigned(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = write(tmp_path, dump(b"(1,'primary',4294967295,1),(4294967295,'backup',0,0),(10,'backup',100,1)"))
+    monkeypatch.setattr(bot.dump._Parser, "_general_batch", None)  # any line it cannot take fails the test
+    assert rows_of(bot.dump.read_mentor_batches(path)) == [
+        MentorRow(1, "primary", 4294967295, True), MentorRow(4294967295, "backup", 0, False),
+        MentorRow(10, "backup", 100, True)]
+
+
+def test_batches_refuse_unreadable_files_as_rows_do(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    text = many_rows_dump(3000)
+    compressed = gzip.compress(text, mtime=0)
+    corrupt = bytearray(compressed)
+    corrupt[-8] ^= 0xFF
+    files = {"cut.sql.gz": compressed[: len(compressed) // 2], "plain.sql.gz": text, "crc.sql.gz": bytes(corrupt)}
+    for name, content in files.items():
+        path = tmp_path / name
+        path.write_bytes(content)
+        assert refusal(bot.dump.read_mentor_batches, path) == refusal(read_mentor_rows, path)
+    missing = tmp_path / "missing.sql.gz"
+    assert refusal(bot.dump.read_mentor_batches, missing) == refusal(read_mentor_rows, missing)
+    monkeypatch.setattr(bot.dump, "CHUNK_SIZE", 64)
+    monkeypatch.setattr(bot.dump, "MAX_LINE", 100)
+    path = write(tmp_path, dump(b",".join([b"(1,'primary',2,1)"] * 10)))
+    assert "a line longer than 100 bytes" in refusal(bot.dump.read_mentor_batches, path)
+    assert refusal(bot.dump.read_mentor_batches, path) == refusal(read_mentor_rows, path)
+
+
+def mutated_lines(count: int, seed: int) -> list[bytes]:
+    """INSERT lines one or two random edits away from mysqldump's own, over a quarter of them still valid."""
+    rng = random.Random(seed)
+    rows = [b"(11,'backup',7,0)", b"(11,'primary',5,1)", b"(4294967295,'primary',0,1)", b"(12,'backup',3,0)",
+            b"(13,_binary 'primary',9,0)", b"(13,0x7072696D617279,14,1)", b"(15,_binary 0x6261636b7570,16,0)"]
+    alphabet = b"0123456789primarybackup(),;'_ x-+\t\\"
+    lines = []
+    for _ in range(count):
+        body = bytearray(b",".join(rng.choice(rows) for _ in range(rng.randint(1, 5))))
+        for _ in range(rng.randint(1, 2)):
+            edit = rng.random()
+            if edit < 0.45:  # other digits: a leading zero, another id, one too large for INT UNSIGNED or int64
+                digits = [i for i, byte in enumerate(body) if byte in b"0123456789"] or [0]
+                if edit < 0.1:
+                    position = rng.choice([i for i in digits if body[i - 1:i] in (b"(", b",")] or digits)
+                    body[position:position] = b"0"
+                else:
+                    position = rng.choice(digits)
+                    body[position:position + 1] = str(rng.randrange(10 ** rng.randint(2, 21) if edit < 0.2 else 10)
+                                                      ).encode()
+            elif edit < 0.55:  # the other role
+                body = bytearray(body.replace(b"'primary'", b"'backup'", 1) if rng.random() < 0.5
+                                 else body.replace(b"'backup'", b"'primary'", 1))
+            else:  # a random byte inserted, deleted or replaced, or two swapped: mostly broken
+                position = rng.randrange(len(body))
+                if edit < 0.65:
+                    body[position:position] = bytes([rng.choice(alphabet)])
+                elif edit < 0.75:
+                    del body[position]
+                elif edit < 0.85:
+                    body[position] = rng.choice(alphabet)
+                else:
+                    body[position - 1:position + 1] = body[position:position + 1] + body[position - 1:position]
+        lines.append(insert(bytes(body)))  # which adds the ";"
+    return lines
+
+
+def test_the_fast_path_takes_a_line_only_as_the_general_tokenizer_reads_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Differential: broken lines get the same rows or the same refusal with the fast path on or off."""
+    paths = [write(tmp_path, HEADER + structure() + data([line]) + FOOTER, f"{number}.sql.gz")
+             for number, line in enumerate(mutated_lines(1500, seed=20261121))]
+
+    def outcomes() -> list[list[MentorRow] | str]:
+        results: list[list[MentorRow] | str] = []
+        for path in paths:
+            try:
+                results.append(rows_of(bot.dump.read_mentor_batches(path)))
+            except DumpError as error:
+                results.append(str(error))
+        return results
+
+    general_lines = 0
+    general_batch = bot.dump._Parser._general_batch
+
+    def counting(parser: bot.dump._Parser, line: bytes, pos: int) -> MentorBatch:
+        nonlocal general_lines
+        general_lines += 1
+        return general_batch(parser, line, pos)
+
+    monkeypatch.setattr(bot.dump._Parser, "_general_batch", counting)
+    with_fast_path = outcomes()
+    assert 250 < general_lines < len(paths) - 250  # both paths were taken, many times
+    assert 250 < sum(isinstance(outcome, list) for outcome in with_fast_path) < len(paths) - 250
+    without_fast_path(monkeypatch)
+    assert outcomes() == with_fast_path
+
+
+def test_the_fast_path_checks_alone_are_exact(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Differential, in memory: whatever line the fast path takes, the general tokenizer reads alike.
+
+    The check of the first row, which turns most broken lines away early, is off: what is tested
+    is the fast path's own checks, on thousands of lines.
+    """
+    monkeypatch.setattr(bot.dump, "_FAST_LINE_RE", re.compile(b""))
+    head = insert(b"")[:-2]  # "INSERT INTO `...` VALUES "
+    taken = 0
+    for line in mutated_lines(20_000, seed=7):
+        line = line.rstrip(b"\n")
+        parser = bot.dump._Parser("mutated.sql.gz")
+        batch = parser._fast_batch(line, len(head))
+        if batch is not None:
+            taken += 1
+            assert_columns(batch)
+            assert list(batch) == list(parser._general_batch(line, len(head))), line
+    assert taken > 3000
+
+
+def test_the_benchmark_generator_writes_what_the_fast_path_reads(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """benchmarks.dumpgen must write mysqldump's own form, or the benchmark measures the wrong path."""
+    from benchmarks.dumpgen import NET_BUFFER_LENGTH, write_mentor_dump, write_registrations
+
+    dump_path, registrations = tmp_path / "dump.sql.gz", tmp_path / "registrations.csv"
+    summary = write_mentor_dump(dump_path, 40_000, seed=3, registrations=80_000)
+    write_registrations(registrations, 80_000, seed=3)
+    monkeypatch.setattr(bot.dump._Parser, "_general_batch", None)  # any line it cannot take fails the test
+    batches = list(bot.dump.read_mentor_batches(dump_path))
+    rows = rows_of(batches)
+    assert len(rows) == 40_000 and len(batches) == summary.insert_lines > 1
+    assert all(len(line) < NET_BUFFER_LENGTH for line in gzip.decompress(dump_path.read_bytes()).split(b"\n"))
+    keys = [(row.mentee_id, row.role) for row in rows]
+    assert keys == sorted(keys) and len(set(keys)) == len(keys)  # primary-key order, no duplicates
+    created = {int(line.split(",")[1]) for line in registrations.read_text().splitlines()[1:]
+               if line.endswith(",create")}
+    assert {row.mentee_id for row in rows} <= created
+
+
+def test_the_benchmark_floor_decompresses_in_the_readers_chunks() -> None:
+    from benchmarks.dump_read import FLOOR_CHUNK_SIZE
+
+    assert FLOOR_CHUNK_SIZE == bot.dump.CHUNK_SIZE
