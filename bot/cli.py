@@ -277,7 +277,7 @@ def blocks(options: GlobalOptions) -> None:
 @click.option("--output", type=click.Path(path_type=Path, file_okay=False),
               help="Folder for NAME.csv and NAME.png (default: 'reports' beside the state store).")
 @click.option("--dump", type=click.Path(path_type=Path, dir_okay=False, exists=True),
-              help="coverage: mentor rows from the weekly growthexperiments_mentor_mentee dump (.sql.gz).")
+              help="coverage, mentors: mentor rows from the weekly growthexperiments_mentor_mentee dump (.sql.gz).")
 @click.option("--registrations", type=click.Path(path_type=Path, dir_okay=False, exists=True),
               help="coverage: registrations from a CSV file instead of the account-creation log.")
 @click.option("--states", type=click.Path(path_type=Path, dir_okay=False, exists=True),
@@ -287,8 +287,10 @@ def blocks(options: GlobalOptions) -> None:
 def report(options: GlobalOptions, name: str, page: str | None, output: Path | None, dump: Path | None,
            registrations: Path | None, states: Path | None, invite: bool) -> None:
     """Publish a report (mentors, graduation, coverage) on the wiki and as files."""
-    if name != "coverage" and (dump or registrations or states):
-        raise click.UsageError("--dump, --registrations and --states belong to the coverage report.")
+    if name != "coverage" and (registrations or states):
+        raise click.UsageError("--registrations and --states belong to the coverage report.")
+    if name == "graduation" and dump:
+        raise click.UsageError("--dump belongs to the coverage and mentors reports.")
     if name != "graduation" and invite:
         raise click.UsageError("--invite belongs to the graduation report.")
 
@@ -303,7 +305,7 @@ def report(options: GlobalOptions, name: str, page: str | None, output: Path | N
             rules_page = gateway.read_page(config.rules_page)
             rules = parse_rules(rules_page.text, f"[[{rules_page.title}]]") if rules_page.exists else None
             built = mentor_dashboard(gateway, store, list(read_mentor_list(gateway).mentors), rules,
-                                     read_community_settings(gateway))
+                                     read_community_settings(gateway), dump=dump)
         elif name == "graduation":
             own = read_report_settings(gateway)
             graduation = graduation_report(gateway, store, list(read_mentor_list(gateway).mentors),

@@ -297,7 +297,7 @@ class StateStore:
         """
         before = db.total_changes
         db.executemany("INSERT OR IGNORE INTO registration (wiki_id, log_id, user_id, created, action, temporary) "
-                       "VALUES (?, ?, ?, ?, ?, ?)", [(wiki_id, *row) for row in rows])
+                       "VALUES (?, ?, ?, ?, ?, ?)", ((wiki_id, *row) for row in rows))
         return db.total_changes - before
 
     def registrations(self, wiki: str) -> Iterator[tuple[int | None, int, str, int]]:

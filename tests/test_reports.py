@@ -29,6 +29,7 @@ from bot.snapshot import snapshot_from_api
 from bot.state import StateStore
 from scripts.devwiki import backdate
 from tests.conftest import BotRun, DevWiki
+from tests.test_dump import dump, write
 from tests.test_sweep import LAST_EDIT, PASSWORD, RULES_PAGE, add_mentor
 from tests.wikiclient import WikiClient
 
@@ -150,7 +151,15 @@ def test_the_dashboard_shows_activity_mentees_questions_and_status(wiki: DevWiki
     assert rows["Exempt mentor"]["status"] == "exempt"
     assert ("mentors", 3) in report.totals and ("status: warning due", 1) in report.totals
 
-    # The dashboard only reads: the sweep that follows still warns.
+    # With the weekly dump, mentees and their activity come from its rows (backups not counted).
+    busy_id = WikiClient(wiki.api).user_id("Busy mentor")
+    rows_text = f"(101,'primary',{busy_id},1),(102,'primary',{busy_id},0),(103,'backup',{busy_id},1)"
+    from_dump = mentor_dashboard(gateway, store, list(read_mentor_list(gateway).mentors), rules,
+                                 read_community_settings(gateway), dump=write(tmp_path, dump(rows_text.encode())))
+    busy_row = next(dict(zip(from_dump.columns, row, strict=True)) for row in from_dump.rows if row[0] == "Busy mentor")
+    assert (busy_row["mentees"], busy_row["active mentees"]) == (2, 1)
+
+    # The dashboard only reads.
     assert bot.counters.writes == 0
     published = publish(gateway, report, "Project:Mentorship/Mentors", tmp_path, linked=("mentor",))
     assert published.page_changed
@@ -368,7 +377,7 @@ def test_report_coverage_from_files_on_the_command_line(wiki: DevWiki, admin: Wi
     assert f"{mentor_dump}: not a complete gzip file" in cut.stderr + cut.stdout
     assert admin.revision_count("Mentorship coverage") == 1
 
-    wrong = mentorbot(wiki, workdir, "--api", wiki.api, "report", "mentors", "--dump", str(mentor_dump))
+    wrong = mentorbot(wiki, workdir, "--api", wiki.api, "report", "mentors", "--states", str(states))
     assert wrong.returncode == 2 and "belong to the coverage report" in wrong.stderr
 
 

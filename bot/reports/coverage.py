@@ -34,7 +34,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO
 
-from bot.dump import read_mentor_rows
+import numpy
+import numpy.typing
+
+from bot.dump import read_mentor_batches
 from bot.errors import MentorBotError
 from bot.gateway import Gateway
 from bot.reports import Cell, Report, Share
@@ -69,18 +72,26 @@ class UserFlags:
     def __init__(self) -> None:
         self.bits = bytearray(1 << 20)
 
-    def grow(self, user_id: int, source: str) -> None:
+    def reserve(self, user_id: int, source: str) -> None:
+        """Make room for ids up to ``user_id``."""
+        if user_id < len(self.bits):
+            return
         if user_id >= MAX_USER_ID:
             raise CoverageInputError(f"{source}: user id {user_id} is beyond the {MAX_USER_ID} this report handles")
         self.bits.extend(bytes(max(user_id + 1, 2 * len(self.bits)) - len(self.bits)))
 
     def set(self, user_ids: Iterable[int], bit: int, source: str) -> None:
-        bits = self.bits
         for user_id in user_ids:
-            if user_id >= len(bits):
-                self.grow(user_id, source)
-                bits = self.bits
-            bits[user_id] |= bit
+            self.reserve(user_id, source)
+            self.bits[user_id] |= bit
+
+    def set_many(self, user_ids: numpy.typing.NDArray[numpy.int64], bits: numpy.typing.NDArray[numpy.uint8],
+                 source: str) -> None:
+        """Or each of ``bits`` into the byte of the id beside it (an id may come twice)."""
+        if len(user_ids):
+            self.reserve(int(user_ids.max()), source)
+            # A view of the bytearray, released at the end of the statement so that it may grow again.
+            numpy.bitwise_or.at(numpy.frombuffer(self.bits, dtype=numpy.uint8), user_ids, bits)
 
     def __getitem__(self, user_id: int) -> int:
         return self.bits[user_id] if 0 < user_id < len(self.bits) else 0
@@ -95,14 +106,9 @@ class MentorSource:
 
 def flags_from_dump(flags: UserFlags, path: Path) -> MentorSource:
     """Primary, backup and active bits from the weekly dump, streamed."""
-    source = str(path)
-    bits = flags.bits
-    for row in read_mentor_rows(path):
-        mentee = row.mentee_id
-        if mentee >= len(bits):
-            flags.grow(mentee, source)
-            bits = flags.bits
-        bits[mentee] |= (PRIMARY if row.role == "primary" else BACKUP) | (ACTIVE if row.is_active else 0)
+    for batch in read_mentor_batches(path):
+        bits = numpy.where(batch.primary, PRIMARY, BACKUP) | numpy.where(batch.active, ACTIVE, 0)
+        flags.set_many(batch.mentee_ids, bits.astype(numpy.uint8), str(path))
     return MentorSource(f"the dump {path.name}", has_backup=True, has_active=True)
 
 
@@ -252,7 +258,7 @@ def read_states_file(flags: UserFlags, path: Path) -> int:
                                              f"{', '.join(map(str, STATES))}, not {','.join(row)!r}")
                 number = int(user_id)
                 if number >= len(bits):
-                    flags.grow(number, str(path))
+                    flags.reserve(number, str(path))
                     bits = flags.bits
                 bits[number] = (bits[number] & 0x0F) | (code << STATE_SHIFT)
                 count += 1

@@ -13,9 +13,13 @@ from __future__ import annotations
 import statistics
 from collections import Counter
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import numpy
 
 from bot.activity import ActivityReader, MentorFacts
 from bot.community import CommunitySettings
+from bot.dump import read_mentor_batches
 from bot.gateway import Gateway
 from bot.mentors import Mentor
 from bot.reports import Cell, Report
@@ -57,8 +61,35 @@ def day(moment: datetime | None) -> str:
     return f"{moment:%Y-%m-%d}" if moment else ""
 
 
+def mentee_counts(gateway: Gateway, reader: ActivityReader, mentors: list[Mentor]) -> dict[int, tuple[int, int]]:
+    """Mentor id -> (primary mentees, those who edited in the recent-changes window), from the API.
+
+    One request per mentor for the list, and the mentees' contributions in batches: fine for a
+    wiki with thousands of mentees; for millions, give the weekly dump instead.
+    """
+    if not gateway.capabilities().has("query+growthmentormentee"):
+        return {}
+    names: dict[int, list[str]] = {}
+    for mentor in mentors:
+        result = gateway.get(list="growthmentormentee", gemmmentor=mentor.username)
+        names[mentor.user_id] = [m["name"] for m in result.get("growthmentormentee", {}).get("mentees", [])]
+    active = reader.active(sorted({name for listed in names.values() for name in listed}), RECENT_DAYS)
+    return {mentor: (len(listed), sum(1 for name in listed if name in active)) for mentor, listed in names.items()}
+
+
+def mentee_counts_from_dump(path: Path) -> dict[int, tuple[int, int]]:
+    """The same counts from the weekly dump (its own active flag), with no request at all."""
+    totals: Counter[int] = Counter()
+    active: Counter[int] = Counter()
+    for batch in read_mentor_batches(path):
+        for counter, rows in ((totals, batch.primary), (active, batch.primary & batch.active)):
+            mentors, counts = numpy.unique(batch.mentor_ids[rows], return_counts=True)
+            counter.update(dict(zip(mentors.tolist(), counts.tolist(), strict=True)))
+    return {mentor: (total, active[mentor]) for mentor, total in totals.items()}
+
+
 def mentor_dashboard(gateway: Gateway, store: StateStore, mentors: list[Mentor], rules: SweepRules | None,
-                     settings: CommunitySettings, now: datetime | None = None) -> Report:
+                     settings: CommunitySettings, now: datetime | None = None, dump: Path | None = None) -> Report:
     now = now or datetime.now(UTC)
     wiki = gateway.config.wiki_key
     reader = ActivityReader(gateway, now)
@@ -77,12 +108,7 @@ def mentor_dashboard(gateway: Gateway, store: StateStore, mentors: list[Mentor],
     answer_within = timedelta(days=asked.answer_within_days if asked else DEFAULT_ANSWER_DAYS)
     reader.questions(everyone, question_days)
 
-    mentees: dict[int, list[str]] = {}
-    if gateway.capabilities().has("query+growthmentormentee"):
-        for mentor in mentors:
-            result = gateway.get(list="growthmentormentee", gemmmentor=mentor.username)
-            mentees[mentor.user_id] = [m["name"] for m in result.get("growthmentormentee", {}).get("mentees", [])]
-    active = reader.active(sorted({name for names in mentees.values() for name in names}), RECENT_DAYS)
+    mentees = mentee_counts_from_dump(dump) if dump else mentee_counts(gateway, reader, mentors)
 
     decisions: dict[int, Decision] = {}
     steps = store.sweep_steps(wiki)
@@ -115,31 +141,31 @@ def mentor_dashboard(gateway: Gateway, store: StateStore, mentors: list[Mentor],
         totals_questions += questions
         totals_answered += len(answers)
         median = statistics.median(answers) if answers else None
-        names = mentees.get(mentor.user_id, [])
+        mentee_total, mentee_active = mentees.get(mentor.user_id, (0, 0))
         rows.append([
             mentor.username, mentor.weight, day(mentor.away_until), day(fact.last_edit if fact else None),
             day(fact.last_logged_action if fact else None),
             *[(f"{EDIT_CAP}+" if counts.get(g, 0) >= EDIT_CAP else counts.get(g, 0)) for g in group_names],
-            len(names), sum(1 for name in names if name in active), questions, len(answers),
+            mentee_total, mentee_active, questions, len(answers),
             round(median, 1) if median is not None else None, block_text(fact), status,
             decision.explanation if decision and (status not in ("ok", "away") or decision.lapse_start) else "",
         ])
-    all_mentees = sum(len(names) for names in mentees.values())
     totals: list[tuple[str, Cell]] = [
         ("mentors", len(mentors)),
         ("auto-assigned (weight 1, 2 or 4)", sum(1 for m in mentors if m.weight > 0)),
         ("away now", sum(1 for m in mentors if m.away_until and m.away_until > now)),
         ("blocked", sum(1 for f in facts.values() if f.block)),
         *[(f"status: {status}", number) for status, number in sorted(statuses.items())],
-        ("mentees (primary)", all_mentees),
-        (f"mentees who edited in the last {RECENT_DAYS} days", sum(
-            1 for names in mentees.values() for name in names if name in active)),
+        ("mentees (primary)", sum(total for total, _active in mentees.values())),
+        (f"mentees who edited in the last {RECENT_DAYS} days", sum(active for _total, active in mentees.values())),
         (f"mentee questions in the last {question_days} days", totals_questions),
         (f"answered within {answer_within.days} days", totals_answered),
     ]
     notes = [
         f"Edits are counted over the last {shown.window_days} days per namespace group "
         f"({', '.join(group_names)}), up to {EDIT_CAP}.",
+        f"Mentees: primary mentees {'in the dump ' + dump.name if dump else 'as GrowthExperiments lists them now'}; "
+        f"active: edited within the last {RECENT_DAYS} days" + (" before the dump." if dump else "."),
         "Questions are edits tagged 'mentorship module question' or 'mentorship panel question' on the mentor's "
         "talk page; an answer is the mentor's own later edit to that thread.",
         "Status is where the sweep's rules put the mentor today (ok, warned, warning due, away due, removal "
