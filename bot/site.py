@@ -95,6 +95,7 @@ def connect(config: BotConfig, counters: Counters | None = None) -> Any:
         if config.username and config.password:
             _login_with_password(site, login, config.username, config.password)
         else:
+            check_password_file(settings)
             site.login()
     except (ConnectionError, OSError) as error:
         raise WikiUnavailable(f"Cannot reach the wiki at {config.wiki_key}: {error}") from None
@@ -108,6 +109,18 @@ def connect(config: BotConfig, counters: Counters | None = None) -> Any:
     if not site.logged_in():
         raise LoginFailed(f"Login to {config.wiki_key} as {config.username or account} failed.")
     return site
+
+
+def check_password_file(settings: Any) -> None:
+    """Refuse pywikibot's password file when anyone but its owner may read or change it."""
+    if not settings.password_file:
+        return
+    path = Path(settings.base_dir) / settings.password_file
+    with contextlib.suppress(FileNotFoundError):  # pywikibot says so itself
+        mode = path.stat().st_mode & 0o777
+        if mode & 0o077:
+            raise ConfigError(f"The password file {path} can be read or changed by others (mode {mode:o}); "
+                              f"make it private with: chmod 600 {path}")
 
 
 def probe(api: str) -> None:

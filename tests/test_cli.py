@@ -194,6 +194,14 @@ def test_pywikibots_password_file_works_without_environment_credentials(wiki: De
     assert result.returncode == 0, result.stderr
     assert "mentorbot mentors: ok" in result.stdout
 
+    password_file.chmod(0o644)  # readable by everyone on a shared host such as Toolforge
+    refused = mentorbot(wiki, workdir, "--config", str(config), "mentors",
+                        env={"PYWIKIBOT_DIR": str(pywikibot_dir), "MENTORBOT_USERNAME": "",
+                             "MENTORBOT_PASSWORD": ""})
+    assert refused.returncode == 2
+    assert f"The password file {password_file} can be read or changed by others (mode 644)" in refused.stderr
+    assert "requests, 0 writes" in refused.stdout
+
 
 SWEEP_RULES = {"activity": {"measure": "last-edit"}, "away_after_days": 14, "remove_after_days": 60}
 
