@@ -7,6 +7,7 @@ Commands:
     snapshot  record who mentors whom (from the API or the weekly dump), keeping history
     blocks    tell mentors about blocked mentees; bring the mentor back after the block
     report    publish a report (mentors, graduation, coverage) on the wiki and as CSV/PNG files
+    status    what the last runs did, pending work and the stop switch, per wiki and task (no login)
 
 Every command ends with one summary line (requests, writes, notices, errors, seconds);
 with --json the whole output is one JSON object.
@@ -58,6 +59,7 @@ from bot.rules import parse_rules
 from bot.site import connect
 from bot.snapshot import snapshot_from_api, snapshot_from_dump
 from bot.state import StateStore
+from bot.status import status_report
 from bot.sweep import Decision, run_sweep
 
 
@@ -353,6 +355,38 @@ def invite_graduates(gateway: Gateway, store: StateStore, graduation: Graduation
     lines = [f"invited {name}" for name in graduation.invited]
     lines += [f"not invited {name}: their talk page excludes this bot" for name in graduation.skipped]
     return [*lines, f"{len(graduation.invited)} mentees invited to become mentors"]
+
+
+@cli.command()
+@click.pass_obj
+def status(options: GlobalOptions) -> None:
+    """Per wiki and task: the last run and its outcome, pending work, and the stop switch. No login."""
+    try:
+        config = options.load()
+        store = StateStore(config.state_path)
+    except MentorBotError as error:
+        click.echo(str(error), err=True)
+        sys.exit(error.exit_code)
+    now = time.time()
+    wikis = status_report(config, store, now)
+    store.close()
+    if options.json_output:
+        click.echo(json.dumps({"result": {wiki: {
+            "tasks": [{"task": t.task, "outcome": t.outcome, "finished_at": t.finished_at, "summary": t.summary,
+                       "failed_in_a_row": t.failed_in_a_row} for t in entry["tasks"]],
+            "pending": entry["pending"], "stop_switch": entry.get("stop_switch")} for wiki, entry in wikis.items()}},
+            indent=2, ensure_ascii=False))
+        return
+    for wiki, entry in wikis.items():
+        click.echo(f"{wiki}")
+        if not entry["tasks"]:
+            click.echo("  no runs recorded yet")
+        for task in entry["tasks"]:
+            click.echo(f"  {task.line(now)}")
+        for line in entry["pending"]:
+            click.echo(f"  pending: {line}")
+        if "stop_switch" in entry:
+            click.echo(f"  stop switch: {entry['stop_switch']}")
 
 
 def main() -> None:

@@ -240,3 +240,25 @@ def test_sweep_without_a_rules_page_says_how_to_start(wiki: DevWiki, workdir: Pa
     result = mentorbot(wiki, workdir, "--api", wiki.api, "sweep")
     assert result.returncode == 2
     assert "The rules page [[MediaWiki:Mentorbot-sweep-rules.json]] does not exist" in result.stderr
+
+
+def test_status_shows_each_tasks_last_run_pending_work_and_the_stop_switch(wiki: DevWiki, workdir: Path) -> None:
+    assert mentorbot(wiki, workdir, "--api", wiki.api, "mentors").returncode == 0
+    assert mentorbot(wiki, workdir, "--api", wiki.api, "blocks").returncode == 0  # starts the block-log cursor
+    for _attempt in range(2):  # two failures in a row: a rules page that does not exist
+        assert mentorbot(wiki, workdir, "--api", wiki.api, "sweep").returncode == 2
+    result = mentorbot(wiki, workdir, "--api", wiki.api, "status")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == wiki.api
+    assert any(line.split()[:2] == ["mentors", "ok"] for line in lines)
+    assert any(line.split()[:2] == ["sweep", "error"] and "2 failed runs in a row" in line for line in lines)
+    assert any(line.startswith("  pending: block log: read up to ") for line in lines)
+    assert f"  stop switch: off ([[User:{wiki.bot_user.split('@')[0]}/Stop]])" in lines
+
+    wiki.admin().edit(f"User:{wiki.bot_user.split('@')[0]}/Stop", "Stop: the bot moved mentees wrongly")
+    document = json.loads(mentorbot(wiki, workdir, "--api", wiki.api, "--json", "status").stdout)
+    stop = document["result"][wiki.api]["stop_switch"]
+    assert stop.startswith("ON:") and "moved mentees wrongly" in stop
+    assert {t["task"]: t["outcome"] for t in document["result"][wiki.api]["tasks"]} == {
+        "mentors": "ok", "blocks": "ok", "sweep": "error"}
