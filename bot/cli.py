@@ -101,7 +101,7 @@ def execute(options: GlobalOptions, task: str, body: Callable[[Gateway, StateSto
         config = options.load()
         store = StateStore(config.state_path) if lock else None
         with store.run_lock(config.wiki_key, task) if store else nullcontext():
-            site = connect(config, counters)
+            site = connect(config, counters, task)
             outcome = body(Gateway(site, config, counters, echo=options.say), store)
             exit_code = outcome.exit_code
     except StopRun as stop:

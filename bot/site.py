@@ -21,20 +21,24 @@ from bot.errors import ConfigError, LoginFailed, WikiUnavailable
 from bot.gateway import Counters
 
 
-def _runtime_dir(config: BotConfig) -> tuple[Path, bool]:
-    """Where pywikibot keeps its files, and whether an operator's user-config lives there."""
+def _runtime_dir(config: BotConfig, task: str = "") -> tuple[Path, bool]:
+    """Where pywikibot keeps its files, and whether an operator's user-config lives there.
+
+    By default one directory per task: pywikibot spaces the edits of every process that shares
+    a ``throttle.ctrl``, so a daily sweep would otherwise slow down the block notices.
+    """
     operator_dir = os.environ.get("PYWIKIBOT_DIR")
     if config.pywikibot_dir is None and operator_dir and (Path(operator_dir) / "user-config.py").exists():
         return Path(operator_dir), True
-    directory = config.pywikibot_dir or config.state_path.parent / "pywikibot"
+    directory = config.pywikibot_dir or config.state_path.parent / "pywikibot" / (task or "default")
     directory.mkdir(parents=True, exist_ok=True, mode=0o700)
     # pywikibot expects this file once a process has used another directory before.
     (directory / "throttle.ctrl").touch()
     return directory, (directory / "user-config.py").exists()
 
 
-def import_pywikibot(config: BotConfig) -> Any:
-    directory, has_user_config = _runtime_dir(config)
+def import_pywikibot(config: BotConfig, task: str = "") -> Any:
+    directory, has_user_config = _runtime_dir(config, task)
     if not has_user_config:
         os.environ["PYWIKIBOT_NO_USER_CONFIG"] = "2"
     os.environ["PYWIKIBOT_DIR"] = str(directory)
@@ -50,13 +54,13 @@ def family_name(api: str) -> str:
     return f"{host}-{parsed.port}" if parsed.port else host
 
 
-def connect(config: BotConfig, counters: Counters | None = None) -> Any:
+def connect(config: BotConfig, counters: Counters | None = None, task: str = "") -> Any:
     """Return a logged-in pywikibot APISite; every HTTP request is counted in ``counters``."""
     if config.api:
         probe(config.api)
         if counters is not None:
             counters.requests += 1
-    pywikibot = import_pywikibot(config)
+    pywikibot = import_pywikibot(config, task)
     watcher = ResponseWatcher(counters)
     watcher.install()
     from pywikibot import login

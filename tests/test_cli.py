@@ -254,6 +254,9 @@ def test_status_shows_each_tasks_last_run_pending_work_and_the_stop_switch(wiki:
     assert any(line.split()[:2] == ["mentors", "ok"] for line in lines)
     assert any(line.split()[:2] == ["sweep", "error"] and "2 failed runs in a row" in line for line in lines)
     assert any(line.startswith("  pending: block log: read up to ") for line in lines)
+    # Each task keeps pywikibot's files apart, so one task's edits never wait for another's throttle.
+    runtime = workdir.parent / "state" / "mentorbot" / "pywikibot"
+    assert {path.parent.name for path in runtime.glob("*/throttle.ctrl")} == {"mentors", "blocks", "sweep"}
     assert f"  stop switch: off ([[User:{wiki.bot_user.split('@')[0]}/Stop]])" in lines
 
     wiki.admin().edit(f"User:{wiki.bot_user.split('@')[0]}/Stop", "Stop: the bot moved mentees wrongly")
