@@ -36,7 +36,7 @@ import click
 from bot.blocks import BlockNotifier
 from bot.check import run_check
 from bot.community import read_community_settings
-from bot.config import REPORT_NAMES, BotConfig, load_config
+from bot.config import REPORT_NAMES, BotConfig, load_config, load_wiki_configs
 from bot.errors import ConfigError, MentorBotError, StopRun
 from bot.gateway import Counters, Gateway
 from bot.mentors import read_mentor_list
@@ -79,18 +79,38 @@ class GlobalOptions:
     config_path: Path | None
     dry_run: bool
     json_output: bool
+    all_wikis: bool = False
 
     def load(self) -> BotConfig:
         return load_config(self.config_path, api=self.api, wiki=self.wiki, dry_run=self.dry_run or None)
+
+    def load_all(self) -> list[tuple[str, BotConfig]]:
+        return load_wiki_configs(self.config_path, dry_run=self.dry_run or None)
 
     def say(self, text: str) -> None:
         """Progress and dry-run lines: stdout for people, stderr when stdout carries JSON."""
         click.echo(text, err=self.json_output)
 
 
-def execute(options: GlobalOptions, task: str, body: Callable[[Gateway, StateStore | None], TaskOutcome], *,
-            lock: bool = True) -> int:
-    """Run one task: config, lock, login, the task, then the summary line. Returns the exit code."""
+@dataclass
+class RunResult:
+    task: str
+    status: str  # ok, stopped, error
+    exit_code: int
+    message: str
+    summary: dict[str, Any]
+    outcome: TaskOutcome | None
+
+    def document(self) -> dict[str, Any]:
+        document = {"result": self.outcome.data if self.outcome else None, "summary": self.summary}
+        if self.message:
+            document["message"] = self.message
+        return document
+
+
+def run_task(options: GlobalOptions, load: Callable[[], BotConfig], task: str,
+             body: Callable[[Gateway, StateStore | None], TaskOutcome], lock: bool) -> RunResult:
+    """One task on one wiki: config, lock, login, the task; the run is recorded in the state store."""
     counters = Counters()
     outcome: TaskOutcome | None = None
     status, exit_code, message = "ok", 0, ""
@@ -98,7 +118,7 @@ def execute(options: GlobalOptions, task: str, body: Callable[[Gateway, StateSto
     config: BotConfig | None = None
     wall_start = time.time()
     try:
-        config = options.load()
+        config = load()
         store = StateStore(config.state_path) if lock else None
         with store.run_lock(config.wiki_key, task) if store else nullcontext():
             site = connect(config, counters, task)
@@ -113,22 +133,58 @@ def execute(options: GlobalOptions, task: str, body: Callable[[Gateway, StateSto
     if store is not None and config is not None:
         store.record_run(config.wiki_key, task, wall_start, status, summary)
         store.close()
+    return RunResult(task, status, exit_code, message, summary, outcome)
+
+
+def show(result: RunResult) -> None:
+    """The task's lines for people, then its one summary line."""
+    for line in result.outcome.lines if result.outcome else []:
+        click.echo(line)
+    if result.message:
+        click.echo(result.message, err=result.status == "error")
+    summary = result.summary
+    click.echo(
+        f"mentorbot {result.task}: {result.status}; {summary['requests']} requests, {summary['writes']} writes"
+        + (f" ({summary['dry_run_writes']} not sent: dry run)" if summary["dry_run_writes"] else "")
+        + f", {summary['notices']} notices, {summary['errors']} errors, {summary['seconds']} s"
+    )
+
+
+def execute(options: GlobalOptions, task: str, body: Callable[[Gateway, StateStore | None], TaskOutcome], *,
+            lock: bool = True) -> int:
+    """Run one task on the wiki given, or on every configured wiki in turn. Returns the exit code.
+
+    With --all-wikis a failing wiki is reported and the others still run; the exit code is 1 if
+    any failed, and the closing line names them.
+    """
+    if not options.all_wikis:
+        result = run_task(options, options.load, task, body, lock)
+        if options.json_output:
+            click.echo(json.dumps(result.document(), indent=2, default=str, ensure_ascii=False))
+        else:
+            show(result)
+        return result.exit_code
+    try:
+        wikis = options.load_all()
+    except MentorBotError as error:
+        click.echo(str(error), err=True)
+        return error.exit_code
+    results: dict[str, RunResult] = {}
+    for name, config in wikis:
+        if not options.json_output:
+            click.echo(f"== {name} ({config.wiki_key}) ==")
+        results[name] = run_task(options, lambda config=config: config, task, body, lock)  # type: ignore[misc]
+        if not options.json_output:
+            show(results[name])
+    failed = {name: result for name, result in results.items() if result.exit_code != 0}
     if options.json_output:
-        document = {"result": outcome.data if outcome else None, "summary": summary}
-        if message:
-            document["message"] = message
-        click.echo(json.dumps(document, indent=2, default=str, ensure_ascii=False))
+        click.echo(json.dumps({"wikis": {name: result.document() for name, result in results.items()},
+                               "failed": sorted(failed)}, indent=2, default=str, ensure_ascii=False))
     else:
-        for line in outcome.lines if outcome else []:
-            click.echo(line)
-        if message:
-            click.echo(message, err=status == "error")
-        click.echo(
-            f"mentorbot {task}: {status}; {summary['requests']} requests, {summary['writes']} writes"
-            + (f" ({summary['dry_run_writes']} not sent: dry run)" if summary["dry_run_writes"] else "")
-            + f", {summary['notices']} notices, {summary['errors']} errors, {summary['seconds']} s"
-        )
-    return exit_code
+        click.echo(f"mentorbot {task} on {len(results)} wikis: {len(results) - len(failed)} ok"
+                   + (", failed: " + ", ".join(f"{name} ({result.status}, exit code {result.exit_code})"
+                                               for name, result in failed.items()) if failed else ""))
+    return 1 if failed else 0
 
 
 @click.group(help=__doc__)
@@ -138,11 +194,14 @@ def execute(options: GlobalOptions, task: str, body: Callable[[Gateway, StateSto
               envvar="MENTORBOT_CONFIG", help="The bot's TOML config file.")
 @click.option("--dry-run", is_flag=True, help="Send no write of any kind; show what would change.")
 @click.option("--json", "json_output", is_flag=True, help="Print one machine-readable JSON object.")
+@click.option("--all-wikis", is_flag=True, help="Run the task on every wiki of the config file, in turn.")
 @click.version_option(package_name="mentorbot")
 @click.pass_context
 def cli(ctx: click.Context, api: str | None, wiki: str | None, config_path: Path | None,
-        dry_run: bool, json_output: bool) -> None:
-    ctx.obj = GlobalOptions(api, wiki, config_path, dry_run, json_output)
+        dry_run: bool, json_output: bool, all_wikis: bool) -> None:
+    if all_wikis and (api or wiki):
+        raise click.UsageError("--all-wikis takes the wikis from the config file; leave out --api and --wiki.")
+    ctx.obj = GlobalOptions(api, wiki, config_path, dry_run, json_output, all_wikis)
 
 
 @cli.command()

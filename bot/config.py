@@ -100,7 +100,47 @@ def load_config(path: Path | None, **overrides: Any) -> BotConfig:
     """Read the config file (if any), then the environment, then the command line."""
     values: dict[str, Any] = {}
     if path is not None:
-        values.update(_read_file(path))
+        values.update(_read_file(path)[0])
+    return _finish(values, overrides)
+
+
+def load_wiki_configs(path: Path | None, **overrides: Any) -> list[tuple[str, BotConfig]]:
+    """One config per wiki of the file: its ``[wikis.NAME]`` tables and the names in ``wikis_file``.
+
+    Each wiki's settings go over the file's top-level ones (its rules page, report pages, stop
+    switch...), so a setting shared by all is written once.
+    """
+    if path is None:
+        raise ConfigError("--all-wikis needs a config file (--config or MENTORBOT_CONFIG) that lists the wikis.")
+    common, wikis = _read_file(path)
+    if not wikis:
+        raise ConfigError(f"Config file {path} lists no wikis: add [wikis.NAME] tables or wikis_file.")
+    return [(name, _finish({**common, **values}, overrides)) for name, values in wikis.items()]
+
+
+def api_for_dbname(dbname: str) -> str:
+    """Wikimedia's api.php for a database name: kowiki, zh_yuewiki, frwiktionary, commonswiki..."""
+    if dbname in SPECIAL_DBNAMES:
+        return f"https://{SPECIAL_DBNAMES[dbname]}/w/api.php"
+    for suffix, project in PROJECTS:
+        if dbname.endswith(suffix) and len(dbname) > len(suffix):
+            language = dbname[:-len(suffix)].replace("_", "-")
+            return f"https://{language}.{project}.org/w/api.php"
+    raise ConfigError(f"{dbname!r} is not a Wikimedia database name this bot knows (like kowiki or frwiktionary).")
+
+
+SPECIAL_DBNAMES = {"commonswiki": "commons.wikimedia.org", "metawiki": "meta.wikimedia.org",
+                   "mediawikiwiki": "www.mediawiki.org", "wikidatawiki": "www.wikidata.org",
+                   "specieswiki": "species.wikimedia.org", "testwiki": "test.wikipedia.org",
+                   "test2wiki": "test2.wikipedia.org"}
+# Longest first, so that "wiktionary" is not read as "wik" + "tionary".
+PROJECTS = (("wiktionary", "wiktionary"), ("wikibooks", "wikibooks"), ("wikinews", "wikinews"),
+            ("wikiquote", "wikiquote"), ("wikisource", "wikisource"), ("wikiversity", "wikiversity"),
+            ("wikivoyage", "wikivoyage"), ("wiki", "wikipedia"))
+
+
+def _finish(values: dict[str, Any], overrides: dict[str, Any]) -> BotConfig:
+    values = dict(values)
     env_user = os.environ.get("MENTORBOT_USERNAME")
     env_password = os.environ.get("MENTORBOT_PASSWORD")
     if env_user:
@@ -113,19 +153,37 @@ def load_config(path: Path | None, **overrides: Any) -> BotConfig:
     return config
 
 
-def _read_file(path: Path) -> dict[str, Any]:
+def _read_file(path: Path) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    """The file's top-level settings, and the settings of each wiki it lists (by name)."""
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"Config file {path} does not exist.") from None
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"Config file {path} is not valid TOML: {error}") from None
+    tables = raw.pop("wikis", {})
+    wikis: dict[str, dict[str, Any]] = {}
+    if "wikis_file" in raw:
+        listed = Path(os.path.expanduser(str(raw.pop("wikis_file"))))
+        try:
+            names = [line.split("#", 1)[0].strip() for line in listed.read_text(encoding="utf-8").splitlines()]
+        except OSError as error:
+            raise ConfigError(f"Config file {path}: wikis_file {listed} cannot be read ({error.strerror}).") from None
+        wikis.update({name: {"api": api_for_dbname(name)} for name in names if name})
+    if not isinstance(tables, dict) or not all(isinstance(table, dict) for table in tables.values()):
+        raise ConfigError(f"Config file {path}: wikis must be tables, as in [wikis.kowiki].")
+    for name, table in tables.items():
+        wikis[name] = {**wikis.get(name, {}), **_settings(table, f"{path} [wikis.{name}]")}
+    return _settings(raw, str(path)), wikis
+
+
+def _settings(raw: dict[str, Any], where: str) -> dict[str, Any]:
     known = {f.name: f for f in fields(BotConfig)}
     values: dict[str, Any] = {}
     for key, value in raw.items():
         name = FILE_KEYS.get(key, key)
         if name not in known or name == "dry_run":
-            raise ConfigError(f"Config file {path}: unknown key {key!r}.")
+            raise ConfigError(f"Config file {where}: unknown key {key!r}.")
         if name in PATH_FIELDS:
             value = Path(os.path.expanduser(str(value)))
         values[name] = value

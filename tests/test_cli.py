@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.errors import ConfigError
 from bot.state import StateStore
 from scripts.devwiki import backdate
 from tests.conftest import DevWiki, content_digest, run_maintenance
@@ -265,3 +266,47 @@ def test_status_shows_each_tasks_last_run_pending_work_and_the_stop_switch(wiki:
     assert stop.startswith("ON:") and "moved mentees wrongly" in stop
     assert {t["task"]: t["outcome"] for t in document["result"][wiki.api]["tasks"]} == {
         "mentors": "ok", "blocks": "ok", "sweep": "error"}
+
+
+def test_all_wikis_runs_each_in_turn_and_names_the_one_that_failed(wiki: DevWiki, workdir: Path) -> None:
+    config = workdir.parent / "mentorbot.toml"
+    config.write_text('contact = "operator"\n'
+                      f'[wikis.local]\napi = "{wiki.api}"\nrules_page = "Project:Rules.json"\n'
+                      '[wikis.broken]\napi = "http://127.0.0.1:9/api.php"\n')
+    result = mentorbot(wiki, workdir, "--config", str(config), "--all-wikis", "mentors")
+    assert result.returncode == 1
+    lines = result.stdout.splitlines()
+    assert lines[0] == f"== local ({wiki.api}) =="
+    assert "== broken (http://127.0.0.1:9/api.php) ==" in lines
+    assert any(line.startswith("mentorbot mentors: ok;") for line in lines)
+    assert lines[-1] == "mentorbot mentors on 2 wikis: 1 ok, failed: broken (error, exit code 1)"
+    assert "Cannot reach the wiki at http://127.0.0.1:9/api.php" in result.stderr
+
+    document = json.loads(mentorbot(wiki, workdir, "--config", str(config), "--all-wikis", "--json",
+                                    "mentors").stdout)
+    assert document["failed"] == ["broken"]
+    assert document["wikis"]["local"]["summary"]["outcome"] == "ok"
+    # Each wiki's runs are recorded under its own name for `mentorbot status`.
+    status = mentorbot(wiki, workdir, "--config", str(config), "--api", wiki.api, "status").stdout
+    assert "http://127.0.0.1:9/api.php\n  mentors              error" in status
+
+    both = mentorbot(wiki, workdir, "--config", str(config), "--all-wikis", "--api", wiki.api, "mentors")
+    assert both.returncode == 2 and "leave out --api" in both.stderr
+
+
+def test_wikis_from_a_list_of_database_names(tmp_path: Path) -> None:
+    from bot.config import api_for_dbname, load_wiki_configs
+
+    assert api_for_dbname("kowiki") == "https://ko.wikipedia.org/w/api.php"
+    assert api_for_dbname("zh_yuewiki") == "https://zh-yue.wikipedia.org/w/api.php"
+    assert api_for_dbname("frwiktionary") == "https://fr.wiktionary.org/w/api.php"
+    assert api_for_dbname("commonswiki") == "https://commons.wikimedia.org/w/api.php"
+    (tmp_path / "wikis.txt").write_text("kowiki\n# not this one: enwiki\narwiki  # Arabic\n")
+    (tmp_path / "mentorbot.toml").write_text(f'wikis_file = "{tmp_path / "wikis.txt"}"\nmax_writes = 7\n'
+                                             '[wikis.kowiki]\nrules_page = "Project:Rules.json"\n')
+    configs = dict(load_wiki_configs(tmp_path / "mentorbot.toml"))
+    assert list(configs) == ["kowiki", "arwiki"]
+    assert configs["kowiki"].api == "https://ko.wikipedia.org/w/api.php"
+    assert configs["kowiki"].rules_page == "Project:Rules.json" and configs["arwiki"].max_writes == 7
+    with pytest.raises(ConfigError, match="not a Wikimedia database name"):
+        api_for_dbname("nonsense")
