@@ -80,6 +80,8 @@ class GlobalOptions:
     dry_run: bool
     json_output: bool
     all_wikis: bool = False
+    log_json: bool = False  # one JSON object per line, for log collectors
+    where: dict[str, str] = field(default_factory=dict)  # the wiki and task being run, for log lines
 
     def load(self) -> BotConfig:
         return load_config(self.config_path, api=self.api, wiki=self.wiki, dry_run=self.dry_run or None)
@@ -89,7 +91,23 @@ class GlobalOptions:
 
     def say(self, text: str) -> None:
         """Progress and dry-run lines: stdout for people, stderr when stdout carries JSON."""
-        click.echo(text, err=self.json_output)
+        if self.log_json:
+            self.emit("message", text=text)
+        else:
+            click.echo(text, err=self.json_output)
+
+    def emit(self, event: str, **fields: Any) -> None:
+        """One structured log line: when, which wiki and task, what happened."""
+        moment = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        click.echo(json.dumps({"time": moment, **self.where, "event": event, **fields}, default=str,
+                              ensure_ascii=False))
+
+    def decision(self, decision: Decision) -> None:
+        if self.log_json:
+            self.emit("decision", mentor=decision.mentor.username, action=decision.action,
+                      reason=decision.explanation, rule=decision.rule, days=decision.days)
+        else:
+            self.say(decision.line())
 
 
 @dataclass
@@ -117,8 +135,10 @@ def run_task(options: GlobalOptions, load: Callable[[], BotConfig], task: str,
     store: StateStore | None = None
     config: BotConfig | None = None
     wall_start = time.time()
+    options.where = {"task": task}
     try:
         config = load()
+        options.where = {"wiki": config.wiki_key, "task": task}
         store = StateStore(config.state_path) if lock else None
         with store.run_lock(config.wiki_key, task) if store else nullcontext():
             site = connect(config, counters, task)
@@ -136,8 +156,13 @@ def run_task(options: GlobalOptions, load: Callable[[], BotConfig], task: str,
     return RunResult(task, status, exit_code, message, summary, outcome)
 
 
-def show(result: RunResult) -> None:
-    """The task's lines for people, then its one summary line."""
+def show(options: GlobalOptions, result: RunResult) -> None:
+    """The task's lines for people, then its one summary line (or all of it as log lines)."""
+    if options.log_json:
+        for line in result.outcome.lines if result.outcome else []:
+            options.emit("message", text=line)
+        options.emit("summary", **result.summary, **({"message": result.message} if result.message else {}))
+        return
     for line in result.outcome.lines if result.outcome else []:
         click.echo(line)
     if result.message:
@@ -162,7 +187,7 @@ def execute(options: GlobalOptions, task: str, body: Callable[[Gateway, StateSto
         if options.json_output:
             click.echo(json.dumps(result.document(), indent=2, default=str, ensure_ascii=False))
         else:
-            show(result)
+            show(options, result)
         return result.exit_code
     try:
         wikis = options.load_all()
@@ -171,15 +196,18 @@ def execute(options: GlobalOptions, task: str, body: Callable[[Gateway, StateSto
         return error.exit_code
     results: dict[str, RunResult] = {}
     for name, config in wikis:
-        if not options.json_output:
+        if not (options.json_output or options.log_json):
             click.echo(f"== {name} ({config.wiki_key}) ==")
         results[name] = run_task(options, lambda config=config: config, task, body, lock)  # type: ignore[misc]
         if not options.json_output:
-            show(results[name])
+            show(options, results[name])
     failed = {name: result for name, result in results.items() if result.exit_code != 0}
     if options.json_output:
         click.echo(json.dumps({"wikis": {name: result.document() for name, result in results.items()},
                                "failed": sorted(failed)}, indent=2, default=str, ensure_ascii=False))
+    elif options.log_json:
+        options.where = {"task": task}
+        options.emit("wikis", ok=len(results) - len(failed), failed=sorted(failed))
     else:
         click.echo(f"mentorbot {task} on {len(results)} wikis: {len(results) - len(failed)} ok"
                    + (", failed: " + ", ".join(f"{name} ({result.status}, exit code {result.exit_code})"
@@ -195,13 +223,17 @@ def execute(options: GlobalOptions, task: str, body: Callable[[Gateway, StateSto
 @click.option("--dry-run", is_flag=True, help="Send no write of any kind; show what would change.")
 @click.option("--json", "json_output", is_flag=True, help="Print one machine-readable JSON object.")
 @click.option("--all-wikis", is_flag=True, help="Run the task on every wiki of the config file, in turn.")
+@click.option("--log", "log_format", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="json: one JSON object per line (wiki, task, event, decision, reason, counts).")
 @click.version_option(package_name="mentorbot")
 @click.pass_context
 def cli(ctx: click.Context, api: str | None, wiki: str | None, config_path: Path | None,
-        dry_run: bool, json_output: bool, all_wikis: bool) -> None:
+        dry_run: bool, json_output: bool, all_wikis: bool, log_format: str) -> None:
     if all_wikis and (api or wiki):
         raise click.UsageError("--all-wikis takes the wikis from the config file; leave out --api and --wiki.")
-    ctx.obj = GlobalOptions(api, wiki, config_path, dry_run, json_output, all_wikis)
+    if json_output and log_format == "json":
+        raise click.UsageError("--json prints one document at the end, --log json a line per event: choose one.")
+    ctx.obj = GlobalOptions(api, wiki, config_path, dry_run, json_output, all_wikis, log_format == "json")
 
 
 @cli.command()
@@ -268,7 +300,7 @@ def sweep(options: GlobalOptions, force: bool) -> None:
         def show(decisions: list[Decision]) -> None:
             for decision in decisions:
                 if decision.action != "none":
-                    options.say(decision.line())
+                    options.decision(decision)
 
         result = run_sweep(gateway, store, rules, list(mentor_list.mentors), settings, force=force,
                            on_decisions=show)

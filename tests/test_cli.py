@@ -227,6 +227,18 @@ def test_sweep_dry_run_from_the_command_line(wiki: DevWiki, workdir: Path) -> No
     assert "3 mentors: 0 warned, 0 marked away, 1 removed" in forced.stdout
     assert content_digest(wiki) == before
 
+    # The same run as log lines: one JSON object each, naming the wiki and the task.
+    logged = mentorbot(wiki, workdir, "--dry-run", "--log", "json", "--api", wiki.api, "sweep", "--force")
+    assert logged.returncode == 0, logged.stderr
+    events = [json.loads(line) for line in logged.stdout.splitlines()]
+    assert all(event["wiki"] == wiki.api and event["task"] == "sweep" and event["time"] for event in events)
+    decisions = {event["mentor"]: event for event in events if event["event"] == "decision"}
+    assert decisions["Bob Mentor"]["action"] == "remove" and "no edit since" in decisions["Bob Mentor"]["reason"]
+    assert decisions["Bob Mentor"]["rule"] == "days since the last edit" and decisions["Bob Mentor"]["days"] >= 70
+    summary = events[-1]
+    assert summary["event"] == "summary" and summary["outcome"] == "ok" and summary["requests"] > 0
+    assert summary["dry_run_writes"] >= 1
+
 
 def test_sweep_refuses_an_invalid_rules_page_by_its_key_path(wiki: DevWiki, workdir: Path) -> None:
     wiki.admin().edit("MediaWiki:Mentorbot-sweep-rules.json",
