@@ -8,6 +8,7 @@ Commands:
     blocks    tell mentors about blocked mentees; bring the mentor back after the block
     report    publish a report (mentors, graduation, coverage) on the wiki and as CSV/PNG files
     status    what the last runs did, pending work and the stop switch, per wiki and task (no login)
+    state     export the state store to one file, or import such a file into an empty store
 
 Every command ends with one summary line (requests, writes, notices, errors, seconds);
 with --json the whole output is one JSON object.
@@ -61,6 +62,7 @@ from bot.snapshot import snapshot_from_api, snapshot_from_dump
 from bot.state import StateStore
 from bot.status import status_report
 from bot.sweep import Decision, run_sweep
+from bot.transfer import export_state, import_state
 
 
 @dataclass
@@ -478,6 +480,43 @@ def status(options: GlobalOptions) -> None:
             click.echo(f"  pending: {line}")
         if "stop_switch" in entry:
             click.echo(f"  stop switch: {entry['stop_switch']}")
+
+
+@cli.group()
+def state() -> None:
+    """Move the state store to another place or database: export it to one file, import it back."""
+
+
+def local_store(options: GlobalOptions) -> StateStore:
+    try:
+        return StateStore(options.load().state_path)
+    except MentorBotError as error:
+        click.echo(str(error), err=True)
+        sys.exit(error.exit_code)
+
+
+@state.command("export")
+@click.argument("path", type=click.Path(path_type=Path, dir_okay=False))
+@click.pass_obj
+def state_export(options: GlobalOptions, path: Path) -> None:
+    """Write every table of the state store to PATH (JSON lines; gzip'd if it ends in .gz)."""
+    store = local_store(options)
+    counts = export_state(store, path)
+    click.echo(f"exported {sum(counts.values())} rows of {len(counts)} tables to {path}")
+
+
+@state.command("import")
+@click.argument("path", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@click.pass_obj
+def state_import(options: GlobalOptions, path: Path) -> None:
+    """Read a file written by `state export` into an empty state store, all or nothing."""
+    store = local_store(options)
+    try:
+        counts = import_state(store, path)
+    except MentorBotError as error:
+        click.echo(str(error), err=True)
+        sys.exit(error.exit_code)
+    click.echo(f"imported {sum(counts.values())} rows of {len(counts)} tables into {store.path}")
 
 
 def main() -> None:
