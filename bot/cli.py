@@ -112,6 +112,38 @@ class GlobalOptions:
             self.say(decision.line())
 
 
+class Progress:
+    """How far a long fetch got: one line rewritten in place on a terminal, else a line a minute.
+
+    Scheduled jobs write to log files, where a line per page of a fetch of millions would drown
+    everything else.
+    """
+
+    def __init__(self, say: Callable[[str], None], terminal: bool, every: float = 60.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.say = say
+        self.terminal = terminal
+        self.every = every
+        self.clock = clock
+        self.last: float | None = None
+        self.width = 0
+
+    def __call__(self, text: str) -> None:
+        if self.terminal:
+            click.echo("\r" + text.ljust(self.width), nl=False)
+            self.width = len(text)
+            return
+        now = self.clock()
+        if self.last is None or now - self.last >= self.every:
+            self.say(text)
+            self.last = now
+
+    def done(self) -> None:
+        if self.terminal and self.width:
+            click.echo()
+            self.width = 0
+
+
 @dataclass
 class RunResult:
     task: str
@@ -411,7 +443,10 @@ def report(options: GlobalOptions, name: str, page: str | None, output: Path | N
                 source, rows = f"the file {registrations.name}", read_registration_file(registrations)
             else:
                 since = datetime.strptime(config.registrations_since, "%Y-%m-%d").replace(tzinfo=UTC)
-                fetched = fetch_registrations(gateway, store, since, options.say)
+                progress = Progress(options.say, terminal=sys.stdout.isatty() and not (
+                    options.json_output or options.log_json))
+                fetched = fetch_registrations(gateway, store, since, progress)
+                progress.done()
                 lines.append(f"{fetched} new account-creation log entries stored")
                 source = f"the account-creation log since {config.registrations_since}"
                 rows = store.registrations(config.wiki_key)

@@ -402,3 +402,23 @@ def test_a_malformed_report_settings_page_is_refused_by_its_key_path() -> None:
         parse_report_settings(json.dumps({"graduation": {"min_editcount": "many"}}), "[[MediaWiki:X.json]]")
     with pytest.raises(MalformedDocument, match=r"\$\.graduation: Additional properties are not allowed"):
         parse_report_settings(json.dumps({"graduation": {"invitation": True}}), "[[MediaWiki:X.json]]")
+
+
+def test_progress_rewrites_one_line_on_a_terminal_and_writes_a_line_a_minute_to_a_log(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from bot.cli import Progress
+
+    terminal = Progress(print, terminal=True)
+    for done in (5000, 10000, 15000):
+        terminal(f"registrations: {done} new log entries stored")
+    terminal.done()
+    shown = capsys.readouterr().out
+    assert shown.count("\r") == 3 and shown.endswith("15000 new log entries stored\n")
+
+    now = [0.0]
+    lines: list[str] = []
+    log = Progress(lines.append, terminal=False, clock=lambda: now[0])
+    for second in range(0, 181, 10):
+        now[0] = float(second)
+        log(f"at {second} s")
+    assert lines == ["at 0 s", "at 60 s", "at 120 s", "at 180 s"]
