@@ -160,18 +160,17 @@ class RunResult:
         return document
 
 
-def run_task(options: GlobalOptions, load: Callable[[], BotConfig], task: str,
-             body: Callable[[Gateway, StateStore | None], TaskOutcome], lock: bool) -> RunResult:
-    """One task on one wiki: config, lock, login, the task; the run is recorded in the state store."""
+def run_task(options: GlobalOptions, task: str, body: Callable[[Gateway, StateStore | None], TaskOutcome],
+             lock: bool, config: BotConfig | None = None) -> RunResult:
+    """One task on one wiki (the one given, else from the options): lock, login, the task; the run is recorded."""
     counters = Counters()
     outcome: TaskOutcome | None = None
     status, exit_code, message = "ok", 0, ""
     store: StateStore | None = None
-    config: BotConfig | None = None
     wall_start = time.time()
     options.where = {"task": task}
     try:
-        config = load()
+        config = config or options.load()
         options.where = {"wiki": config.wiki_key, "task": task}
         store = StateStore(config.state_path) if lock else None
         with store.run_lock(config.wiki_key, task) if store else nullcontext():
@@ -217,7 +216,7 @@ def execute(options: GlobalOptions, task: str, body: Callable[[Gateway, StateSto
     any failed, and the closing line names them.
     """
     if not options.all_wikis:
-        result = run_task(options, options.load, task, body, lock)
+        result = run_task(options, task, body, lock)
         if options.json_output:
             click.echo(json.dumps(result.document(), indent=2, default=str, ensure_ascii=False))
         else:
@@ -232,7 +231,7 @@ def execute(options: GlobalOptions, task: str, body: Callable[[Gateway, StateSto
     for name, config in wikis:
         if not (options.json_output or options.log_json):
             click.echo(f"== {name} ({config.wiki_key}) ==")
-        results[name] = run_task(options, lambda config=config: config, task, body, lock)  # type: ignore[misc]
+        results[name] = run_task(options, task, body, lock, config)
         if not options.json_output:
             show(options, results[name])
     failed = {name: result for name, result in results.items() if result.exit_code != 0}
