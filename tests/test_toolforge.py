@@ -85,6 +85,7 @@ def test_the_setup_script_builds_a_fresh_environment_and_names_what_is_missing(w
     second = subprocess.run([setup], env=environment, capture_output=True, text=True, timeout=600, check=False)
     assert second.returncode == 0, second.stdout + second.stderr
     assert "No problems found." in second.stdout and "setup: ready." in second.stdout
+    assert not (REPO / "build").exists()  # nothing left behind in the checkout
     # The jobs' wrapper now finds the bot in the new environment.
     run = subprocess.run([str(REPO / "toolforge" / "run"), "mentors"], env=environment, capture_output=True,
                          text=True, timeout=120, check=False)
