@@ -76,8 +76,12 @@ def pending_work(store: StateStore, wiki: str, now: float) -> list[str]:
         lines.append(f"block log: read up to {blocks} ({ago(now - parse_moment(blocks))} behind)")
     registrations = store.get_cursor(wiki, "registrations")
     if registrations:
-        position = json.loads(registrations)
-        newest = position.get("newest", position.get("start", ""))
+        try:
+            position = json.loads(registrations)
+            newest = str(position.get("newest", position.get("start", "")))
+            parse_moment(newest)
+        except (ValueError, AttributeError):
+            return [*lines, f"account-creation log: the stored position is unreadable ({registrations[:80]!r})"]
         state = "fetch in progress, interrupted or running" if position.get("continue") else "read"
         lines.append(f"account-creation log: {state} up to {newest} ({ago(now - parse_moment(newest))} behind)")
     return lines

@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -92,3 +93,22 @@ def test_export_and_import_from_the_command_line(tmp_path: Path) -> None:
     again = subprocess.run([*command, "import", str(tmp_path / "s.jsonl.gz")], env=new, capture_output=True,
                            text=True, check=False)
     assert again.returncode == 2 and "already holds data" in again.stderr
+
+
+def test_status_names_how_far_behind_the_logs_are_and_survives_a_broken_position(tmp_path: Path) -> None:
+    from bot.status import pending_work
+
+    store = StateStore(tmp_path / "state.sqlite")
+    with store.transaction() as db:
+        store.set_cursor(db, WIKI, "blocks", "2026-12-01T00:00:00Z")
+        store.set_cursor(db, WIKI, "registrations", json.dumps({"start": "2021-01-01T00:00:00Z",
+                                                                 "continue": {"lecontinue": "x"},
+                                                                 "newest": "2026-11-30T00:00:00Z"}))
+    now = datetime(2026, 12, 4, tzinfo=UTC).timestamp()
+    assert pending_work(store, WIKI, now) == [
+        "block log: read up to 2026-12-01T00:00:00Z (3.0 days behind)",
+        "account-creation log: fetch in progress, interrupted or running up to 2026-11-30T00:00:00Z "
+        "(4.0 days behind)"]
+    with store.transaction() as db:
+        store.set_cursor(db, WIKI, "registrations", "{not json")
+    assert pending_work(store, WIKI, now)[1].startswith("account-creation log: the stored position is unreadable")
