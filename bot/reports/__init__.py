@@ -97,19 +97,18 @@ def render_body(report: Report, linked: Sequence[str] = ()) -> str:
     return "\n\n".join(parts)
 
 
+def content_marker(report: Report, body: str) -> str:
+    """A hidden line with a hash of the report's content: the same data gives the same marker."""
+    return f"<!-- mentorbot:report:{report.name}:{hashlib.sha256(body.encode()).hexdigest()[:16]} -->"
+
+
 def page_text(current: str, report: Report, body: str, bot: str, now: datetime) -> str:
-    digest = hashlib.sha256(body.encode()).hexdigest()[:16]
-    block = (f"{START}\n<!-- mentorbot:report:{report.name}:{digest} -->\n"
+    block = (f"{START}\n{content_marker(report, body)}\n"
              f"''{report.title}: updated by [[User:{bot}|{bot}]] on {now:%Y-%m-%d %H:%M} UTC.''\n\n{body}\n{END}")
     start, end = current.find(START), current.find(END)
     if 0 <= start < end:
         return current[:start] + block + current[end + len(END):]
     return block
-
-
-def unchanged(current: str, report: Report, body: str) -> bool:
-    digest = hashlib.sha256(body.encode()).hexdigest()[:16]
-    return f"<!-- mentorbot:report:{report.name}:{digest} -->" in current
 
 
 def write_atomically(path: Path, write: Callable[[Path], None]) -> None:
@@ -151,7 +150,7 @@ def publish(gateway: Gateway, report: Report, page_title: str | None, output: Pa
         return Published(files, None, False)
     body = render_body(report, linked)
     page = gateway.read_page(page_title)
-    if page.exists and unchanged(page.text, report, body):
+    if page.exists and content_marker(report, body) in page.text:
         return Published(files, page.title, False)
     text = page_text(page.text, report, body, gateway.username, now or datetime.now(UTC))
     gateway.save_page(page, text, f"Mentorship report: {report.title} ({len(report.rows)} rows)")

@@ -93,9 +93,6 @@ class UserFlags:
             # A view of the bytearray, released at the end of the statement so that it may grow again.
             numpy.bitwise_or.at(numpy.frombuffer(self.bits, dtype=numpy.uint8), user_ids, bits)
 
-    def __getitem__(self, user_id: int) -> int:
-        return self.bits[user_id] if 0 < user_id < len(self.bits) else 0
-
 
 @dataclass(frozen=True)
 class MentorSource:
@@ -186,6 +183,7 @@ def read_registration_file(path: Path) -> Iterator[Registration]:
                                              f"{', '.join(CREATION_ACTIONS)}")
                 if not (user_id.isdigit() and log_id.isdigit()):
                     raise CoverageInputError(f"{path}: line {line}: log_id and user_id must be whole numbers")
+                # is_temporary, written out: this loop runs once per registration, millions of times.
                 yield int(user_id), created, actions[action], 1 if name.startswith("~2") else 0
         except (EOFError, OSError, gzip.BadGzipFile, csv.Error, UnicodeDecodeError) as error:
             raise CoverageInputError(f"{path}: cannot be read after line {line} ({error})") from None

@@ -35,12 +35,12 @@ DEFAULT_ANSWER_DAYS = 7
 STATUS = {"warn": "warning due", "away": "away due", "remove": "removal due"}
 
 
-def status_of(decision: Decision | None, warned: bool, now: datetime) -> str:
-    if decision is None:
+def status_of(decision: Decision | None, rules: SweepRules | None, warned: bool, now: datetime) -> str:
+    if decision is None or rules is None:
         return "no rules"
     if decision.action in STATUS:
         return STATUS[decision.action]
-    if decision.reason.startswith(("exempt", "weight 0")):
+    if rules.leaves_alone(decision.mentor):
         return "exempt"
     if decision.mentor.away_until and decision.mentor.away_until > now:
         return "away"
@@ -132,7 +132,7 @@ def mentor_dashboard(gateway: Gateway, store: StateStore, mentors: list[Mentor],
         decision = decisions.get(mentor.user_id)
         warned = bool(decision and decision.lapse_start
                       and (mentor.user_id, decision.lapse_start, "warn") in steps)
-        status = status_of(decision, warned, now) if fact else "account missing"
+        status = status_of(decision, rules, warned, now) if fact else "account missing"
         statuses[status] += 1
         counts = fact.edit_counts.get(shown.key, {}) if fact else {}
         answers = [(a - q.asked).total_seconds() / 3600 for q in fact.questions
