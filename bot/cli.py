@@ -59,7 +59,7 @@ from bot.reports.graduation import (
 from bot.rules import parse_rules
 from bot.site import connect
 from bot.snapshot import snapshot_from_api, snapshot_from_dump
-from bot.state import StateStore
+from bot.state import StateStore, open_store
 from bot.status import status_report
 from bot.sweep import Decision, run_sweep
 from bot.transfer import export_state, import_state
@@ -172,7 +172,7 @@ def run_task(options: GlobalOptions, task: str, body: Callable[[Gateway, StateSt
     try:
         config = config or options.load()
         options.where = {"wiki": config.wiki_key, "task": task}
-        store = StateStore(config.state_path) if lock else None
+        store = open_store(config) if lock else None
         with store.run_lock(config.wiki_key, task) if store else nullcontext():
             site = connect(config, counters, task)
             outcome = body(Gateway(site, config, counters, echo=options.say), store)
@@ -184,7 +184,11 @@ def run_task(options: GlobalOptions, task: str, body: Callable[[Gateway, StateSt
         status, exit_code, message = "error", error.exit_code, str(error)
     summary = {"task": task, "outcome": status, **counters.summary()}
     if store is not None and config is not None:
-        store.record_run(config.wiki_key, task, wall_start, status, summary)
+        try:
+            store.record_run(config.wiki_key, task, wall_start, status, summary)
+        except MentorBotError as error:  # the store itself failed: say so beside what the task did
+            message = f"{message} The run could not be recorded: {error}".strip()
+            exit_code = exit_code or error.exit_code
         store.close()
     return RunResult(task, status, exit_code, message, summary, outcome)
 
@@ -490,7 +494,7 @@ def status(options: GlobalOptions) -> None:
     """Per wiki and task: the last run and its outcome, pending work, and the stop switch. No login."""
     try:
         config = options.load()
-        store = StateStore(config.state_path)
+        store = open_store(config)
     except MentorBotError as error:
         click.echo(str(error), err=True)
         sys.exit(error.exit_code)
@@ -523,7 +527,7 @@ def state() -> None:
 
 def local_store(options: GlobalOptions) -> StateStore:
     try:
-        return StateStore(options.load().state_path)
+        return open_store(options.load())
     except MentorBotError as error:
         click.echo(str(error), err=True)
         sys.exit(error.exit_code)
@@ -550,7 +554,7 @@ def state_import(options: GlobalOptions, path: Path) -> None:
     except MentorBotError as error:
         click.echo(str(error), err=True)
         sys.exit(error.exit_code)
-    click.echo(f"imported {sum(counts.values())} rows of {len(counts)} tables into {store.path}")
+    click.echo(f"imported {sum(counts.values())} rows of {len(counts)} tables into {store.description}")
 
 
 def main() -> None:

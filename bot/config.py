@@ -35,6 +35,8 @@ class BotConfig:
     username: str | None = None
     password: str | None = field(default=None, repr=False)
     state_path: Path = field(default_factory=lambda: default_state_dir() / "state.sqlite")
+    state_url: str | None = field(default=None, repr=False)  # mariadb://[user[:password]@]host[:port]/database
+    state_credentials: Path | None = None  # my.cnf-style file with user and password (replica.my.cnf)
     pywikibot_dir: Path | None = None
     assert_user: str = "bot"
     edit_interval: float = 10.0
@@ -75,6 +77,9 @@ class BotConfig:
             )
         if self.api and not self.api.startswith(("http://", "https://")):
             raise ConfigError(f"api must be an http(s) URL of api.php, not {self.api!r}.")
+        if self.state_url is not None and not self.state_url.startswith(("mariadb://", "mysql://")):
+            raise ConfigError("state_url must be a MariaDB URL, mariadb://[user[:password]@]host[:port]/database; "
+                              "for an SQLite file set state_path instead.")
         if self.assert_user not in ASSERT_VALUES:
             raise ConfigError(f"assert must be one of {', '.join(ASSERT_VALUES)}, not {self.assert_user!r}.")
         unknown = set(self.report_pages) - set(REPORT_NAMES)
@@ -93,7 +98,18 @@ class BotConfig:
 
 # Config-file key -> dataclass field, where they differ ("assert" is a Python keyword).
 FILE_KEYS = {"assert": "assert_user"}
-PATH_FIELDS = {"state_path", "pywikibot_dir", "report_dir"}
+PATH_FIELDS = {"state_path", "state_credentials", "pywikibot_dir", "report_dir"}
+
+
+def require_private(path: Path, what: str) -> None:
+    """Refuse a file of secrets that anyone but its owner may read or change."""
+    try:
+        mode = path.stat().st_mode & 0o777
+    except FileNotFoundError:
+        raise ConfigError(f"{what} {path} does not exist.") from None
+    if mode & 0o077:
+        raise ConfigError(f"{what} {path} can be read or changed by others (mode {mode:o}); "
+                          f"make it private with: chmod 600 {path}")
 
 
 def load_config(path: Path | None, **overrides: Any) -> BotConfig:
@@ -147,6 +163,8 @@ def _finish(values: dict[str, Any], overrides: dict[str, Any]) -> BotConfig:
         values["username"] = env_user
     if env_password:
         values["password"] = env_password
+    if os.environ.get("MENTORBOT_STATE_URL"):
+        values["state_url"] = os.environ["MENTORBOT_STATE_URL"]
     values.update({key: value for key, value in overrides.items() if value is not None})
     config = replace(BotConfig(), **values)
     config.validate()

@@ -82,3 +82,7 @@ class RunLocked(MentorBotError):
 
 class EditConflictUnresolved(MentorBotError):
     """The page kept changing under the bot; nothing was overwritten."""
+
+
+class StateError(MentorBotError):
+    """The state store refused a read or a write (the connection was lost, a row breaks a rule...)."""

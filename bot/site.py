@@ -16,7 +16,7 @@ from urllib.parse import urlparse
 import requests
 
 from bot import __version__
-from bot.config import BotConfig
+from bot.config import BotConfig, require_private
 from bot.errors import ConfigError, LoginFailed, WikiUnavailable
 from bot.gateway import Counters
 
@@ -120,11 +120,8 @@ def check_password_file(settings: Any) -> None:
     if not settings.password_file:
         return
     path = Path(settings.base_dir) / settings.password_file
-    with contextlib.suppress(FileNotFoundError):  # pywikibot says so itself
-        mode = path.stat().st_mode & 0o777
-        if mode & 0o077:
-            raise ConfigError(f"The password file {path} can be read or changed by others (mode {mode:o}); "
-                              f"make it private with: chmod 600 {path}")
+    if path.exists():  # else pywikibot says so itself
+        require_private(path, "The password file")
 
 
 def probe(api: str) -> None:

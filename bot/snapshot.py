@@ -86,7 +86,8 @@ def resolve_names(gateway: Gateway, store: StateStore) -> int:
     wiki = gateway.config.wiki_key
     missing = [row[0] for row in store.db.execute(
         "SELECT DISTINCT id FROM (SELECT mentee_id AS id FROM mentorship_pair WHERE wiki = ? AND mentee_name IS NULL "
-        "UNION SELECT mentor_id FROM mentorship_pair WHERE wiki = ? AND mentor_name IS NULL)", (wiki, wiki))]
+        "UNION SELECT mentor_id FROM mentorship_pair WHERE wiki = ? AND mentor_name IS NULL) AS unnamed",
+        (wiki, wiki))]
     resolved = 0
     for chunk in batched(missing, 5000):
         names = names_for_ids(gateway, chunk)

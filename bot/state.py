@@ -9,22 +9,25 @@ from __future__ import annotations
 import json
 import os
 import socket
-import sqlite3
 import time
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from itertools import islice
 from pathlib import Path
 from typing import Any
 
+from bot.config import BotConfig
+from bot.database import Database, SqliteDatabase, open_database
 from bot.errors import ConfigError, RunLocked
 
-# Each entry moves the schema one version up; never edit a released entry, append a new one.
+# Each entry moves the schema one version up; never change what a released entry does, append a new
+# one. The statements are SQLite's; MariaDB gets them through database.mariadb_ddl. Text that is
+# part of a key is VARCHAR, which SQLite stores as TEXT and MariaDB can index.
 MIGRATIONS: tuple[str, ...] = (
     """
     CREATE TABLE run_lock (
-        wiki TEXT NOT NULL,
-        task TEXT NOT NULL,
+        wiki VARCHAR(255) NOT NULL,
+        task VARCHAR(64) NOT NULL,
         host TEXT NOT NULL,
         pid INTEGER NOT NULL,
         acquired_at REAL NOT NULL,
@@ -32,8 +35,8 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE TABLE runs (
         id INTEGER PRIMARY KEY,
-        wiki TEXT NOT NULL,
-        task TEXT NOT NULL,
+        wiki VARCHAR(255) NOT NULL,
+        task VARCHAR(64) NOT NULL,
         started_at REAL NOT NULL,
         finished_at REAL NOT NULL,
         outcome TEXT NOT NULL,
@@ -42,29 +45,29 @@ MIGRATIONS: tuple[str, ...] = (
     """,
     """
     CREATE TABLE sweep_lapse (
-        wiki TEXT NOT NULL,
+        wiki VARCHAR(255) NOT NULL,
         user_id INTEGER NOT NULL,
-        measure TEXT NOT NULL,
+        measure VARCHAR(255) NOT NULL,
         first_failed_at REAL NOT NULL,
         PRIMARY KEY (wiki, user_id, measure)
     );
     CREATE TABLE sweep_step (
-        wiki TEXT NOT NULL,
+        wiki VARCHAR(255) NOT NULL,
         user_id INTEGER NOT NULL,
-        lapse_start TEXT NOT NULL,
-        stage TEXT NOT NULL,
+        lapse_start VARCHAR(64) NOT NULL,
+        stage VARCHAR(64) NOT NULL,
         done_at REAL NOT NULL,
         PRIMARY KEY (wiki, user_id, lapse_start, stage)
     );
     """,
     """
     CREATE TABLE mentorship_pair (
-        wiki TEXT NOT NULL,
+        wiki VARCHAR(255) NOT NULL,
         mentee_id INTEGER NOT NULL,
-        role TEXT NOT NULL,
+        role VARCHAR(64) NOT NULL,
         mentor_id INTEGER NOT NULL,
-        mentee_name TEXT,
-        mentor_name TEXT,
+        mentee_name VARCHAR(255),
+        mentor_name VARCHAR(255),
         first_seen REAL NOT NULL,
         last_seen REAL NOT NULL,
         PRIMARY KEY (wiki, mentee_id, role, mentor_id)
@@ -72,22 +75,22 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX mentorship_pair_by_mentee_name ON mentorship_pair (wiki, mentee_name);
     CREATE TABLE snapshot (
         id INTEGER PRIMARY KEY,
-        wiki TEXT NOT NULL,
+        wiki VARCHAR(255) NOT NULL,
         taken_at REAL NOT NULL,
         source TEXT NOT NULL,
         pairs INTEGER NOT NULL
     );
-    CREATE TABLE cursor (
-        wiki TEXT NOT NULL,
-        task TEXT NOT NULL,
+    CREATE TABLE "cursor" (
+        wiki VARCHAR(255) NOT NULL,
+        task VARCHAR(64) NOT NULL,
         value TEXT NOT NULL,
         PRIMARY KEY (wiki, task)
     );
     CREATE TABLE block_notice (
-        wiki TEXT NOT NULL,
+        wiki VARCHAR(255) NOT NULL,
         log_id INTEGER NOT NULL,
-        mentee TEXT NOT NULL,
-        mentor TEXT,
+        mentee VARCHAR(255) NOT NULL,
+        mentor VARCHAR(255),
         action TEXT NOT NULL,
         indefinite INTEGER NOT NULL,
         handled_at REAL NOT NULL,
@@ -99,19 +102,19 @@ MIGRATIONS: tuple[str, ...] = (
     """
     CREATE TABLE wiki_number (
         id INTEGER PRIMARY KEY,
-        wiki TEXT NOT NULL UNIQUE
+        wiki VARCHAR(255) NOT NULL UNIQUE
     );
     CREATE TABLE registration (
         wiki_id INTEGER NOT NULL,
         log_id INTEGER NOT NULL,
         user_id INTEGER,
         created INTEGER NOT NULL,
-        action TEXT NOT NULL,
+        action VARCHAR(64) NOT NULL,
         temporary INTEGER NOT NULL,
         PRIMARY KEY (wiki_id, log_id)
     ) WITHOUT ROWID;
     CREATE TABLE graduation (
-        wiki TEXT NOT NULL,
+        wiki VARCHAR(255) NOT NULL,
         user_id INTEGER NOT NULL,
         first_met_at REAL NOT NULL,
         invited_at REAL,
@@ -138,74 +141,84 @@ def _process_alive(pid: int) -> bool:
 
 
 class StateStore:
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            self.db = sqlite3.connect(path, isolation_level=None, timeout=30)
-            self.db.execute("PRAGMA journal_mode=WAL")
-            self.migrate()
-        except sqlite3.DatabaseError as error:
-            raise ConfigError(f"The state store {path} cannot be used: {error}") from None
+    def __init__(self, database: Database | Path) -> None:
+        """A store on ``database``; a path means an SQLite file there."""
+        self.db = database if isinstance(database, Database) else SqliteDatabase(database)
+        self.migrate()
+
+    @property
+    def description(self) -> str:
+        return self.db.description
 
     @property
     def schema_version(self) -> int:
-        return int(self.db.execute("PRAGMA user_version").fetchone()[0])
+        return self.db.schema_version()
 
     def migrate(self) -> None:
-        with self.transaction():
+        with self.db.exclusive():
             version = self.schema_version
             if version > len(MIGRATIONS):
                 raise ConfigError(
-                    f"The state store {self.path} has schema version {version}, newer than this "
+                    f"The state store {self.description} has schema version {version}, newer than this "
                     f"bot knows ({len(MIGRATIONS)}): upgrade the bot."
                 )
             for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
                 for statement in script.split(";"):
                     if statement.strip():
-                        self.db.execute(statement)
-                self.db.execute(f"PRAGMA user_version = {number}")
+                        self.db.create(statement)
+                self.db.set_schema_version(number)
 
-    @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
+    def transaction(self) -> AbstractContextManager[Database]:
         """One unit of work: all of it is stored, or none of it."""
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
-            yield self.db
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
-        self.db.execute("COMMIT")
+        return self.db.transaction()
 
     @contextmanager
     def run_lock(self, wiki: str, task: str) -> Iterator[None]:
-        """Hold the (wiki, task) lock for the block, or refuse if another live run holds it."""
+        """Hold the (wiki, task) lock for the block, or refuse if another live run holds it.
+
+        On a database server the lock is the server's, held by this connection: it works across
+        hosts and goes with a crashed job. The row only tells others who holds it. In SQLite the
+        row is the lock, and a holder whose process is gone from this host is taken over.
+        """
         host, pid = socket.gethostname(), os.getpid()
-        with self.transaction() as db:
-            row = db.execute(
-                "SELECT host, pid, acquired_at FROM run_lock WHERE wiki = ? AND task = ?", (wiki, task)
-            ).fetchone()
-            if row is not None:
-                held_host, held_pid, since = row
-                stale = held_host == host and not _process_alive(held_pid)
-                if not stale:
-                    started = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(since))
-                    raise RunLocked(
-                        f"Another '{task}' run for {wiki} is in progress (process {held_pid} on "
-                        f"{held_host}, since {started}); this run did nothing."
-                    )
-            db.execute(
-                "INSERT OR REPLACE INTO run_lock (wiki, task, host, pid, acquired_at) VALUES (?, ?, ?, ?, ?)",
-                (wiki, task, host, pid, time.time()),
-            )
+        key = f"run:{wiki}:{task}"
+        if self.db.server_locks and not self.db.try_lock(key):
+            raise RunLocked(self._held_by(wiki, task))
         try:
-            yield
-        finally:
             with self.transaction() as db:
+                row = db.execute(
+                    "SELECT host, pid, acquired_at FROM run_lock WHERE wiki = ? AND task = ?", (wiki, task)
+                ).fetchone()
+                if row is not None and not self.db.server_locks:
+                    held_host, held_pid, _since = row
+                    if held_host != host or _process_alive(held_pid):
+                        raise RunLocked(self._held_by(wiki, task, row))
                 db.execute(
-                    "DELETE FROM run_lock WHERE wiki = ? AND task = ? AND host = ? AND pid = ?",
-                    (wiki, task, host, pid),
+                    "INSERT OR REPLACE INTO run_lock (wiki, task, host, pid, acquired_at) VALUES (?, ?, ?, ?, ?)",
+                    (wiki, task, host, pid, time.time()),
                 )
+            try:
+                yield
+            finally:
+                with self.transaction() as db:
+                    db.execute(
+                        "DELETE FROM run_lock WHERE wiki = ? AND task = ? AND host = ? AND pid = ?",
+                        (wiki, task, host, pid),
+                    )
+        finally:
+            if self.db.server_locks:
+                self.db.release_lock(key)
+
+    def _held_by(self, wiki: str, task: str, row: Any = None) -> str:
+        if row is None:
+            row = self.db.execute(
+                "SELECT host, pid, acquired_at FROM run_lock WHERE wiki = ? AND task = ?", (wiki, task)).fetchone()
+        holder = "by another process"
+        if row is not None:
+            held_host, held_pid, since = row
+            started = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(since))
+            holder = f"(process {held_pid} on {held_host}, since {started})"
+        return f"Another '{task}' run for {wiki} is in progress {holder}; this run did nothing."
 
     def record_run(self, wiki: str, task: str, started_at: float, outcome: str,
                    summary: dict[str, Any]) -> None:
@@ -248,7 +261,7 @@ class StateStore:
 
     # --- snapshots and blocks ------------------------------------------------------------
 
-    def save_pairs(self, db: sqlite3.Connection, wiki: str, taken_at: float,
+    def save_pairs(self, db: Database, wiki: str, taken_at: float,
                    pairs: Iterable[tuple[int, str, int, str | None, str | None]]) -> int:
         """Record pairs seen now, inside the caller's transaction; a vanished pair is kept as history."""
         count = 0
@@ -275,11 +288,11 @@ class StateStore:
         return str(row[0]) if row else None
 
     def get_cursor(self, wiki: str, task: str) -> str | None:
-        row = self.db.execute("SELECT value FROM cursor WHERE wiki = ? AND task = ?", (wiki, task)).fetchone()
+        row = self.db.execute('SELECT value FROM "cursor" WHERE wiki = ? AND task = ?', (wiki, task)).fetchone()
         return str(row[0]) if row else None
 
-    def set_cursor(self, db: sqlite3.Connection, wiki: str, task: str, value: str) -> None:
-        db.execute("INSERT OR REPLACE INTO cursor (wiki, task, value) VALUES (?, ?, ?)", (wiki, task, value))
+    def set_cursor(self, db: Database, wiki: str, task: str, value: str) -> None:
+        db.execute('INSERT OR REPLACE INTO "cursor" (wiki, task, value) VALUES (?, ?, ?)', (wiki, task, value))
 
     # --- reports ---------------------------------------------------------------------------
 
@@ -289,24 +302,25 @@ class StateStore:
             db.execute("INSERT OR IGNORE INTO wiki_number (wiki) VALUES (?)", (wiki,))
             return int(db.execute("SELECT id FROM wiki_number WHERE wiki = ?", (wiki,)).fetchone()[0])
 
-    def save_registrations(self, db: sqlite3.Connection, wiki_id: int,
+    def save_registrations(self, db: Database, wiki_id: int,
                            rows: Iterable[tuple[int, int | None, int, str, int]]) -> int:
         """(log id, user id, created as yyyymmddhhmmss, action, temporary 0/1), inside the caller's transaction.
 
         Returns how many were new (one already stored, by log id, is left as it is).
         """
-        before = db.total_changes
-        db.executemany("INSERT OR IGNORE INTO registration (wiki_id, log_id, user_id, created, action, temporary) "
-                       "VALUES (?, ?, ?, ?, ?, ?)", ((wiki_id, *row) for row in rows))
-        return db.total_changes - before
+        return db.executemany("INSERT OR IGNORE INTO registration (wiki_id, log_id, user_id, created, action, "
+                              "temporary) VALUES (?, ?, ?, ?, ?, ?)", ((wiki_id, *row) for row in rows)).rowcount
 
     def registrations(self, wiki: str) -> Iterator[tuple[int | None, int, str, int]]:
         """Every stored registration: (user id, created as yyyymmddhhmmss, action, temporary), oldest first."""
-        wiki_id = self.wiki_number(wiki)
-        cursor = self.db.execute("SELECT user_id, created, action, temporary FROM registration WHERE wiki_id = ? "
-                                 "ORDER BY log_id", (wiki_id,))
-        while rows := cursor.fetchmany(10_000):
-            yield from rows
+        wiki_id, after = self.wiki_number(wiki), -1
+        # Page by key: memory stays flat on any server, and no result set is held open between pages.
+        while rows := self.db.execute("SELECT log_id, user_id, created, action, temporary FROM registration "
+                                      "WHERE wiki_id = ? AND log_id > ? ORDER BY log_id LIMIT 10000",
+                                      (wiki_id, after)).fetchall():
+            after = rows[-1][0]
+            for row in rows:
+                yield row[1:]
 
     def graduates(self, wiki: str) -> dict[int, float | None]:
         """Mentees recorded as meeting the graduation thresholds: user id -> when invited (0: never; None: not yet)."""
@@ -333,3 +347,8 @@ class StateStore:
 
     def close(self) -> None:
         self.db.close()
+
+
+def open_store(config: BotConfig) -> StateStore:
+    """The state store the configuration names: MariaDB at ``state_url``, else SQLite at ``state_path``."""
+    return StateStore(open_database(config))

@@ -13,12 +13,11 @@ from __future__ import annotations
 import gzip
 import io
 import json
-import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from bot.errors import ConfigError, MentorBotError
+from bot.errors import ConfigError, MentorBotError, StateError
 from bot.state import StateStore
 
 FORMAT = "mentorbot-state"
@@ -37,17 +36,19 @@ def open_file(path: Path, mode: str) -> IO[str]:
 
 def tables(store: StateStore) -> dict[str, list[str]]:
     """Every table the store carries, with its columns in order."""
-    names = [row[0] for row in store.db.execute(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")]
-    return {name: [column[1] for column in store.db.execute(f"PRAGMA table_info({name})")]
-            for name in names if name not in SKIPPED_TABLES}
+    return {name: [column[0] for column in store.db.execute(f'SELECT * FROM "{name}" LIMIT 0').description]
+            for name in store.db.table_names() if name not in SKIPPED_TABLES}
 
 
 def rows(store: StateStore, table: str, columns: list[str]) -> Iterator[dict[str, Any]]:
-    cursor = store.db.execute(f"SELECT {', '.join(columns)} FROM {table}")
+    cursor = store.db.stream(f'SELECT {quoted(columns)} FROM "{table}"')
     while batch := cursor.fetchmany(10_000):
         for values in batch:
             yield dict(zip(columns, values, strict=True))
+
+
+def quoted(columns: list[str]) -> str:
+    return ", ".join(f'"{column}"' for column in columns)
 
 
 def export_state(store: StateStore, path: Path) -> dict[str, int]:
@@ -66,9 +67,9 @@ def export_state(store: StateStore, path: Path) -> dict[str, int]:
 def import_state(store: StateStore, path: Path) -> dict[str, int]:
     """Read a file written by :func:`export_state` into this empty store; returns the rows per table."""
     known = tables(store)
-    filled = [table for table in known if store.db.execute(f"SELECT 1 FROM {table} LIMIT 1").fetchone()]
+    filled = [table for table in known if store.db.execute(f'SELECT 1 FROM "{table}" LIMIT 1').fetchone()]
     if filled:
-        raise ConfigError(f"The state store {store.path} already holds data ({', '.join(filled)}); "
+        raise ConfigError(f"The state store {store.description} already holds data ({', '.join(filled)}); "
                           "import into a new, empty store.")
     counts = dict.fromkeys(known, 0)
     line_no = 0
@@ -83,14 +84,14 @@ def import_state(store: StateStore, path: Path) -> dict[str, int]:
                 if table not in known or not isinstance(row, dict) or set(row) != set(known[table]):
                     raise TransferError(f"{path}: line {line_no}: not a row of a table this store has")
                 columns = known[table]
-                db.execute(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+                db.execute(f'INSERT INTO "{table}" ({quoted(columns)}) VALUES ({", ".join("?" * len(columns))})',
                            [row[column] for column in columns])
                 counts[table] += 1
     except json.JSONDecodeError as error:
         raise TransferError(f"{path}: line {line_no}: not JSON ({error.msg})") from None
     except (OSError, EOFError, UnicodeDecodeError) as error:
         raise TransferError(f"{path}: cannot be read after line {line_no} ({error})") from None
-    except sqlite3.Error as error:  # a constraint the row breaks: name the line, keep nothing
+    except StateError as error:  # a constraint the row breaks: name the line, keep nothing
         raise TransferError(f"{path}: line {line_no}: {error}") from None
     if line_no == 0:
         raise TransferError(f"{path}: is empty")

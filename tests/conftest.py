@@ -15,7 +15,9 @@ import pytest
 from bot.config import BotConfig
 from bot.gateway import Counters, Gateway
 from bot.site import connect
+from bot.state import StateStore, open_store
 from scripts import devwiki
+from tests import mariadb_server
 from tests.wikiclient import WikiClient
 
 
@@ -86,6 +88,55 @@ def wiki(dev_wiki: DevWiki) -> DevWiki:
     """The test wiki with a fresh database: the template's admin and bot accounts only."""
     dev_wiki.reset()
     return dev_wiki
+
+
+@pytest.fixture(scope="session")
+def mariadb() -> Iterator[mariadb_server.MariaServer]:
+    """One MariaDB server for the session; each test that asks gets a database of its own."""
+    server = mariadb_server.start(Path(tempfile.mkdtemp(prefix="mentorbot-test-mariadb-")))
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@dataclass(frozen=True)
+class StateBackend:
+    """An empty state store on one kind of database, opened as the bot opens it."""
+
+    name: str
+    path: Path
+    url: str | None
+
+    @property
+    def settings(self) -> dict[str, object]:
+        return {"state_path": self.path, "state_url": self.url}
+
+    def open(self) -> StateStore:
+        return open_store(BotConfig(state_path=self.path, state_url=self.url))
+
+    def opening_code(self) -> str:
+        """Python lines that open this store as ``store`` in another process."""
+        return ("from pathlib import Path; from bot.config import BotConfig; from bot.state import open_store\n"
+                f"store = open_store(BotConfig(state_path=Path({str(self.path)!r}), state_url={self.url!r}))\n")
+
+
+@pytest.fixture
+def make_state(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[[str], StateBackend]:
+    numbers = iter(range(1, 1000))
+
+    def make(name: str) -> StateBackend:
+        path = tmp_path / f"state-{next(numbers)}.sqlite"
+        url = request.getfixturevalue("mariadb").new_database() if name == "mariadb" else None
+        return StateBackend(name, path, url)
+
+    return make
+
+
+@pytest.fixture(params=["sqlite", "mariadb"])
+def state_backend(request: pytest.FixtureRequest, make_state: Callable[[str], StateBackend]) -> StateBackend:
+    """Runs the test once on an SQLite file and once on a MariaDB server."""
+    return make_state(request.param)
 
 
 def pytest_report_header() -> str:

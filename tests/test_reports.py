@@ -180,7 +180,8 @@ def test_the_dashboard_without_a_rules_page_still_reports(wiki: DevWiki, admin: 
 # --- graduation -------------------------------------------------------------------------------------
 
 def test_graduation_lists_graduating_and_experienced_mentees_and_invites_once(
-        wiki: DevWiki, admin: WikiClient, make_bot: Callable[..., BotRun], store: StateStore) -> None:
+        wiki: DevWiki, admin: WikiClient, make_bot: Callable[..., BotRun], store: StateStore,
+        tmp_path: Path) -> None:
     add_mentor(wiki, admin, "Busy mentor")
     newcomer(wiki, "Old hand", edits=3)
     newcomer(wiki, "Beginner", edits=1)
@@ -202,7 +203,7 @@ def test_graduation_lists_graduating_and_experienced_mentees_and_invites_once(
         return result
 
     first = run()
-    publish(make_bot().gateway, first.report, "Mentorship graduation", Path(store.path.parent),
+    publish(make_bot().gateway, first.report, "Mentorship graduation", tmp_path,
             linked=("mentee", "mentor"))
     page = admin.page_text("Mentorship graduation") or ""
     assert ("| [[Special:Contributions/Old hand|Old hand]] || [[Special:Contributions/Busy mentor|Busy mentor]] "

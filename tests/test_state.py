@@ -1,35 +1,46 @@
-"""The state store: migrations, transactions and the per-(wiki, task) run lock."""
+"""The state store on SQLite and on MariaDB: migrations, transactions, every store method, run locks."""
 
 from __future__ import annotations
 
+import os
+import signal
+import stat
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from bot.errors import ConfigError, RunLocked
-from bot.state import MIGRATIONS, StateStore
+from bot.config import BotConfig
+from bot.database import MariaDatabase, mariadb_sql, mariadb_target
+from bot.errors import ConfigError, RunLocked, StateError
+from bot.state import MIGRATIONS, StateStore, open_store
+from tests.conftest import StateBackend
+from tests.mariadb_server import MariaServer
+
+WIKI = "https://ko.wikipedia.org/w/api.php"
 
 
-def test_a_new_store_is_migrated_to_the_latest_schema(tmp_path: Path) -> None:
-    store = StateStore(tmp_path / "state.sqlite")
+def test_a_new_store_is_migrated_to_the_latest_schema(state_backend: StateBackend) -> None:
+    store = state_backend.open()
     assert store.schema_version == len(MIGRATIONS)
+    assert set(store.db.table_names()) >= {"run_lock", "runs", "cursor", "registration", "graduation"}
     store.close()
-    again = StateStore(tmp_path / "state.sqlite")  # reopening migrates nothing twice
+    again = state_backend.open()  # reopening migrates nothing twice
     assert again.schema_version == len(MIGRATIONS)
 
 
-def test_a_store_from_a_newer_bot_is_refused(tmp_path: Path) -> None:
-    store = StateStore(tmp_path / "state.sqlite")
-    store.db.execute(f"PRAGMA user_version = {len(MIGRATIONS) + 1}")
+def test_a_store_from_a_newer_bot_is_refused(state_backend: StateBackend) -> None:
+    store = state_backend.open()
+    store.db.set_schema_version(len(MIGRATIONS) + 1)
     store.close()
     with pytest.raises(ConfigError, match="upgrade the bot"):
-        StateStore(tmp_path / "state.sqlite")
+        state_backend.open()
 
 
-def test_a_failed_unit_of_work_leaves_nothing(tmp_path: Path) -> None:
-    store = StateStore(tmp_path / "state.sqlite")
+def test_a_failed_unit_of_work_leaves_nothing(state_backend: StateBackend) -> None:
+    store = state_backend.open()
     with pytest.raises(RuntimeError), store.transaction() as db:
         db.execute("INSERT INTO runs (wiki, task, started_at, finished_at, outcome, summary) "
                    "VALUES ('w', 't', 0, 0, 'ok', '{}')")
@@ -37,23 +48,66 @@ def test_a_failed_unit_of_work_leaves_nothing(tmp_path: Path) -> None:
     assert store.db.execute("SELECT COUNT(*) FROM runs").fetchone()[0] == 0
 
 
-def test_a_second_overlapping_run_is_refused(tmp_path: Path) -> None:
-    path = tmp_path / "state.sqlite"
+def test_every_store_method_reads_back_what_it_wrote(state_backend: StateBackend) -> None:
+    store = state_backend.open()
+    store.record_run(WIKI, "sweep", 1_700_000_000.25, "ok", {"requests": 3})
+    assert list(store.db.execute("SELECT wiki, task, started_at, outcome, summary FROM runs")) == [
+        (WIKI, "sweep", 1_700_000_000.25, "ok", '{"requests": 3}')]
+
+    store.save_lapses(WIKI, {(7, "edits:content>=20"): 10.5, (8, "edits:content>=20"): 11.0}, set())
+    store.save_lapses(WIKI, {(7, "edits:content>=20"): 99.0}, {(8, "edits:content>=20")})
+    assert store.lapse_starts(WIKI) == {(7, "edits:content>=20"): 10.5}  # the first failure is kept
+    store.record_step(WIKI, 7, "2026-10-01T00:00:00Z", "warn")
+    store.record_step(WIKI, 7, "2026-10-01T00:00:00Z", "warn")
+    assert store.sweep_steps(WIKI) == {(7, "2026-10-01T00:00:00Z", "warn")}
+
+    with store.transaction() as db:
+        assert store.save_pairs(db, WIKI, 100.0, [(11, "primary", 7, "초보자", "멘토"),
+                                                  (11, "backup", 8, None, None)]) == 2
+        store.save_pairs(db, WIKI, 200.0, [(11, "primary", 7, None, None), (12, "primary", 9, "Ab", "Later")])
+        store.save_pairs(db, WIKI, 50.0, [(11, "primary", 7, None, None)])  # an older dump read late
+        store.set_cursor(db, WIKI, "blocks", "a")
+        store.set_cursor(db, WIKI, "blocks", "b")
+    pair = store.db.execute("SELECT first_seen, last_seen, mentee_name, mentor_name FROM mentorship_pair "
+                            "WHERE mentee_id = 11 AND role = 'primary'").fetchone()
+    assert tuple(pair) == (50.0, 200.0, "초보자", "멘토")  # the widest span; a name once known stays
+    assert store.last_mentor(WIKI, "초보자") == "멘토"
+    assert store.last_mentor(WIKI, "AB") is None  # names compare exactly, as on the wiki
+    assert store.get_cursor(WIKI, "blocks") == "b"
+
+    wiki_id = store.wiki_number(WIKI)
+    assert store.wiki_number(WIKI) == wiki_id != store.wiki_number("other")
+    rows = [(log_id, log_id + 1000, 20261201000000 + log_id, "create", 0) for log_id in range(1, 25_001)]
+    with store.transaction() as db:
+        assert store.save_registrations(db, wiki_id, rows) == 25_000
+        again = [*rows[:10], (30_000, None, 20261202000000, "autocreate", 1)]
+        assert store.save_registrations(db, wiki_id, again) == 1
+    read = list(store.registrations(WIKI))  # more than one page of 10,000
+    assert len(read) == 25_001 and read[0] == (1001, 20261201000001, "create", 0)
+    assert read[-1] == (None, 20261202000000, "autocreate", 1)
+    assert list(store.registrations("other")) == []
+
+    store.record_graduates(WIKI, [1, 2])
+    store.settle_graduates(WIKI, [2, 3])
+    store.record_invitation(WIKI, 1)
+    graduates = store.graduates(WIKI)
+    assert graduates[2] == graduates[3] == 0 and graduates[1] is not None and graduates[1] > 0
+
+
+def test_a_second_overlapping_run_is_refused(state_backend: StateBackend) -> None:
     holder = subprocess.Popen(
-        [sys.executable, "-c",
-         "import sys, time; from pathlib import Path; from bot.state import StateStore\n"
-         f"store = StateStore(Path({str(path)!r}))\n"
+        [sys.executable, "-c", "import sys\n" + state_backend.opening_code() +
          "with store.run_lock('wiki', 'sweep'):\n"
          "    print('held', flush=True); sys.stdin.readline()\n"],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
     )
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
-        store = StateStore(path)
-        with pytest.raises(RunLocked, match="Another 'sweep' run for wiki is in progress"), \
+        store = state_backend.open()
+        with pytest.raises(RunLocked, match=rf"Another 'sweep' run for wiki is in progress \(process {holder.pid} "), \
                 store.run_lock("wiki", "sweep"):
             pass
-        with store.run_lock("wiki", "blocks"):  # another task on the same wiki may run
+        with store.run_lock("wiki", "blocks"), store.run_lock("other wiki", "sweep"):  # others may run
             pass
     finally:
         assert holder.stdin is not None
@@ -61,22 +115,49 @@ def test_a_second_overlapping_run_is_refused(tmp_path: Path) -> None:
         holder.stdin.close()
         holder.wait(10)
     with store.run_lock("wiki", "sweep"):  # released when the first run ended
-        pass
+        assert list(store.db.execute("SELECT pid FROM run_lock")) == [(os.getpid(),)]
+    assert store.db.execute("SELECT COUNT(*) FROM run_lock").fetchone()[0] == 0
 
 
-def test_a_lock_left_by_a_dead_process_is_taken_over(tmp_path: Path) -> None:
-    path = tmp_path / "state.sqlite"
-    subprocess.run(
-        [sys.executable, "-c",
-         "import os; from pathlib import Path; from bot.state import StateStore\n"
-         f"store = StateStore(Path({str(path)!r}))\n"
-         "lock = store.run_lock('wiki', 'sweep'); lock.__enter__(); os._exit(0)\n"],
-        check=True,
+def test_a_lock_left_by_a_killed_job_is_taken_over(state_backend: StateBackend) -> None:
+    holder = subprocess.Popen(
+        [sys.executable, "-c", state_backend.opening_code() +
+         "lock = store.run_lock('wiki', 'sweep'); lock.__enter__(); print('held', flush=True)\n"
+         "import time; time.sleep(600)\n"],
+        stdout=subprocess.PIPE, text=True,
     )
-    store = StateStore(path)
-    assert store.db.execute("SELECT COUNT(*) FROM run_lock").fetchone()[0] == 1
+    assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+    store = state_backend.open()
+    with pytest.raises(RunLocked), store.run_lock("wiki", "sweep"):
+        pass
+    holder.send_signal(signal.SIGKILL)  # no cleanup of any kind
+    holder.wait(10)
+    assert store.db.execute("SELECT COUNT(*) FROM run_lock").fetchone()[0] == 1  # its row is still there
     with store.run_lock("wiki", "sweep"):
         pass
+
+
+def test_on_mariadb_a_lock_held_from_another_host_is_honoured_until_its_connection_ends(
+        make_state: Callable[[str], StateBackend]) -> None:
+    """SQLite cannot tell whether a process on another host lives; the database server can."""
+    backend = make_state("mariadb")
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, socket; socket.gethostname = lambda: 'tools-k8s-worker-42'\n"
+         + backend.opening_code() +
+         "with store.run_lock('wiki', 'sweep'):\n"
+         "    print('held', flush=True); sys.stdin.readline()\n"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )
+    assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+    first, second = backend.open(), backend.open()
+    for store in (first, second):
+        with pytest.raises(RunLocked, match="on tools-k8s-worker-42, since"), store.run_lock("wiki", "sweep"):
+            pass
+    holder.kill()
+    holder.wait(10)
+    with first.run_lock("wiki", "sweep"), \
+            pytest.raises(RunLocked, match=f"process {os.getpid()} on "), second.run_lock("wiki", "sweep"):
+        pass  # the server let go of the killed job's lock at once; now the first store holds it
 
 
 def test_a_file_that_is_not_a_state_store_is_refused_by_name(tmp_path: Path) -> None:
@@ -85,3 +166,55 @@ def test_a_file_that_is_not_a_state_store_is_refused_by_name(tmp_path: Path) -> 
     with pytest.raises(ConfigError, match=r"state\.sqlite cannot be used: file is not a database"):
         StateStore(path)
     assert path.read_bytes().startswith(b"these are not")  # left as it was, for the operator to look at
+
+
+def test_mariadb_takes_its_user_from_a_credentials_file_and_refuses_a_shared_one(
+        mariadb: MariaServer, tmp_path: Path) -> None:
+    url = mariadb.new_database()
+    server_url = "mariadb://" + url.split("@", 1)[1]  # no user or password in the URL
+    credentials = tmp_path / "replica.my.cnf"
+    credentials.write_text("[client]\nuser = mentorbot\npassword = 'test-password'\n")
+    credentials.chmod(0o600)
+    store = open_store(BotConfig(state_url=server_url, state_credentials=credentials))
+    assert store.schema_version == len(MIGRATIONS) and store.description.startswith("mariadb://mentorbot@127.0.0.1:")
+
+    credentials.chmod(0o644)
+    with pytest.raises(ConfigError, match=r"replica\.my\.cnf can be read or changed by others \(mode 644\); "
+                                          r"make it private with: chmod 600"):
+        open_store(BotConfig(state_url=server_url, state_credentials=credentials))
+    assert stat.S_IMODE(credentials.stat().st_mode) == 0o644  # the bot does not change it itself
+    with pytest.raises(ConfigError, match="needs a user"):
+        mariadb_target(server_url, None)
+    with pytest.raises(ConfigError, match=r"cannot be used: Access denied for user 'mentorbot'"):
+        open_store(BotConfig(state_url=url.replace("test-password", "wrong")))
+
+
+def test_mariadb_refuses_a_malformed_url_by_its_text() -> None:
+    for url in ("mariadb://host", "mariadb:///database", "postgres://u@h/d", "mariadb://u@h:port/d"):
+        with pytest.raises(ConfigError, match="state_url"):
+            mariadb_target(url, None)
+    with pytest.raises(ConfigError, match="state_url must be a MariaDB URL"):
+        BotConfig(api="https://x.test/w/api.php", state_url="sqlite:///x").validate()
+
+
+def test_a_lost_connection_is_a_clear_error_and_the_run_lock_goes_with_it(
+        make_state: Callable[[str], StateBackend], mariadb: MariaServer) -> None:
+    backend = make_state("mariadb")
+    store, other = backend.open(), backend.open()
+    assert isinstance(store.db, MariaDatabase)
+    with pytest.raises(StateError, match=r"The state store mariadb://mentorbot@127\.0\.0\.1:\d+/\w+: "), \
+            store.run_lock("wiki", "sweep"):
+        with mariadb.root() as root, root.cursor() as cursor:
+            cursor.execute(f"KILL {store.db.connection.thread_id()}")
+        with other.run_lock("wiki", "sweep"):  # the server let go of the lock with the connection
+            pass
+        store.record_run("wiki", "sweep", 0, "ok", {})
+
+
+def test_mariadb_statements_are_rewritten_only_where_the_dialects_differ() -> None:
+    assert mariadb_sql("SELECT a FROM t WHERE b = ? AND c LIKE 'x'") == "SELECT a FROM t WHERE b = %s AND c LIKE 'x'"
+    assert mariadb_sql("INSERT OR IGNORE INTO t (a) VALUES (?)") == "INSERT IGNORE INTO t (a) VALUES (%s)"
+    assert mariadb_sql("INSERT INTO t (a, b) VALUES (?, ?) ON CONFLICT (a) DO UPDATE SET "
+                       "b = MAX(b, excluded.b), c = COALESCE(excluded.c, c)") == (
+        "INSERT INTO t (a, b) VALUES (%s, %s) ON DUPLICATE KEY UPDATE b = GREATEST(b, VALUES(b)), "
+        "c = COALESCE(VALUES(c), c)")

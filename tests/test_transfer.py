@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -14,14 +15,16 @@ import pytest
 
 from bot.errors import ConfigError
 from bot.state import StateStore
-from bot.transfer import TransferError, export_state, import_state, tables
+from bot.transfer import TransferError, export_state, import_state, open_file, tables
+from tests.conftest import StateBackend
+from tests.mariadb_server import MariaServer
 
 WIKI = "https://ko.wikipedia.org/w/api.php"
 
 
-def filled_store(path: Path) -> StateStore:
+def filled_store(backend: StateBackend) -> StateStore:
     """A store with rows in every table, written through the store's own methods where it has them."""
-    store = StateStore(path)
+    store = backend.open()
     store.record_run(WIKI, "sweep", 1_700_000_000.5, "ok", {"requests": 12, "writes": 1})
     store.save_lapses(WIKI, {(7, "edits-in-window:90d:content>=20"): 1_700_000_000.0}, set())
     store.record_step(WIKI, 7, "2026-10-01T00:00:00Z", "warn")
@@ -41,22 +44,36 @@ def filled_store(path: Path) -> StateStore:
 
 
 def contents(store: StateStore) -> dict[str, list[tuple[object, ...]]]:
-    return {table: sorted(store.db.execute(f"SELECT * FROM {table}").fetchall(), key=repr)
+    return {table: sorted(map(tuple, store.db.execute(f'SELECT * FROM "{table}"')), key=repr)
             for table in tables(store)}
 
 
-@pytest.mark.parametrize("name", ["state.jsonl", "state.jsonl.gz"])
-def test_a_round_trip_keeps_every_row_of_every_table(tmp_path: Path, name: str) -> None:
-    source = filled_store(tmp_path / "a.sqlite")
-    counts = export_state(source, tmp_path / name)
+@pytest.mark.parametrize(("source", "target", "name"), [
+    ("sqlite", "sqlite", "state.jsonl"), ("sqlite", "mariadb", "state.jsonl.gz"), ("mariadb", "sqlite", "state.jsonl"),
+    ("mariadb", "mariadb", "state.jsonl.gz")])
+def test_a_round_trip_keeps_every_row_of_every_table(make_state: Callable[[str], StateBackend], tmp_path: Path,
+                                                     source: str, target: str, name: str) -> None:
+    origin = filled_store(make_state(source))
+    counts = export_state(origin, tmp_path / name)
     assert all(counts[table] > 0 for table in counts), counts  # the fixture fills every table
-    target = StateStore(tmp_path / "b.sqlite")
-    assert import_state(target, tmp_path / name) == counts
-    assert contents(target) == contents(source)
+    assert set(counts) == {"runs", "sweep_lapse", "sweep_step", "mentorship_pair", "snapshot", "cursor",
+                           "block_notice", "wiki_number", "registration", "graduation"}
+    destination = make_state(target).open()
+    assert import_state(destination, tmp_path / name) == counts
+    assert contents(destination) == contents(origin)
+    again = tmp_path / f"again-{name}"
+    export_state(destination, again)  # and the file it writes back is the same, line for line
+    assert sorted(open_file(again, "r").read().splitlines()) == sorted(
+        open_file(tmp_path / name, "r").read().splitlines())
+    with destination.transaction() as db:  # ids go on after the imported ones
+        db.execute("INSERT INTO snapshot (wiki, taken_at, source, pairs) VALUES (?, 2.5, 'api', 0)", (WIKI,))
+    assert [row[0] for row in destination.db.execute("SELECT id FROM snapshot ORDER BY id")] == [1, 2]
 
 
-def test_an_import_refuses_a_store_with_data_and_a_bad_line_keeps_nothing(tmp_path: Path) -> None:
-    source = filled_store(tmp_path / "a.sqlite")
+def test_an_import_refuses_a_store_with_data_and_a_bad_line_keeps_nothing(state_backend: StateBackend,
+                                                                          make_state: Callable[[str], StateBackend],
+                                                                          tmp_path: Path) -> None:
+    source = filled_store(state_backend)
     export_state(source, tmp_path / "state.jsonl")
     with pytest.raises(ConfigError, match="already holds data"):
         import_state(source, tmp_path / "state.jsonl")
@@ -64,7 +81,7 @@ def test_an_import_refuses_a_store_with_data_and_a_bad_line_keeps_nothing(tmp_pa
     lines = (tmp_path / "state.jsonl").read_text().splitlines()
     lines.insert(3, json.dumps({"table": "cursor", "row": {"wiki": WIKI}}))
     (tmp_path / "broken.jsonl").write_text("\n".join(lines) + "\n")
-    target = StateStore(tmp_path / "b.sqlite")
+    target = make_state(state_backend.name).open()
     with pytest.raises(TransferError, match=r"broken\.jsonl: line 4: not a row of a table this store has"):
         import_state(target, tmp_path / "broken.jsonl")
     assert all(not rows for rows in contents(target).values())  # the rows before line 4 are gone too
@@ -78,11 +95,13 @@ def test_an_import_refuses_a_store_with_data_and_a_bad_line_keeps_nothing(tmp_pa
         import_state(target, tmp_path / "newer.jsonl")
 
 
-def test_export_and_import_from_the_command_line(tmp_path: Path) -> None:
-    filled_store(tmp_path / "old" / "mentorbot" / "state.sqlite").close()
+def test_export_from_sqlite_and_import_into_mariadb_from_the_command_line(tmp_path: Path,
+                                                                        mariadb: MariaServer) -> None:
+    filled_store(StateBackend("sqlite", tmp_path / "old" / "mentorbot" / "state.sqlite", None)).close()
     command = [str(Path(sys.executable).with_name("mentorbot")), "--api", WIKI, "state"]
     old = {**os.environ, "XDG_STATE_HOME": str(tmp_path / "old")}
-    new = {**os.environ, "XDG_STATE_HOME": str(tmp_path / "new")}
+    url = mariadb.new_database()
+    new = {**os.environ, "XDG_STATE_HOME": str(tmp_path / "new"), "MENTORBOT_STATE_URL": url}
     exported = subprocess.run([*command, "export", str(tmp_path / "s.jsonl.gz")], env=old, capture_output=True,
                               text=True, check=False)
     assert exported.returncode == 0 and "exported" in exported.stdout, exported.stderr
@@ -90,9 +109,11 @@ def test_export_and_import_from_the_command_line(tmp_path: Path) -> None:
                               text=True, check=False)
     assert imported.returncode == 0, imported.stderr
     assert imported.stdout.split()[1] == exported.stdout.split()[1]  # the same number of rows
+    assert imported.stdout.rstrip().endswith(url.replace(":test-password", "").split("//", 1)[1])  # no password
     again = subprocess.run([*command, "import", str(tmp_path / "s.jsonl.gz")], env=new, capture_output=True,
                            text=True, check=False)
     assert again.returncode == 2 and "already holds data" in again.stderr
+    assert not (tmp_path / "new" / "mentorbot" / "state.sqlite").exists()  # it went to the server only
 
 
 def test_status_names_how_far_behind_the_logs_are_and_survives_a_broken_position(tmp_path: Path) -> None:

@@ -1,0 +1,95 @@
+"""A throwaway MariaDB server for the tests: Debian's mariadbd on 127.0.0.1, data in a temporary folder.
+
+The bot reaches it as it reaches ToolsDB: over TCP, as an ordinary user who may create tables in
+the databases named after it, never as root.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import shutil
+import socket
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pymysql
+
+USER = "mentorbot"
+PASSWORD = "test-password"
+
+
+def program(name: str) -> str:
+    found = shutil.which(name) or shutil.which(name, path="/usr/sbin:/usr/bin")
+    if found is None:
+        raise RuntimeError(f"{name} is missing: scripts/install installs MariaDB from Debian's packages")
+    return found
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass
+class MariaServer:
+    directory: Path
+    port: int
+    process: subprocess.Popen[bytes]
+    _numbers: itertools.count[int]
+
+    @property
+    def socket_path(self) -> str:
+        return str(self.directory / "mariadb.sock")
+
+    def root(self) -> pymysql.connections.Connection[pymysql.cursors.Cursor]:
+        return pymysql.connect(unix_socket=self.socket_path, user="root", autocommit=True)
+
+    def new_database(self) -> str:
+        """An empty database the bot's user owns; returns its state_url."""
+        name = f"{USER}_{next(self._numbers)}"
+        with self.root() as connection, connection.cursor() as cursor:
+            cursor.execute(f"CREATE DATABASE {name}")
+        return f"mariadb://{USER}:{PASSWORD}@127.0.0.1:{self.port}/{name}"
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+
+def start(directory: Path) -> MariaServer:
+    data = directory / "data"
+    log = directory / "server.log"
+    as_root = ["--user=root"] if os.geteuid() == 0 else []
+    subprocess.run([program("mariadb-install-db"), "--no-defaults", f"--datadir={data}", *as_root,
+                    "--auth-root-authentication-method=socket", "--skip-test-db"],
+                   check=True, capture_output=True)
+    port = free_port()
+    process = subprocess.Popen(
+        [program("mariadbd"), "--no-defaults", f"--datadir={data}", f"--socket={directory / 'mariadb.sock'}",
+         f"--port={port}", "--bind-address=127.0.0.1", f"--pid-file={directory / 'mariadb.pid'}",
+         f"--log-error={log}", "--skip-name-resolve", "--skip-log-bin", "--innodb-buffer-pool-size=64M",
+         "--innodb-flush-log-at-trx-commit=2", *as_root],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = MariaServer(directory, port, process, itertools.count(1))
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with server.root() as connection, connection.cursor() as cursor:
+                cursor.execute(f"CREATE USER '{USER}'@'127.0.0.1' IDENTIFIED BY '{PASSWORD}'")
+                cursor.execute(f"GRANT ALL ON `{USER}\\_%`.* TO '{USER}'@'127.0.0.1'")
+            return server
+        except pymysql.err.OperationalError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                told = log.read_text() if log.exists() else ""
+                server.stop()
+                raise RuntimeError(f"MariaDB did not start; its log: {told}") from None
+            time.sleep(0.1)
