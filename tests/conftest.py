@@ -68,8 +68,8 @@ class DevWiki:
             lag_file.write_text(str(seconds))
 
 
-@pytest.fixture(scope="session")
-def dev_wiki() -> Iterator[DevWiki]:
+@contextmanager
+def running_wiki() -> Iterator[DevWiki]:
     directory = Path(tempfile.mkdtemp(prefix="mentorbot-test-wiki-"))
     info = devwiki.up(str(directory), None)
     try:
@@ -81,6 +81,25 @@ def dev_wiki() -> Iterator[DevWiki]:
     finally:
         devwiki.down(str(directory))
         shutil.rmtree(directory, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def dev_wiki() -> Iterator[DevWiki]:
+    with running_wiki() as wiki:
+        yield wiki
+
+
+@pytest.fixture(scope="session")
+def second_dev_wiki() -> Iterator[DevWiki]:
+    """Another wiki on its own port, for runs over several wikis; started only when a test asks."""
+    with running_wiki() as wiki:
+        yield wiki
+
+
+@pytest.fixture
+def second_wiki(second_dev_wiki: DevWiki) -> DevWiki:
+    second_dev_wiki.reset()
+    return second_dev_wiki
 
 
 @pytest.fixture

@@ -11,10 +11,12 @@ from pathlib import Path
 
 import pytest
 
+from bot.config import BotConfig
 from bot.errors import ConfigError
-from bot.state import StateStore
+from bot.state import StateStore, open_store
 from scripts.devwiki import backdate
 from tests.conftest import DevWiki, content_digest, run_maintenance
+from tests.mariadb_server import MariaServer
 from tests.wikiclient import WikiClient
 
 MENTORBOT = Path(sys.executable).with_name("mentorbot")
@@ -304,6 +306,44 @@ def test_all_wikis_runs_each_in_turn_and_names_the_one_that_failed(wiki: DevWiki
 
     both = mentorbot(wiki, workdir, "--config", str(config), "--all-wikis", "--api", wiki.api, "mentors")
     assert both.returncode == 2 and "leave out --api" in both.stderr
+
+
+def test_all_wikis_on_two_real_wikis_with_the_state_on_mariadb(wiki: DevWiki, second_wiki: DevWiki, workdir: Path,
+                                                               mariadb: MariaServer) -> None:
+    """Toolforge's shape: one config, two wikis, one shared store on a database server; one wiki is broken."""
+    wiki.anonymous().create_account("Mentor A", "mentor-a-password-1234")
+    wiki.admin().post("growthmanagementorlist", geaction="add", username="Mentor A", weight=2)
+    second_wiki.admin().edit("MediaWiki:GrowthMentors.json", json.dumps({"Mentors": {"3": {"weight": 3}}}),
+                             contentmodel="text")
+    config = workdir.parent / "mentorbot.toml"
+    config.write_text(f'[wikis.first]\napi = "{wiki.api}"\n[wikis.second]\napi = "{second_wiki.api}"\n')
+    url = mariadb.new_database()
+    env = {"MENTORBOT_STATE_URL": url}
+
+    store = open_store(BotConfig(state_url=url))
+    with store.run_lock(wiki.api, "mentors"):  # a run of the first wiki, in another job on another host
+        held = mentorbot(wiki, workdir, "--config", str(config), "--all-wikis", "mentors", "--source", "page",
+                         env=env)
+    assert held.returncode == 1
+    assert held.stdout.splitlines()[-1] == ("mentorbot mentors on 2 wikis: 0 ok, failed: first (error, exit code 4), "
+                                           "second (error, exit code 1)")
+    assert f"Another 'mentors' run for {wiki.api} is in progress" in held.stderr
+
+    result = mentorbot(wiki, workdir, "--config", str(config), "--all-wikis", "--json", "mentors", "--source", "page",
+                       env=env)
+    assert result.returncode == 1
+    document = json.loads(result.stdout)
+    assert document["failed"] == ["second"]
+    assert [mentor["username"] for mentor in document["wikis"]["first"]["result"]["mentors"]] == ["Mentor A"]
+    assert "[[MediaWiki:GrowthMentors.json]] is malformed at $.Mentors[\"3\"].weight" in \
+        document["wikis"]["second"]["message"]
+
+    status = mentorbot(wiki, workdir, "--config", str(config), "--api", wiki.api, "status", env=env).stdout
+    first, second = status.split(f"{second_wiki.api}\n")
+    assert first.startswith(f"{wiki.api}\n  mentors              ok ")
+    assert second.startswith("  mentors              error ") and "2 failed runs in a row" in second
+    assert not (workdir.parent / "state" / "mentorbot" / "state.sqlite").exists()  # all of it on the server
+    assert store.db.execute("SELECT COUNT(*) FROM run_lock").fetchone()[0] == 0
 
 
 def test_wikis_from_a_list_of_database_names(tmp_path: Path) -> None:
