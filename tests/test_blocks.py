@@ -1,4 +1,4 @@
-"""mentorbot snapshot and blocks against the real test wiki, with real blocks."""
+"""mentorbot snapshot and blocks against the real test wiki, with real blocks; state on SQLite and on MariaDB."""
 
 from __future__ import annotations
 
@@ -13,8 +13,7 @@ import pytest
 
 from bot.blocks import BlockNotifier, BlocksResult
 from bot.snapshot import snapshot_from_api, snapshot_from_dump
-from bot.state import StateStore
-from tests.conftest import BotRun, DevWiki, run_maintenance
+from tests.conftest import BotRun, DevWiki, StateBackend, run_maintenance
 from tests.wikiclient import WikiClient
 
 PASSWORD = "mentee-password-123"
@@ -38,10 +37,10 @@ def mentorship(wiki: DevWiki, admin: WikiClient) -> dict[str, int]:
 
 
 @pytest.fixture
-def blocks(make_bot: Callable[..., BotRun], tmp_path: Path) -> Callable[..., tuple[BlocksResult, BotRun]]:
+def blocks(make_bot: Callable[..., BotRun], state_backend: StateBackend) -> Callable[..., tuple[BlocksResult, BotRun]]:
     def run(bot: BotRun | None = None, **config: Any) -> tuple[BlocksResult, BotRun]:
         bot = bot or make_bot(**config)
-        store = StateStore(tmp_path / "state.sqlite")
+        store = state_backend.open()
         return BlockNotifier(bot.gateway, store, SETTINGS_PAGE).run(), bot
 
     return run
@@ -56,9 +55,9 @@ def talk(admin: WikiClient, name: str) -> str:
     return admin.page_text(f"User talk:{name}") or ""
 
 
-def take_snapshot(make_bot: Callable[..., BotRun], tmp_path: Path) -> int:
+def take_snapshot(make_bot: Callable[..., BotRun], state: StateBackend) -> int:
     run = make_bot()
-    return snapshot_from_api(run.gateway, StateStore(tmp_path / "state.sqlite")).pairs
+    return snapshot_from_api(run.gateway, state.open()).pairs
 
 
 def test_the_first_run_starts_from_now_and_an_empty_poll_costs_one_request(
@@ -76,9 +75,9 @@ def test_the_first_run_starts_from_now_and_an_empty_poll_costs_one_request(
 
 def test_an_indefinite_block_reaches_the_mentor_through_the_snapshot(
         mentorship: dict[str, int], admin: WikiClient, blocks: Callable[..., Any],
-        make_bot: Callable[..., BotRun], tmp_path: Path) -> None:
+        make_bot: Callable[..., BotRun], tmp_path: Path, state_backend: StateBackend) -> None:
     blocks()
-    assert take_snapshot(make_bot, tmp_path) == 3
+    assert take_snapshot(make_bot, state_backend) == 3
     admin.post("block", user="Newcomer 1", expiry="infinite", reason=NASTY_REASON)
     assert mentor_of(admin, "Newcomer 1") == ""  # GrowthExperiments forgot the pair at once
     result, _ = blocks()
@@ -175,10 +174,10 @@ def test_a_crash_between_posting_and_recording_neither_repeats_nor_loses(
 
 def test_the_mentor_is_restored_after_an_indefinite_block_ends(
         mentorship: dict[str, int], admin: WikiClient, blocks: Callable[..., Any],
-        make_bot: Callable[..., BotRun], tmp_path: Path) -> None:
+        make_bot: Callable[..., BotRun], tmp_path: Path, state_backend: StateBackend) -> None:
     admin.edit(SETTINGS_PAGE, json.dumps({"restore": True}))
     blocks()
-    take_snapshot(make_bot, tmp_path)
+    take_snapshot(make_bot, state_backend)
     admin.post("block", user="Newcomer 1", expiry="infinite", reason="username")
     admin.post("block", user="Newcomer 2", expiry="infinite", reason="to talk")
     blocks()
@@ -194,13 +193,13 @@ def test_the_mentor_is_restored_after_an_indefinite_block_ends(
 
 def test_without_the_right_the_mentor_is_told_how_to_claim(
         mentorship: dict[str, int], wiki: DevWiki, admin: WikiClient, blocks: Callable[..., Any],
-        make_bot: Callable[..., BotRun], tmp_path: Path) -> None:
+        make_bot: Callable[..., BotRun], tmp_path: Path, state_backend: StateBackend) -> None:
     admin.edit(SETTINGS_PAGE, json.dumps({"restore": True}))
     run_maintenance(wiki, "createBotPassword", "--appid", "noset", "--grants",
                     "basic,highvolume,editpage,createeditmovepage", "MentorBot", "nosetpasswordnosetpassword0000000")
     limited: dict[str, Any] = {"username": "MentorBot@noset", "password": "nosetpasswordnosetpassword0000000"}
     blocks(**limited)
-    take_snapshot(make_bot, tmp_path)
+    take_snapshot(make_bot, state_backend)
     admin.post("block", user="Newcomer 1", expiry="infinite", reason="username")
     blocks(**limited)
     admin.post("unblock", user="Newcomer 1", reason="renamed")
@@ -229,13 +228,13 @@ def write_dump(path: Path, rows: list[tuple[int, str, int, int]]) -> None:
 
 def test_the_weekly_dump_serves_as_the_snapshot(
         mentorship: dict[str, int], wiki: DevWiki, admin: WikiClient, blocks: Callable[..., Any],
-        make_bot: Callable[..., BotRun], tmp_path: Path) -> None:
+        make_bot: Callable[..., BotRun], tmp_path: Path, state_backend: StateBackend) -> None:
     other = wiki.anonymous().create_account("Mentor B", PASSWORD)
     dump = tmp_path / "20261121-testwiki-growthexperiments_mentor_mentee.sql.gz"
     write_dump(dump, [(mentorship["Newcomer 3"], "primary", other, 1),
                       (mentorship["Newcomer 3"], "backup", mentorship["Mentor A"], 0)])
     blocks()
-    result = snapshot_from_dump(make_bot().gateway, StateStore(tmp_path / "state.sqlite"), dump)
+    result = snapshot_from_dump(make_bot().gateway, state_backend.open(), dump)
     assert result.pairs == 2 and result.names_resolved == 3
     admin.post("block", user="Newcomer 3", expiry="infinite", reason="x")
     notices, _ = blocks()
@@ -244,12 +243,12 @@ def test_the_weekly_dump_serves_as_the_snapshot(
 
 def test_an_away_mentors_notice_goes_to_the_backup_when_the_wiki_says_so(
         mentorship: dict[str, int], wiki: DevWiki, admin: WikiClient, blocks: Callable[..., Any],
-        make_bot: Callable[..., BotRun], tmp_path: Path) -> None:
+        make_bot: Callable[..., BotRun], tmp_path: Path, state_backend: StateBackend) -> None:
     backup = wiki.anonymous().create_account("Mentor B", PASSWORD)
     dump = tmp_path / "dump.sql.gz"
     write_dump(dump, [(mentorship["Newcomer 1"], "primary", mentorship["Mentor A"], 1),
                       (mentorship["Newcomer 1"], "backup", backup, 1)])
-    snapshot_from_dump(make_bot().gateway, StateStore(tmp_path / "state.sqlite"), dump)
+    snapshot_from_dump(make_bot().gateway, state_backend.open(), dump)
     admin.edit(SETTINGS_PAGE, json.dumps({"notify_backup_when_away": True,
                                           "messages": {"heading": "Blocage d'un filleul"}}))
     admin.post("growthmanagementorlist", geaction="change", username="Mentor A", isaway=1,
@@ -266,13 +265,13 @@ def _in_days(days: int) -> str:
 
 
 def test_a_truncated_dump_stores_nothing(mentorship: dict[str, int], make_bot: Callable[..., BotRun],
-                                         tmp_path: Path) -> None:
+                                         tmp_path: Path, state_backend: StateBackend) -> None:
     from bot.dump import DumpError
 
     dump = tmp_path / "cut.sql.gz"
     write_dump(dump, [(n, "primary", 1, 1) for n in range(1, 2000)])
     dump.write_bytes(dump.read_bytes()[: len(dump.read_bytes()) // 2])
-    store = StateStore(tmp_path / "state.sqlite")
+    store = state_backend.open()
     with pytest.raises(DumpError, match=r"cut\.sql\.gz"):
         snapshot_from_dump(make_bot().gateway, store, dump)
     assert store.db.execute("SELECT COUNT(*) FROM mentorship_pair").fetchone()[0] == 0
@@ -280,10 +279,10 @@ def test_a_truncated_dump_stores_nothing(mentorship: dict[str, int], make_bot: C
 
 def test_a_block_lifted_within_one_poll_still_brings_the_mentor_back(
         mentorship: dict[str, int], admin: WikiClient, blocks: Callable[..., Any],
-        make_bot: Callable[..., BotRun], tmp_path: Path) -> None:
+        make_bot: Callable[..., BotRun], tmp_path: Path, state_backend: StateBackend) -> None:
     admin.edit(SETTINGS_PAGE, json.dumps({"restore": True}))
     blocks()
-    take_snapshot(make_bot, tmp_path)
+    take_snapshot(make_bot, state_backend)
     admin.post("block", user="Newcomer 1", expiry="infinite", reason="mistake")
     admin.post("unblock", user="Newcomer 1", reason="wrong user")
     result, _ = blocks()
@@ -293,10 +292,10 @@ def test_a_block_lifted_within_one_poll_still_brings_the_mentor_back(
 
 def test_no_mentor_is_restored_while_an_indefinite_block_remains(
         mentorship: dict[str, int], admin: WikiClient, blocks: Callable[..., Any],
-        make_bot: Callable[..., BotRun], tmp_path: Path) -> None:
+        make_bot: Callable[..., BotRun], tmp_path: Path, state_backend: StateBackend) -> None:
     admin.edit(SETTINGS_PAGE, json.dumps({"restore": True}))
     blocks()
-    take_snapshot(make_bot, tmp_path)
+    take_snapshot(make_bot, state_backend)
     admin.post("block", user="Newcomer 1", expiry="infinite", reason="first")
     blocks()
     admin.post("unblock", user="Newcomer 1", reason="lifted")
