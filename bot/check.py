@@ -8,6 +8,7 @@ from typing import Any
 from bot.community import read_community_settings
 from bot.errors import MentorBotError
 from bot.gateway import GE_MODULES, Gateway
+from bot.state import open_store
 
 
 @dataclass(frozen=True)
@@ -94,4 +95,11 @@ def run_check(gateway: Gateway) -> CheckReport:
     report.facts["edit_interval"] = gateway.config.edit_interval
     if gateway.config.max_writes == 0:
         report.notes.append("The edit budget is 0: every task will stop before its first write.")
+    try:  # opening it also brings a new store's tables up to date, so the first job starts ready
+        store = open_store(gateway.config)
+    except MentorBotError as error:
+        report.problems.append(str(error))
+    else:
+        report.facts["state_store"] = store.description
+        store.close()
     return report

@@ -152,6 +152,21 @@ def test_check_passes_for_the_test_wikis_bot_account(wiki: DevWiki, workdir: Pat
     assert '"growthmanagementorlist": true' in result.stdout
 
 
+def test_check_opens_the_state_store_on_mariadb_and_names_a_refused_login(wiki: DevWiki, workdir: Path,
+                                                                         mariadb: MariaServer) -> None:
+    url = mariadb.new_database()
+    result = mentorbot(wiki, workdir, "--api", wiki.api, "check", env={"MENTORBOT_STATE_URL": url})
+    assert result.returncode == 0, result.stdout
+    assert f"state_store: {url.replace(':test-password', '')}" in result.stdout
+    assert open_store(BotConfig(state_url=url)).db.table_names()  # its tables are there for the first job
+    refused = mentorbot(wiki, workdir, "--api", wiki.api, "check",
+                        env={"MENTORBOT_STATE_URL": url.replace("test-password", "wrong")})
+    assert refused.returncode == 1
+    assert "problem: The state store mariadb://mentorbot@127.0.0.1" in refused.stdout
+    assert "cannot be used: Access denied for user 'mentorbot'" in refused.stdout
+    assert "wrong" not in refused.stdout + refused.stderr  # the password is never printed
+
+
 def test_check_reports_a_stop_switch_that_is_on(wiki: DevWiki, workdir: Path) -> None:
     wiki.admin().edit("User:MentorBot/Stop", "stop")
     result = mentorbot(wiki, workdir, "--api", wiki.api, "check")
