@@ -16,8 +16,7 @@ from bot.config import BotConfig
 from bot.gateway import Counters, Gateway
 from bot.site import connect
 from bot.state import StateStore, open_store
-from scripts import devwiki
-from tests import mariadb_server
+from scripts import devdb, devwiki
 from tests.wikiclient import WikiClient
 
 
@@ -110,9 +109,9 @@ def wiki(dev_wiki: DevWiki) -> DevWiki:
 
 
 @pytest.fixture(scope="session")
-def mariadb() -> Iterator[mariadb_server.MariaServer]:
+def mariadb() -> Iterator[devdb.MariaServer]:
     """One MariaDB server for the session; each test that asks gets a database of its own."""
-    server = mariadb_server.start(Path(tempfile.mkdtemp(prefix="mentorbot-test-mariadb-")))
+    server = devdb.start(Path(tempfile.mkdtemp(prefix="mentorbot-test-mariadb-")))
     try:
         yield server
     finally:

@@ -14,9 +14,9 @@ import pytest
 from bot.config import BotConfig
 from bot.errors import ConfigError
 from bot.state import StateStore, open_store
+from scripts.devdb import MariaServer
 from scripts.devwiki import backdate
 from tests.conftest import DevWiki, content_digest, run_maintenance
-from tests.mariadb_server import MariaServer
 from tests.wikiclient import WikiClient
 
 MENTORBOT = Path(sys.executable).with_name("mentorbot")

@@ -16,8 +16,8 @@ from bot.config import BotConfig
 from bot.database import MariaDatabase, mariadb_sql, mariadb_target
 from bot.errors import ConfigError, RunLocked, StateError
 from bot.state import MIGRATIONS, StateStore, open_store
+from scripts.devdb import MariaServer
 from tests.conftest import StateBackend
-from tests.mariadb_server import MariaServer
 
 WIKI = "https://ko.wikipedia.org/w/api.php"
 

@@ -16,8 +16,8 @@ import pytest
 from bot.errors import ConfigError
 from bot.state import StateStore
 from bot.transfer import TransferError, export_state, import_state, open_file, tables
+from scripts.devdb import MariaServer
 from tests.conftest import StateBackend
-from tests.mariadb_server import MariaServer
 
 WIKI = "https://ko.wikipedia.org/w/api.php"
 

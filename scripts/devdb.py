@@ -1,7 +1,7 @@
-"""A throwaway MariaDB server for the tests: Debian's mariadbd on 127.0.0.1, data in a temporary folder.
+"""A throwaway MariaDB server for tests and benchmarks: Debian's mariadbd on 127.0.0.1, data in a folder.
 
 The bot reaches it as it reaches ToolsDB: over TCP, as an ordinary user who may create tables in
-the databases named after it, never as root.
+the databases named after it, never as root. ``stop`` ends the server and removes the folder.
 """
 
 from __future__ import annotations
