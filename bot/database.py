@@ -50,6 +50,7 @@ class Database(ABC):
     description: str  # names the store in messages; never carries a password
     server_locks: bool  # whether try_lock works (across hosts, released when the connection dies)
     begin_statement: str
+    begin_read_statement: str
 
     @abstractmethod
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Cursor: ...
@@ -62,9 +63,9 @@ class Database(ABC):
         return self.execute(sql, params)
 
     @contextmanager
-    def transaction(self) -> Iterator[Database]:
-        """All of the block's writes are kept, or none."""
-        self.execute(self.begin_statement)
+    def transaction(self, read_only: bool = False) -> Iterator[Database]:
+        """All of the block's writes are kept, or none; read_only: every read sees one moment, writers go on."""
+        self.execute(self.begin_read_statement if read_only else self.begin_statement)
         try:
             yield self
         except BaseException:
@@ -103,6 +104,7 @@ class Database(ABC):
 class SqliteDatabase(Database):
     server_locks = False
     begin_statement = "BEGIN IMMEDIATE"  # take the write lock now, not at the first write
+    begin_read_statement = "BEGIN"  # in WAL mode, a snapshot from the first read on
 
     def __init__(self, path: Path) -> None:
         self.description = str(path)
@@ -248,6 +250,7 @@ def read_credentials(path: Path) -> tuple[str, str]:
 class MariaDatabase(Database):
     server_locks = True
     begin_statement = "START TRANSACTION"
+    begin_read_statement = "START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY"
 
     def __init__(self, target: MariaTarget) -> None:
         import pymysql  # only when the store is on a server

@@ -54,7 +54,8 @@ def quoted(columns: list[str]) -> str:
 def export_state(store: StateStore, path: Path) -> dict[str, int]:
     """Write every row to ``path``; returns the rows per table."""
     counts: dict[str, int] = {}
-    with open_file(path, "w") as handle:
+    # One moment of the store, even while jobs write to it.
+    with open_file(path, "w") as handle, store.db.transaction(read_only=True):
         handle.write(json.dumps({"format": FORMAT, "schema_version": store.schema_version}) + "\n")
         for table, columns in tables(store).items():
             counts[table] = 0

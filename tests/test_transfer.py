@@ -10,6 +10,7 @@ import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -68,6 +69,24 @@ def test_a_round_trip_keeps_every_row_of_every_table(make_state: Callable[[str],
     with destination.transaction() as db:  # ids go on after the imported ones
         db.execute("INSERT INTO snapshot (wiki, taken_at, source, pairs) VALUES (?, 2.5, 'api', 0)", (WIKI,))
     assert [row[0] for row in destination.db.execute("SELECT id FROM snapshot ORDER BY id")] == [1, 2]
+
+
+def test_an_export_is_one_moment_of_the_store_while_a_job_writes(state_backend: StateBackend, tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    import bot.transfer
+
+    source, job = filled_store(state_backend), state_backend.open()
+    read_rows = bot.transfer.rows
+
+    def rows_while_a_job_writes(store: StateStore, table: str, columns: list[str]) -> Any:
+        yield from read_rows(store, table, columns)
+        if table == "block_notice":  # the first table is out; a job records its run meanwhile
+            job.record_run(WIKI, "late", 9.0, "ok", {})
+
+    monkeypatch.setattr(bot.transfer, "rows", rows_while_a_job_writes)
+    counts = export_state(source, tmp_path / "state.jsonl")
+    assert counts["runs"] == 1 and '"late"' not in (tmp_path / "state.jsonl").read_text()
+    assert job.db.execute("SELECT COUNT(*) FROM runs").fetchone()[0] == 2  # the job was not held up
 
 
 def test_an_import_refuses_a_store_with_data_and_a_bad_line_keeps_nothing(state_backend: StateBackend,
