@@ -28,7 +28,7 @@ from bot.rules import parse_rules
 from bot.snapshot import snapshot_from_api
 from bot.state import StateStore
 from scripts.devwiki import backdate
-from tests.conftest import BotRun, DevWiki
+from tests.conftest import BotRun, DevWiki, StateBackend
 from tests.test_dump import dump, write
 from tests.test_sweep import LAST_EDIT, PASSWORD, RULES_PAGE, add_mentor
 from tests.wikiclient import WikiClient
@@ -42,8 +42,9 @@ def admin(wiki: DevWiki) -> WikiClient:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> StateStore:
-    return StateStore(tmp_path / "state.sqlite")
+def store(state_backend: StateBackend) -> StateStore:
+    """Each report test runs on an SQLite store and on a MariaDB one."""
+    return state_backend.open()
 
 
 def newcomer(wiki: DevWiki, name: str, edits: int = 0) -> WikiClient:

@@ -118,8 +118,8 @@ def flags_from_snapshot(flags: UserFlags, store: StateStore, wiki: str) -> Mento
                                  "first.")
     taken_at, kind = newest
     for role, bit in (("primary", PRIMARY), ("backup", BACKUP)):
-        cursor = store.db.execute("SELECT mentee_id FROM mentorship_pair WHERE wiki = ? AND role = ? "
-                                  "AND last_seen >= ?", (wiki, role, taken_at))
+        cursor = store.db.stream("SELECT mentee_id FROM mentorship_pair WHERE wiki = ? AND role = ? "
+                                 "AND last_seen >= ?", (wiki, role, taken_at))
         flags.set((mentee for (mentee,) in cursor), bit, "the snapshot")
     when = datetime.fromtimestamp(taken_at, UTC)
     return MentorSource(f"the bot's snapshot of {when:%Y-%m-%d %H:%M} UTC ({kind})",
