@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,10 +15,9 @@ from bot.community import read_community_settings
 from bot.errors import MalformedDocument
 from bot.mentors import read_mentor_list
 from bot.rules import parse_rules
-from bot.state import StateStore
 from bot.sweep import CircuitBreakerTripped, SweepResult, run_sweep
 from scripts.devwiki import backdate
-from tests.conftest import BotRun, DevWiki, content_digest
+from tests.conftest import BotRun, DevWiki, StateBackend, content_digest
 from tests.wikiclient import WikiClient
 
 RULES_PAGE = "MediaWiki:Mentorbot-sweep-rules.json"
@@ -61,14 +58,23 @@ def add_mentor(wiki: DevWiki, admin: WikiClient, name: str, *, weight: int = 2, 
 
 
 @pytest.fixture
+def sweep_state(request: pytest.FixtureRequest, make_state: Callable[[str], StateBackend]) -> StateBackend:
+    """SQLite unless the test asks for MariaDB too (indirect parametrization)."""
+    return make_state(getattr(request, "param", "sqlite"))
+
+
+BOTH_STORES = pytest.mark.parametrize("sweep_state", ["sqlite", "mariadb"], indirect=True)
+
+
+@pytest.fixture
 def sweep(wiki: DevWiki, admin: WikiClient, make_bot: Callable[..., BotRun],
-          tmp_path: Path) -> Callable[..., Sweep]:
+          sweep_state: StateBackend) -> Callable[..., Sweep]:
     def run(rules: dict[str, Any], *, force: bool = False, bot: BotRun | None = None, **config: Any) -> Sweep:
         if admin.page_text(RULES_PAGE) != json.dumps(rules):
             admin.edit(RULES_PAGE, json.dumps(rules))
         bot = bot or make_bot(**config)
         gateway = bot.gateway
-        store = StateStore(tmp_path / "state.sqlite")
+        store = sweep_state.open()
         parsed = parse_rules(gateway.read_page(RULES_PAGE).text, f"[[{RULES_PAGE}]]")
         result = run_sweep(gateway, store, parsed, list(read_mentor_list(gateway).mentors),
                            read_community_settings(gateway), force=force)
@@ -88,6 +94,7 @@ def talk(admin: WikiClient, name: str) -> str:
 
 # --- last edit: warn, then away, then removal ------------------------------------------------
 
+@BOTH_STORES
 def test_warn_comes_before_away_and_removal(wiki: DevWiki, admin: WikiClient, sweep: Callable[..., Sweep]) -> None:
     add_mentor(wiki, admin, "Active mentor", inactive_days=2)
     add_mentor(wiki, admin, "Lapsing mentor", inactive_days=20)
@@ -109,6 +116,7 @@ def test_warn_comes_before_away_and_removal(wiki: DevWiki, admin: WikiClient, sw
     assert "You were removed from the mentor list" in talk(admin, "Gone mentor")
 
 
+@BOTH_STORES
 def test_a_second_sweep_right_after_changes_nothing(wiki: DevWiki, admin: WikiClient,
                                                     sweep: Callable[..., Sweep]) -> None:
     add_mentor(wiki, admin, "Active mentor")
@@ -231,12 +239,10 @@ def test_growthexperiments_own_cleaner_makes_the_sweep_refuse_those_stages(
     assert set(mentor_list(wiki)) == {"Gone mentor"}
 
 
-def first_failed_days_ago(state_dir: Path, days: float) -> None:
+def first_failed_days_ago(state: StateBackend, days: float) -> None:
     """Move every recorded first failure of a count rule ``days`` into the past."""
-    database = sqlite3.connect(state_dir / "state.sqlite")
-    database.execute("UPDATE sweep_lapse SET first_failed_at = ?", (time.time() - days * 86400,))
-    database.commit()
-    database.close()
+    with state.open().transaction() as db:
+        db.execute("UPDATE sweep_lapse SET first_failed_at = ?", (time.time() - days * 86400,))
 
 
 # --- count rules ---------------------------------------------------------------------------------
@@ -245,7 +251,8 @@ KOREAN = {"activity": {"measure": "edits-in-window", "window_days": 90, "min_edi
           "remove_after_days": 60, "max_action_share": 1}
 
 
-def test_korean_rule_counts_edits_per_namespace_group(wiki: DevWiki, admin: WikiClient, tmp_path: Path,
+@BOTH_STORES
+def test_korean_rule_counts_edits_per_namespace_group(wiki: DevWiki, admin: WikiClient, sweep_state: StateBackend,
                                                       sweep: Callable[..., Sweep]) -> None:
     add_mentor(wiki, admin, "Talker", edits=0)
     add_mentor(wiki, admin, "Writer", edits=0)
@@ -260,7 +267,7 @@ def test_korean_rule_counts_edits_per_namespace_group(wiki: DevWiki, admin: Wiki
     assert first.actions() == {"Talker": "none", "Writer": "none"}
     assert "only 0 talk edits (of 2)" in first.decision("Writer").reason
     # Days count from the first failed sweep: pretend that one was 61 days ago.
-    first_failed_days_ago(tmp_path, 61)
+    first_failed_days_ago(sweep_state, 61)
     second = sweep(KOREAN)
     assert second.actions() == {"Talker": "none", "Writer": "remove"}
 
@@ -277,7 +284,8 @@ def test_last_action_counts_logged_actions(wiki: DevWiki, admin: WikiClient, swe
     assert result.actions() == {"Patroller": "none", "Sleeper": "remove"}
 
 
-def test_answered_questions(wiki: DevWiki, admin: WikiClient, tmp_path: Path, sweep: Callable[..., Sweep]) -> None:
+def test_answered_questions(wiki: DevWiki, admin: WikiClient, sweep_state: StateBackend,
+                            sweep: Callable[..., Sweep]) -> None:
     for tag in ("mentorship module question", "mentorship panel question"):
         admin.post("managetags", operation="create", tag=tag, reason="test")
     add_mentor(wiki, admin, "Helpful mentor")
@@ -298,7 +306,7 @@ def test_answered_questions(wiki: DevWiki, admin: WikiClient, tmp_path: Path, sw
     first = sweep(rules)
     assert first.actions() == {"Helpful mentor": "none", "Silent mentor": "none"}
     assert "0 of 1 mentee questions answered" in first.decision("Silent mentor").reason
-    first_failed_days_ago(tmp_path, 2)
+    first_failed_days_ago(sweep_state, 2)
     assert sweep(rules).actions() == {"Helpful mentor": "none", "Silent mentor": "warn"}
 
 
@@ -398,15 +406,14 @@ def test_the_run_log_lists_each_decision_once_per_run_that_acted(
     assert "Active mentor" not in log
 
 
+@BOTH_STORES
 def test_a_notice_is_not_repeated_after_a_crash_before_it_was_recorded(
-        wiki: DevWiki, admin: WikiClient, sweep: Callable[..., Sweep], tmp_path: Path) -> None:
+        wiki: DevWiki, admin: WikiClient, sweep: Callable[..., Sweep], sweep_state: StateBackend) -> None:
     add_mentor(wiki, admin, "Lapsing mentor", inactive_days=20)
     assert sweep(LAST_EDIT).actions() == {"Lapsing mentor": "warn"}
     # The bot crashed after posting, before its state store recorded the warning.
-    database = sqlite3.connect(tmp_path / "state.sqlite")
-    database.execute("DELETE FROM sweep_step")
-    database.commit()
-    database.close()
+    with sweep_state.open().transaction() as db:
+        db.execute("DELETE FROM sweep_step")
     again = sweep(LAST_EDIT)
     assert again.actions() == {"Lapsing mentor": "warn"}
     assert again.run.counters.writes == 0
