@@ -151,10 +151,14 @@ def make_state(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[[str]
     return make
 
 
-@pytest.fixture(params=["sqlite", "mariadb"])
+@pytest.fixture
 def state_backend(request: pytest.FixtureRequest, make_state: Callable[[str], StateBackend]) -> StateBackend:
-    """Runs the test once on an SQLite file and once on a MariaDB server."""
-    return make_state(request.param)
+    """An SQLite store, unless the test is marked ``both_stores``: then once on each."""
+    return make_state(getattr(request, "param", "sqlite"))
+
+
+# Runs a test once on an SQLite file and once on a MariaDB server.
+both_stores = pytest.mark.parametrize("state_backend", ["sqlite", "mariadb"], indirect=True)
 
 
 def pytest_report_header() -> str:

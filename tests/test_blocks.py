@@ -1,4 +1,4 @@
-"""mentorbot snapshot and blocks against the real test wiki, with real blocks; state on SQLite and on MariaDB."""
+"""mentorbot snapshot and blocks against the real test wiki, with real blocks; the stateful cases on both stores."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pytest
 
 from bot.blocks import BlockNotifier, BlocksResult
 from bot.snapshot import snapshot_from_api, snapshot_from_dump
-from tests.conftest import BotRun, DevWiki, StateBackend, run_maintenance
+from tests.conftest import BotRun, DevWiki, StateBackend, both_stores, run_maintenance
 from tests.wikiclient import WikiClient
 
 PASSWORD = "mentee-password-123"
@@ -60,6 +60,7 @@ def take_snapshot(make_bot: Callable[..., BotRun], state: StateBackend) -> int:
     return snapshot_from_api(run.gateway, state.open()).pairs
 
 
+@both_stores
 def test_the_first_run_starts_from_now_and_an_empty_poll_costs_one_request(
         mentorship: dict[str, int], admin: WikiClient, blocks: Callable[..., Any]) -> None:
     admin.post("block", user="Newcomer 1", expiry="1 week", reason="before the bot started")
@@ -73,6 +74,7 @@ def test_the_first_run_starts_from_now_and_an_empty_poll_costs_one_request(
     assert "before the bot started" not in talk(admin, "Mentor A")
 
 
+@both_stores
 def test_an_indefinite_block_reaches_the_mentor_through_the_snapshot(
         mentorship: dict[str, int], admin: WikiClient, blocks: Callable[..., Any],
         make_bot: Callable[..., BotRun], tmp_path: Path, state_backend: StateBackend) -> None:
@@ -148,6 +150,7 @@ def test_opted_out_mentors_and_nobots_pages_get_nothing_and_are_not_retried(
     assert talk(admin, "Mentor A") == "{{nobots}}"
 
 
+@both_stores
 def test_a_crash_between_posting_and_recording_neither_repeats_nor_loses(
         mentorship: dict[str, int], admin: WikiClient, blocks: Callable[..., Any],
         make_bot: Callable[..., BotRun], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -172,6 +175,7 @@ def test_a_crash_between_posting_and_recording_neither_repeats_nor_loses(
     assert blocks()[0].events == 0
 
 
+@both_stores
 def test_the_mentor_is_restored_after_an_indefinite_block_ends(
         mentorship: dict[str, int], admin: WikiClient, blocks: Callable[..., Any],
         make_bot: Callable[..., BotRun], tmp_path: Path, state_backend: StateBackend) -> None:
@@ -226,6 +230,7 @@ def write_dump(path: Path, rows: list[tuple[int, str, int, int]]) -> None:
         "UNLOCK TABLES;\n").encode()))
 
 
+@both_stores
 def test_the_weekly_dump_serves_as_the_snapshot(
         mentorship: dict[str, int], wiki: DevWiki, admin: WikiClient, blocks: Callable[..., Any],
         make_bot: Callable[..., BotRun], tmp_path: Path, state_backend: StateBackend) -> None:
@@ -264,6 +269,7 @@ def _in_days(days: int) -> str:
     return (datetime.now(UTC) + timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+@both_stores
 def test_a_truncated_dump_stores_nothing(mentorship: dict[str, int], make_bot: Callable[..., BotRun],
                                          tmp_path: Path, state_backend: StateBackend) -> None:
     from bot.dump import DumpError

@@ -28,7 +28,7 @@ from bot.rules import parse_rules
 from bot.snapshot import snapshot_from_api
 from bot.state import StateStore
 from scripts.devwiki import backdate
-from tests.conftest import BotRun, DevWiki, StateBackend
+from tests.conftest import BotRun, DevWiki, StateBackend, both_stores
 from tests.test_dump import dump, write
 from tests.test_sweep import LAST_EDIT, PASSWORD, RULES_PAGE, add_mentor
 from tests.wikiclient import WikiClient
@@ -43,7 +43,6 @@ def admin(wiki: DevWiki) -> WikiClient:
 
 @pytest.fixture
 def store(state_backend: StateBackend) -> StateStore:
-    """Each report test runs on an SQLite store and on a MariaDB one."""
     return state_backend.open()
 
 
@@ -180,6 +179,7 @@ def test_the_dashboard_without_a_rules_page_still_reports(wiki: DevWiki, admin: 
 
 # --- graduation -------------------------------------------------------------------------------------
 
+@both_stores
 def test_graduation_lists_graduating_and_experienced_mentees_and_invites_once(
         wiki: DevWiki, admin: WikiClient, make_bot: Callable[..., BotRun], store: StateStore,
         tmp_path: Path) -> None:
@@ -230,6 +230,7 @@ def test_graduation_lists_graduating_and_experienced_mentees_and_invites_once(
     assert third.invited == [] and admin.revision_count("User talk:Beginner") == 1
 
 
+@both_stores
 def test_invitations_honour_exclusion_and_a_crash_repeats_nothing(
         wiki: DevWiki, admin: WikiClient, make_bot: Callable[..., BotRun], store: StateStore) -> None:
     add_mentor(wiki, admin, "Busy mentor")
@@ -268,6 +269,7 @@ def test_invitations_honour_exclusion_and_a_crash_repeats_nothing(
 
 # --- coverage from the wiki -----------------------------------------------------------------------
 
+@both_stores
 def test_coverage_from_the_log_and_the_snapshot(wiki: DevWiki, admin: WikiClient, make_bot: Callable[..., BotRun],
                                                 store: StateStore) -> None:
     add_mentor(wiki, admin, "Busy mentor")  # registered before there was a mentor: none of its own
@@ -303,6 +305,7 @@ def test_coverage_from_the_log_and_the_snapshot(wiki: DevWiki, admin: WikiClient
     assert sum(1 for _ in store.registrations(gateway.config.wiki_key)) == 7
 
 
+@both_stores
 def test_an_interrupted_first_fetch_resumes_where_it_stopped(wiki: DevWiki, make_bot: Callable[..., BotRun],
                                                              store: StateStore) -> None:
     for number in range(11):

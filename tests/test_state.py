@@ -17,11 +17,12 @@ from bot.database import MariaDatabase, mariadb_sql, mariadb_target
 from bot.errors import ConfigError, RunLocked, StateError
 from bot.state import MIGRATIONS, StateStore, open_store
 from scripts.devdb import MariaServer
-from tests.conftest import StateBackend
+from tests.conftest import StateBackend, both_stores
 
 WIKI = "https://ko.wikipedia.org/w/api.php"
 
 
+@both_stores
 def test_a_new_store_is_migrated_to_the_latest_schema(state_backend: StateBackend) -> None:
     store = state_backend.open()
     assert store.schema_version == len(MIGRATIONS)
@@ -31,6 +32,7 @@ def test_a_new_store_is_migrated_to_the_latest_schema(state_backend: StateBacken
     assert again.schema_version == len(MIGRATIONS)
 
 
+@both_stores
 def test_a_store_from_a_newer_bot_is_refused(state_backend: StateBackend) -> None:
     store = state_backend.open()
     store.db.set_schema_version(len(MIGRATIONS) + 1)
@@ -39,6 +41,7 @@ def test_a_store_from_a_newer_bot_is_refused(state_backend: StateBackend) -> Non
         state_backend.open()
 
 
+@both_stores
 def test_a_failed_unit_of_work_leaves_nothing(state_backend: StateBackend) -> None:
     store = state_backend.open()
     with pytest.raises(RuntimeError), store.transaction() as db:
@@ -48,6 +51,7 @@ def test_a_failed_unit_of_work_leaves_nothing(state_backend: StateBackend) -> No
     assert store.db.execute("SELECT COUNT(*) FROM runs").fetchone()[0] == 0
 
 
+@both_stores
 def test_every_store_method_reads_back_what_it_wrote(state_backend: StateBackend) -> None:
     store = state_backend.open()
     store.record_run(WIKI, "sweep", 1_700_000_000.25, "ok", {"requests": 3})
@@ -94,6 +98,7 @@ def test_every_store_method_reads_back_what_it_wrote(state_backend: StateBackend
     assert graduates[2] == graduates[3] == 0 and graduates[1] is not None and graduates[1] > 0
 
 
+@both_stores
 def test_a_second_overlapping_run_is_refused(state_backend: StateBackend) -> None:
     holder = subprocess.Popen(
         [sys.executable, "-c", "import sys\n" + state_backend.opening_code() +
@@ -119,6 +124,7 @@ def test_a_second_overlapping_run_is_refused(state_backend: StateBackend) -> Non
     assert store.db.execute("SELECT COUNT(*) FROM run_lock").fetchone()[0] == 0
 
 
+@both_stores
 def test_a_lock_left_by_a_killed_job_is_taken_over(state_backend: StateBackend) -> None:
     holder = subprocess.Popen(
         [sys.executable, "-c", state_backend.opening_code() +

@@ -17,7 +17,7 @@ from bot.mentors import read_mentor_list
 from bot.rules import parse_rules
 from bot.sweep import CircuitBreakerTripped, SweepResult, run_sweep
 from scripts.devwiki import backdate
-from tests.conftest import BotRun, DevWiki, StateBackend, content_digest
+from tests.conftest import BotRun, DevWiki, StateBackend, both_stores, content_digest
 from tests.wikiclient import WikiClient
 
 RULES_PAGE = "MediaWiki:Mentorbot-sweep-rules.json"
@@ -58,23 +58,14 @@ def add_mentor(wiki: DevWiki, admin: WikiClient, name: str, *, weight: int = 2, 
 
 
 @pytest.fixture
-def sweep_state(request: pytest.FixtureRequest, make_state: Callable[[str], StateBackend]) -> StateBackend:
-    """SQLite unless the test asks for MariaDB too (indirect parametrization)."""
-    return make_state(getattr(request, "param", "sqlite"))
-
-
-BOTH_STORES = pytest.mark.parametrize("sweep_state", ["sqlite", "mariadb"], indirect=True)
-
-
-@pytest.fixture
 def sweep(wiki: DevWiki, admin: WikiClient, make_bot: Callable[..., BotRun],
-          sweep_state: StateBackend) -> Callable[..., Sweep]:
+          state_backend: StateBackend) -> Callable[..., Sweep]:
     def run(rules: dict[str, Any], *, force: bool = False, bot: BotRun | None = None, **config: Any) -> Sweep:
         if admin.page_text(RULES_PAGE) != json.dumps(rules):
             admin.edit(RULES_PAGE, json.dumps(rules))
         bot = bot or make_bot(**config)
         gateway = bot.gateway
-        store = sweep_state.open()
+        store = state_backend.open()
         parsed = parse_rules(gateway.read_page(RULES_PAGE).text, f"[[{RULES_PAGE}]]")
         result = run_sweep(gateway, store, parsed, list(read_mentor_list(gateway).mentors),
                            read_community_settings(gateway), force=force)
@@ -94,7 +85,7 @@ def talk(admin: WikiClient, name: str) -> str:
 
 # --- last edit: warn, then away, then removal ------------------------------------------------
 
-@BOTH_STORES
+@both_stores
 def test_warn_comes_before_away_and_removal(wiki: DevWiki, admin: WikiClient, sweep: Callable[..., Sweep]) -> None:
     add_mentor(wiki, admin, "Active mentor", inactive_days=2)
     add_mentor(wiki, admin, "Lapsing mentor", inactive_days=20)
@@ -116,7 +107,7 @@ def test_warn_comes_before_away_and_removal(wiki: DevWiki, admin: WikiClient, sw
     assert "You were removed from the mentor list" in talk(admin, "Gone mentor")
 
 
-@BOTH_STORES
+@both_stores
 def test_a_second_sweep_right_after_changes_nothing(wiki: DevWiki, admin: WikiClient,
                                                     sweep: Callable[..., Sweep]) -> None:
     add_mentor(wiki, admin, "Active mentor")
@@ -251,8 +242,8 @@ KOREAN = {"activity": {"measure": "edits-in-window", "window_days": 90, "min_edi
           "remove_after_days": 60, "max_action_share": 1}
 
 
-@BOTH_STORES
-def test_korean_rule_counts_edits_per_namespace_group(wiki: DevWiki, admin: WikiClient, sweep_state: StateBackend,
+@both_stores
+def test_korean_rule_counts_edits_per_namespace_group(wiki: DevWiki, admin: WikiClient, state_backend: StateBackend,
                                                       sweep: Callable[..., Sweep]) -> None:
     add_mentor(wiki, admin, "Talker", edits=0)
     add_mentor(wiki, admin, "Writer", edits=0)
@@ -267,7 +258,7 @@ def test_korean_rule_counts_edits_per_namespace_group(wiki: DevWiki, admin: Wiki
     assert first.actions() == {"Talker": "none", "Writer": "none"}
     assert "only 0 talk edits (of 2)" in first.decision("Writer").reason
     # Days count from the first failed sweep: pretend that one was 61 days ago.
-    first_failed_days_ago(sweep_state, 61)
+    first_failed_days_ago(state_backend, 61)
     second = sweep(KOREAN)
     assert second.actions() == {"Talker": "none", "Writer": "remove"}
 
@@ -284,7 +275,7 @@ def test_last_action_counts_logged_actions(wiki: DevWiki, admin: WikiClient, swe
     assert result.actions() == {"Patroller": "none", "Sleeper": "remove"}
 
 
-def test_answered_questions(wiki: DevWiki, admin: WikiClient, sweep_state: StateBackend,
+def test_answered_questions(wiki: DevWiki, admin: WikiClient, state_backend: StateBackend,
                             sweep: Callable[..., Sweep]) -> None:
     for tag in ("mentorship module question", "mentorship panel question"):
         admin.post("managetags", operation="create", tag=tag, reason="test")
@@ -306,7 +297,7 @@ def test_answered_questions(wiki: DevWiki, admin: WikiClient, sweep_state: State
     first = sweep(rules)
     assert first.actions() == {"Helpful mentor": "none", "Silent mentor": "none"}
     assert "0 of 1 mentee questions answered" in first.decision("Silent mentor").reason
-    first_failed_days_ago(sweep_state, 2)
+    first_failed_days_ago(state_backend, 2)
     assert sweep(rules).actions() == {"Helpful mentor": "none", "Silent mentor": "warn"}
 
 
@@ -406,13 +397,13 @@ def test_the_run_log_lists_each_decision_once_per_run_that_acted(
     assert "Active mentor" not in log
 
 
-@BOTH_STORES
+@both_stores
 def test_a_notice_is_not_repeated_after_a_crash_before_it_was_recorded(
-        wiki: DevWiki, admin: WikiClient, sweep: Callable[..., Sweep], sweep_state: StateBackend) -> None:
+        wiki: DevWiki, admin: WikiClient, sweep: Callable[..., Sweep], state_backend: StateBackend) -> None:
     add_mentor(wiki, admin, "Lapsing mentor", inactive_days=20)
     assert sweep(LAST_EDIT).actions() == {"Lapsing mentor": "warn"}
     # The bot crashed after posting, before its state store recorded the warning.
-    with sweep_state.open().transaction() as db:
+    with state_backend.open().transaction() as db:
         db.execute("DELETE FROM sweep_step")
     again = sweep(LAST_EDIT)
     assert again.actions() == {"Lapsing mentor": "warn"}

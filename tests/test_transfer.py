@@ -18,7 +18,7 @@ from bot.errors import ConfigError
 from bot.state import StateStore
 from bot.transfer import TransferError, export_state, import_state, open_file, tables
 from scripts.devdb import MariaServer
-from tests.conftest import StateBackend
+from tests.conftest import StateBackend, both_stores
 
 WIKI = "https://ko.wikipedia.org/w/api.php"
 
@@ -71,6 +71,7 @@ def test_a_round_trip_keeps_every_row_of_every_table(make_state: Callable[[str],
     assert [row[0] for row in destination.db.execute("SELECT id FROM snapshot ORDER BY id")] == [1, 2]
 
 
+@both_stores
 def test_an_export_is_one_moment_of_the_store_while_a_job_writes(state_backend: StateBackend, tmp_path: Path,
                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     import bot.transfer
@@ -89,6 +90,7 @@ def test_an_export_is_one_moment_of_the_store_while_a_job_writes(state_backend: 
     assert job.db.execute("SELECT COUNT(*) FROM runs").fetchone()[0] == 2  # the job was not held up
 
 
+@both_stores
 def test_an_import_refuses_a_store_with_data_and_a_bad_line_keeps_nothing(state_backend: StateBackend,
                                                                           make_state: Callable[[str], StateBackend],
                                                                           tmp_path: Path) -> None:
