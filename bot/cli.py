@@ -173,9 +173,9 @@ def run_task(options: GlobalOptions, task: str, body: Callable[[Gateway, StateSt
         config = config or options.load()
         options.where = {"wiki": config.wiki_key, "task": task}
         store = open_store(config) if lock else None
-        with store.run_lock(config.wiki_key, task) if store else nullcontext():
+        with store.run_lock(config.wiki_key, task) if store else nullcontext() as lock_check:
             site = connect(config, counters, task)
-            outcome = body(Gateway(site, config, counters, echo=options.say), store)
+            outcome = body(Gateway(site, config, counters, echo=options.say, lock_check=lock_check), store)
             exit_code = outcome.exit_code
     except StopRun as stop:
         status, exit_code, message = "stopped", stop.exit_code, str(stop)

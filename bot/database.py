@@ -14,8 +14,8 @@ import hashlib
 import re
 import sqlite3
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager, suppress
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -62,16 +62,25 @@ class Database(ABC):
         """Like execute, for a result too large to hold: read it to the end before the next statement."""
         return self.execute(sql, params)
 
+    in_transaction = False
+
     @contextmanager
     def transaction(self, read_only: bool = False) -> Iterator[Database]:
         """All of the block's writes are kept, or none; read_only: every read sees one moment, writers go on."""
+        if self.in_transaction:  # MariaDB would quietly commit the outer one
+            raise StateError(f"The state store {self.description}: a unit of work cannot begin inside another.")
         self.execute(self.begin_read_statement if read_only else self.begin_statement)
+        self.in_transaction = True
         try:
             yield self
         except BaseException:
-            self.execute("ROLLBACK")
+            with suppress(StateError):  # a lost connection has rolled back already; keep the first error
+                self.execute("ROLLBACK")
             raise
-        self.execute("COMMIT")
+        else:
+            self.execute("COMMIT")
+        finally:
+            self.in_transaction = False
 
     @abstractmethod
     def exclusive(self) -> AbstractContextManager[None]:
@@ -92,6 +101,9 @@ class Database(ABC):
         """The bot's tables, not the database's own bookkeeping."""
 
     def try_lock(self, key: str, wait: float = 0) -> bool:
+        raise NotImplementedError(f"{type(self).__name__} has no server locks")
+
+    def holds_lock(self, key: str) -> bool:
         raise NotImplementedError(f"{type(self).__name__} has no server locks")
 
     def release_lock(self, key: str) -> None:
@@ -150,8 +162,9 @@ class SqliteDatabase(Database):
 # A job's connection may sit idle through a long API phase while it holds its run lock.
 MARIADB_SESSION = ("SET SESSION sql_mode = 'ANSI_QUOTES,STRICT_TRANS_TABLES,NO_ENGINE_SUBSTITUTION', "
                    "SESSION wait_timeout = 28800")
-# Binary collation: names compare as SQLite compares them, case and accents included.
-MARIADB_TABLE_OPTIONS = " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin"
+# Binary collation without padding: names compare as SQLite compares them, case, accents and
+# trailing spaces included.
+MARIADB_TABLE_OPTIONS = " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_nopad_bin"
 SCHEMA_TABLE = "mentorbot_schema"
 
 
@@ -159,12 +172,16 @@ SCHEMA_TABLE = "mentorbot_schema"
 def mariadb_sql(sql: str) -> str:
     """The bot's SQLite statement as MariaDB says it.
 
-    Covers what the bot writes: ``?`` parameters, INSERT OR IGNORE / OR REPLACE, and
+    Covers what the bot writes: ``?`` parameters, INSERT OR IGNORE / OR REPLACE (at the start), and
     ``ON CONFLICT (...) DO UPDATE SET`` with ``excluded.column`` and two-argument MAX/MIN.
     Statements never carry ``?`` or ``%`` inside a literal.
     """
-    sql = sql.replace("%", "%%").replace("?", "%s")
-    sql = sql.replace("INSERT OR IGNORE INTO", "INSERT IGNORE INTO").replace("INSERT OR REPLACE INTO", "REPLACE INTO")
+    sql = sql.replace("%", "%%").replace("?", "%s").replace("INSERT OR REPLACE INTO", "REPLACE INTO")
+    # Not INSERT IGNORE, which also lets a too-long value through cut short: only a duplicate key is
+    # passed over, by "updating" its first column to itself (no row counts as changed).
+    ignore = re.match(r"INSERT OR IGNORE INTO (\S+) \((\w+)", sql)
+    if ignore:
+        return f"INSERT{sql[len('INSERT OR IGNORE'):]} ON DUPLICATE KEY UPDATE {ignore[2]} = {ignore[2]}"
     conflict = re.search(r"ON CONFLICT \([^)]*\) DO UPDATE SET", sql)
     if conflict is None:
         return sql
@@ -207,8 +224,9 @@ def mariadb_target(url: str, credentials: Path | None) -> MariaTarget:
     group; the URL's own user and password win over it.
     """
     parsed = urlparse(url)
+    shown = url.replace(f":{parsed.password}@", ":***@") if parsed.password else url  # never print a password
     if parsed.scheme not in ("mariadb", "mysql") or not parsed.hostname or not parsed.path.strip("/"):
-        raise ConfigError(f"state_url must look like mariadb://host/database (or mysql://...), not {url!r}.")
+        raise ConfigError(f"state_url must look like mariadb://host/database (or mysql://...), not {shown!r}.")
     unknown = set(parse_qs(parsed.query))
     if unknown:
         raise ConfigError(f"state_url takes no query options ({', '.join(sorted(unknown))}); "
@@ -224,7 +242,7 @@ def mariadb_target(url: str, credentials: Path | None) -> MariaTarget:
     try:
         port = parsed.port or 3306
     except ValueError:
-        raise ConfigError(f"state_url {url!r} has a port that is not a number.") from None
+        raise ConfigError(f"state_url {shown!r} has a port that is not a number.") from None
     return MariaTarget(parsed.hostname, port, parsed.path.strip("/"), user, password)
 
 
@@ -258,6 +276,8 @@ class MariaDatabase(Database):
         self.target = target
         self.description = target.description
         self.driver_error: type[Exception] = pymysql.Error
+        self.interface_error: type[Exception] = pymysql.err.InterfaceError
+        self.held: set[str] = set()
         self.unbuffered_cursor = pymysql.cursors.SSCursor
         try:
             self.connection = pymysql.connect(
@@ -267,24 +287,33 @@ class MariaDatabase(Database):
         except pymysql.Error as error:
             raise ConfigError(f"The state store {self.description} cannot be used: {error.args[-1]}") from None
 
-    def execute(self, sql: str, params: Sequence[Any] = (), unbuffered: bool = False) -> Cursor:
-        cursor = self.connection.cursor(self.unbuffered_cursor if unbuffered else None)
+    @contextmanager
+    def guarded(self) -> Iterator[None]:
+        """The driver's errors as StateError, in a sentence that names the store."""
         try:
-            cursor.execute(mariadb_sql(sql), tuple(params))
+            yield
         except self.driver_error as error:
-            raise StateError(f"The state store {self.description}: {error.args[-1]}") from error
-        return cursor
+            told = str(error.args[-1]) if error.args else ""
+            if not told or isinstance(error, self.interface_error):  # pymysql's "(0, '')" after a loss
+                told = f"the connection is gone ({told or 'lost earlier in this run'})"
+            raise StateError(f"The state store {self.description}: {told}") from error
+
+    def execute(self, sql: str, params: Sequence[Any] = (), unbuffered: bool = False) -> Cursor:
+        with self.guarded():
+            cursor = self.connection.cursor(self.unbuffered_cursor if unbuffered else None)
+            cursor.execute(mariadb_sql(sql), tuple(params))
+        return GuardedCursor(cursor, self.guarded)
 
     def stream(self, sql: str, params: Sequence[Any] = ()) -> Cursor:
         return self.execute(sql, params, unbuffered=True)
 
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> Cursor:
-        cursor = self.connection.cursor()
-        try:
-            cursor.executemany(mariadb_sql(sql), [tuple(row) for row in rows])
-        except self.driver_error as error:
-            raise StateError(f"The state store {self.description}: {error.args[-1]}") from error
-        return cursor
+        batch = [tuple(row) for row in rows]
+        with self.guarded():
+            cursor = self.connection.cursor()
+            if batch:  # pymysql sends nothing for none, and leaves rowcount at -1
+                cursor.executemany(mariadb_sql(sql), batch)
+        return GuardedCursor(cursor, self.guarded, rowcount=None if batch else 0)
 
     def lock_name(self, key: str) -> str:
         # Locks are server-wide and ToolsDB is shared by many tools: name the database too.
@@ -292,9 +321,19 @@ class MariaDatabase(Database):
         return f"mentorbot:{digest}"  # 50 characters; the server allows 64
 
     def try_lock(self, key: str, wait: float = 0) -> bool:
-        return bool(self.execute("SELECT GET_LOCK(?, ?)", (self.lock_name(key), wait)).fetchone()[0])
+        if key in self.held:  # the server would grant a connection's own lock again
+            return False
+        if self.execute("SELECT GET_LOCK(?, ?)", (self.lock_name(key), wait)).fetchone()[0] != 1:
+            return False
+        self.held.add(key)
+        return True
+
+    def holds_lock(self, key: str) -> bool:
+        row = self.execute("SELECT IS_USED_LOCK(?) = CONNECTION_ID()", (self.lock_name(key),)).fetchone()
+        return key in self.held and row[0] == 1
 
     def release_lock(self, key: str) -> None:
+        self.held.discard(key)
         self.execute("SELECT RELEASE_LOCK(?)", (self.lock_name(key),))
 
     @contextmanager
@@ -332,7 +371,40 @@ class MariaDatabase(Database):
         return [name for name in self.all_tables() if name != SCHEMA_TABLE]
 
     def close(self) -> None:
-        self.connection.close()
+        if self.connection.open:
+            self.connection.close()
+
+
+class GuardedCursor:
+    """A driver's cursor whose reads, streamed ones too, fail as StateError."""
+
+    def __init__(self, cursor: Any, guarded: Callable[[], AbstractContextManager[None]],
+                 rowcount: int | None = None) -> None:
+        self.cursor, self.guarded, self._rowcount = cursor, guarded, rowcount
+
+    @property
+    def rowcount(self) -> int:
+        return int(self.cursor.rowcount) if self._rowcount is None else self._rowcount
+
+    @property
+    def description(self) -> Any:
+        return self.cursor.description
+
+    def fetchone(self) -> Any:
+        with self.guarded():
+            return self.cursor.fetchone()
+
+    def fetchall(self) -> Sequence[Any]:
+        with self.guarded():
+            return list(self.cursor.fetchall())
+
+    def fetchmany(self, size: int = 1000) -> Sequence[Any]:
+        with self.guarded():
+            return list(self.cursor.fetchmany(size))
+
+    def __iter__(self) -> Iterator[Any]:
+        while rows := self.fetchmany():
+            yield from rows
 
 
 def open_database(config: BotConfig) -> Database:

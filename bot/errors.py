@@ -80,6 +80,10 @@ class RunLocked(MentorBotError):
     exit_code = 4
 
 
+class LockLost(RunLocked):
+    """The run's lock went with its connection to the state store; another run may hold it now."""
+
+
 class EditConflictUnresolved(MentorBotError):
     """The page kept changing under the bot; nothing was overwritten."""
 

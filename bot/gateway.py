@@ -109,11 +109,12 @@ class Gateway:
     """Reads and writes for one wiki, with the run's counters."""
 
     def __init__(self, site: Any, config: BotConfig, counters: Counters | None = None,
-                 echo: Echo = print) -> None:
+                 echo: Echo = print, lock_check: Callable[[], None] | None = None) -> None:
         self.site = site
         self.config = config
         self.counters = counters or Counters()
         self.echo = echo
+        self.lock_check = lock_check  # raises when the run's lock in the state store is lost
         self._capabilities: Capabilities | None = None
 
     @property
@@ -227,6 +228,8 @@ class Gateway:
             raise EditBudgetSpent(
                 f"Stopped: the edit budget of {self.config.max_writes} writes for this run is spent."
             )
+        if self.lock_check is not None:
+            self.lock_check()
         stop = self.stop_switch()
         if stop is not None:
             title = self.config.stop_page_for(self.username)

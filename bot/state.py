@@ -10,15 +10,15 @@ import json
 import os
 import socket
 import time
-from collections.abc import Iterable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager, contextmanager, suppress
 from itertools import islice
 from pathlib import Path
 from typing import Any
 
 from bot.config import BotConfig
 from bot.database import Database, SqliteDatabase, open_database
-from bot.errors import ConfigError, RunLocked
+from bot.errors import ConfigError, LockLost, RunLocked, StateError
 
 # Each entry moves the schema one version up; never change what a released entry does, append a new
 # one. The statements are SQLite's; MariaDB gets them through database.mariadb_ddl. Text that is
@@ -173,12 +173,14 @@ class StateStore:
         return self.db.transaction()
 
     @contextmanager
-    def run_lock(self, wiki: str, task: str) -> Iterator[None]:
+    def run_lock(self, wiki: str, task: str) -> Iterator[Callable[[], None]]:
         """Hold the (wiki, task) lock for the block, or refuse if another live run holds it.
 
         On a database server the lock is the server's, held by this connection: it works across
         hosts and goes with a crashed job. The row only tells others who holds it. In SQLite the
         row is the lock, and a holder whose process is gone from this host is taken over.
+        Yields a check that raises once the lock is no longer this run's (the connection ended),
+        for the gateway to call before each write.
         """
         host, pid = socket.gethostname(), os.getpid()
         key = f"run:{wiki}:{task}"
@@ -197,16 +199,34 @@ class StateStore:
                     "INSERT OR REPLACE INTO run_lock (wiki, task, host, pid, acquired_at) VALUES (?, ?, ?, ?, ?)",
                     (wiki, task, host, pid, time.time()),
                 )
-            try:
-                yield
-            finally:
-                with self.transaction() as db:
-                    db.execute(
-                        "DELETE FROM run_lock WHERE wiki = ? AND task = ? AND host = ? AND pid = ?",
-                        (wiki, task, host, pid),
-                    )
+        except BaseException:
+            self._release_server_lock(key)
+            raise
+
+        def confirm() -> None:
+            if self.db.server_locks and not self.db.holds_lock(key):
+                raise LockLost(f"Stopped: this run no longer holds its lock for '{task}' on {wiki} in the state "
+                               f"store {self.description}; another run may have begun. Nothing more is written.")
+
+        try:
+            yield confirm
+        except BaseException:
+            with suppress(StateError):  # a lost store must not hide what stopped the run
+                self._unlock(wiki, task, host, pid, key)
+            raise
+        self._unlock(wiki, task, host, pid, key)
+
+    def _unlock(self, wiki: str, task: str, host: str, pid: int, key: str) -> None:
+        try:
+            with self.transaction() as db:
+                db.execute("DELETE FROM run_lock WHERE wiki = ? AND task = ? AND host = ? AND pid = ?",
+                           (wiki, task, host, pid))
         finally:
-            if self.db.server_locks:
+            self._release_server_lock(key)
+
+    def _release_server_lock(self, key: str) -> None:
+        if self.db.server_locks:
+            with suppress(StateError):  # with the connection gone the server has let go already
                 self.db.release_lock(key)
 
     def _held_by(self, wiki: str, task: str, row: Any = None) -> str:

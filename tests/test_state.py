@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import stat
 import subprocess
@@ -14,10 +15,10 @@ import pytest
 
 from bot.config import BotConfig
 from bot.database import MariaDatabase, mariadb_sql, mariadb_target
-from bot.errors import ConfigError, RunLocked, StateError
+from bot.errors import ConfigError, LockLost, RunLocked, StateError
 from bot.state import MIGRATIONS, StateStore, open_store
 from scripts.devdb import MariaServer
-from tests.conftest import StateBackend, both_stores
+from tests.conftest import BotRun, DevWiki, StateBackend, both_stores
 
 WIKI = "https://ko.wikipedia.org/w/api.php"
 
@@ -195,31 +196,97 @@ def test_mariadb_takes_its_user_from_a_credentials_file_and_refuses_a_shared_one
         open_store(BotConfig(state_url=url.replace("test-password", "wrong")))
 
 
-def test_mariadb_refuses_a_malformed_url_by_its_text() -> None:
-    for url in ("mariadb://host", "mariadb:///database", "postgres://u@h/d", "mariadb://u@h:port/d"):
-        with pytest.raises(ConfigError, match="state_url"):
+def test_mariadb_refuses_a_malformed_url_by_its_text_without_its_password() -> None:
+    for url in ("mariadb://u:s3cret@host", "mariadb://u:s3cret@/database", "postgres://u:s3cret@h/d",
+                "mariadb://u:s3cret@h:port/d"):
+        with pytest.raises(ConfigError, match="state_url") as refused:
             mariadb_target(url, None)
+        assert "s3cret" not in str(refused.value) and "u:***@" in str(refused.value)
     with pytest.raises(ConfigError, match="state_url must be a MariaDB URL"):
         BotConfig(api="https://x.test/w/api.php", state_url="sqlite:///x").validate()
+
+
+def kill_connection(mariadb: MariaServer, store: StateStore) -> None:
+    assert isinstance(store.db, MariaDatabase)
+    with mariadb.root() as root, root.cursor() as cursor:
+        cursor.execute(f"KILL {store.db.connection.thread_id()}")
 
 
 def test_a_lost_connection_is_a_clear_error_and_the_run_lock_goes_with_it(
         make_state: Callable[[str], StateBackend], mariadb: MariaServer) -> None:
     backend = make_state("mariadb")
     store, other = backend.open(), backend.open()
-    assert isinstance(store.db, MariaDatabase)
-    with pytest.raises(StateError, match=r"The state store mariadb://mentorbot@127\.0\.0\.1:\d+/\w+: "), \
-            store.run_lock("wiki", "sweep"):
-        with mariadb.root() as root, root.cursor() as cursor:
-            cursor.execute(f"KILL {store.db.connection.thread_id()}")
+    with pytest.raises(StateError) as lost, store.run_lock("wiki", "sweep") as lock_check:
+        lock_check()  # held
+        kill_connection(mariadb, store)
         with other.run_lock("wiki", "sweep"):  # the server let go of the lock with the connection
             pass
         store.record_run("wiki", "sweep", 0, "ok", {})
+    # The first error is the one told, not the cleanup's after it.
+    assert re.fullmatch(r"The state store mariadb://mentorbot@127\.0\.0\.1:\d+/\w+: "
+                        r"(Lost connection to (MySQL|MariaDB) server during query|.*server has gone away)",
+                        str(lost.value)), str(lost.value)
+    with pytest.raises(StateError, match=r": the connection is gone \(lost earlier in this run\)"):
+        store.get_cursor("wiki", "blocks")
+
+
+def test_a_run_that_lost_its_lock_sends_no_further_write(
+        make_state: Callable[[str], StateBackend], mariadb: MariaServer, make_bot: Callable[..., BotRun],
+        wiki: DevWiki) -> None:
+    store = make_state("mariadb").open()
+    admin = wiki.admin()
+    with pytest.raises(LockLost, match="no longer holds its lock for 'blocks'"), \
+            store.run_lock(wiki.api, "blocks") as lock_check:
+        gateway = make_bot().gateway
+        gateway.lock_check = lock_check
+        gateway.post("edit", title="Lock test", text="first", summary="test")
+        assert isinstance(store.db, MariaDatabase)  # the lock goes while the connection stays
+        store.db.execute("SELECT RELEASE_LOCK(?)", (store.db.lock_name(f"run:{wiki.api}:blocks"),))
+        gateway.post("edit", title="Lock test", text="second", summary="test")
+    with pytest.raises(StateError, match=r"Lost connection|gone away"), \
+            store.run_lock(wiki.api, "blocks") as lock_check:
+        gateway.lock_check = lock_check
+        kill_connection(mariadb, store)
+        gateway.post("edit", title="Lock test", text="third", summary="test")
+    assert admin.page_text("Lock test") == "first"
+
+
+@both_stores
+def test_what_sqlite_refuses_mariadb_refuses_too(state_backend: StateBackend) -> None:
+    store = state_backend.open()
+    with pytest.raises(StateError, match="a unit of work cannot begin inside another"), \
+            store.transaction() as db:
+        db.execute("INSERT INTO runs (wiki, task, started_at, finished_at, outcome, summary) "
+                   "VALUES ('w', 't', 0, 0, 'ok', '{}')")
+        with store.transaction():
+            pass
+    assert store.db.execute("SELECT COUNT(*) FROM runs").fetchone()[0] == 0  # the outer one is undone
+    with store.run_lock("wiki", "sweep"), pytest.raises(RunLocked), store.run_lock("wiki", "sweep"):
+        pass  # the same store, asked twice in one process
+    with store.transaction() as db:
+        store.set_cursor(db, "wiki", "blocks", "a")
+        store.set_cursor(db, "wiki", "blocks ", "b")  # a trailing space makes another name
+        assert store.save_registrations(db, 1, []) == 0
+    assert (store.get_cursor("wiki", "blocks"), store.get_cursor("wiki", "blocks ")) == ("a", "b")
+    store.close()
+    store.close()  # twice is harmless
+
+
+def test_mariadb_refuses_a_value_too_long_for_its_column_instead_of_cutting_it(
+        make_state: Callable[[str], StateBackend]) -> None:
+    store = make_state("mariadb").open()
+    store.record_step("wiki", 7, "2026-10-01T00:00:00Z", "warn")
+    store.record_step("wiki", 7, "2026-10-01T00:00:00Z", "warn")  # a duplicate is passed over
+    with pytest.raises(StateError, match="Data too long for column 'lapse_start'"):
+        store.record_step("wiki", 7, "x" * 100, "warn")
+    assert store.sweep_steps("wiki") == {(7, "2026-10-01T00:00:00Z", "warn")}
 
 
 def test_mariadb_statements_are_rewritten_only_where_the_dialects_differ() -> None:
     assert mariadb_sql("SELECT a FROM t WHERE b = ? AND c LIKE 'x'") == "SELECT a FROM t WHERE b = %s AND c LIKE 'x'"
-    assert mariadb_sql("INSERT OR IGNORE INTO t (a) VALUES (?)") == "INSERT IGNORE INTO t (a) VALUES (%s)"
+    assert mariadb_sql("INSERT OR IGNORE INTO t (a, b) VALUES (?, ?)") == (
+        "INSERT INTO t (a, b) VALUES (%s, %s) ON DUPLICATE KEY UPDATE a = a")
+    assert mariadb_sql("INSERT OR REPLACE INTO t (a) VALUES (?)") == "REPLACE INTO t (a) VALUES (%s)"
     assert mariadb_sql("INSERT INTO t (a, b) VALUES (?, ?) ON CONFLICT (a) DO UPDATE SET "
                        "b = MAX(b, excluded.b), c = COALESCE(excluded.c, c)") == (
         "INSERT INTO t (a, b) VALUES (%s, %s) ON DUPLICATE KEY UPDATE b = GREATEST(b, VALUES(b)), "
