@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -354,9 +355,11 @@ def test_all_wikis_on_two_real_wikis_with_the_state_on_mariadb(wiki: DevWiki, se
         document["wikis"]["second"]["message"]
 
     status = mentorbot(wiki, workdir, "--config", str(config), "--api", wiki.api, "status", env=env).stdout
-    first, second = status.split(f"{second_wiki.api}\n")
-    assert first.startswith(f"{wiki.api}\n  mentors              ok ")
-    assert second.startswith("  mentors              error ") and "2 failed runs in a row" in second
+    per_wiki = {block.split("\n", 1)[0]: block for block in re.split(r"(?m)^(?=http)", status) if block}
+    assert set(per_wiki) == {wiki.api, second_wiki.api}
+    assert per_wiki[wiki.api].startswith(f"{wiki.api}\n  mentors              ok ")
+    assert per_wiki[second_wiki.api].startswith(f"{second_wiki.api}\n  mentors              error ")
+    assert "2 failed runs in a row" in per_wiki[second_wiki.api]
     assert not (workdir.parent / "state" / "mentorbot" / "state.sqlite").exists()  # all of it on the server
     assert store.db.execute("SELECT COUNT(*) FROM run_lock").fetchone()[0] == 0
 
