@@ -51,6 +51,7 @@ class Database(ABC):
     server_locks: bool  # whether try_lock works (across hosts, released when the connection dies)
     begin_statement: str
     begin_read_statement: str
+    in_transaction = False
 
     @abstractmethod
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Cursor: ...
@@ -61,8 +62,6 @@ class Database(ABC):
     def stream(self, sql: str, params: Sequence[Any] = ()) -> Cursor:
         """Like execute, for a result too large to hold: read it to the end before the next statement."""
         return self.execute(sql, params)
-
-    in_transaction = False
 
     @contextmanager
     def transaction(self, read_only: bool = False) -> Iterator[Database]:
