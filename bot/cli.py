@@ -91,6 +91,15 @@ class GlobalOptions:
     def load_all(self) -> list[tuple[str, BotConfig]]:
         return load_wiki_configs(self.config_path, dry_run=self.dry_run or None)
 
+    def load_with_store(self) -> tuple[list[BotConfig], StateStore]:
+        """The wiki given (or, with --all-wikis, the config's wikis) and the state store they share."""
+        configs = [config for _name, config in self.load_all()] if self.all_wikis else [self.load()]
+        stores = {(config.state_url, config.state_path) for config in configs}
+        if len(stores) > 1:
+            raise ConfigError("These wikis keep their state in different stores; give one wiki with --api "
+                              "for each, or set state_url / state_path once for all.")
+        return configs, open_store(configs[0])
+
     def say(self, text: str) -> None:
         """Progress and dry-run lines: stdout for people, stderr when stdout carries JSON."""
         if self.log_json:
@@ -491,15 +500,17 @@ def invite_graduates(gateway: Gateway, store: StateStore, graduation: Graduation
 @cli.command()
 @click.pass_obj
 def status(options: GlobalOptions) -> None:
-    """Per wiki and task: the last run and its outcome, pending work, and the stop switch. No login."""
+    """Per wiki and task: the last run and its outcome, pending work, and the stop switch. No login.
+
+    With --all-wikis, the stop switch of every wiki in the config file is read.
+    """
     try:
-        config = options.load()
-        store = open_store(config)
+        configs, store = options.load_with_store()
     except MentorBotError as error:
         click.echo(str(error), err=True)
         sys.exit(error.exit_code)
     now = time.time()
-    wikis = status_report(config, store, now)
+    wikis = status_report(configs, store, now)
     store.close()
     if options.json_output:
         click.echo(json.dumps({"result": {wiki: {
@@ -527,7 +538,7 @@ def state() -> None:
 
 def local_store(options: GlobalOptions) -> StateStore:
     try:
-        return open_store(options.load())
+        return options.load_with_store()[1]
     except MentorBotError as error:
         click.echo(str(error), err=True)
         sys.exit(error.exit_code)

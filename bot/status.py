@@ -107,14 +107,17 @@ def stop_switch(config: BotConfig) -> str:
     return f"off ([[{title}]])" if text.lower() in STOP_VALUES else f"ON: [[{title}]] says {text[:200]!r}"
 
 
-def status_report(config: BotConfig, store: StateStore, now: float | None = None) -> dict[str, Any]:
+def status_report(configs: list[BotConfig], store: StateStore, now: float | None = None) -> dict[str, Any]:
+    """Every wiki with recorded runs, and every configured wiki, with its stop switch read."""
     now = now or time.time()
     wikis: dict[str, dict[str, Any]] = {}
     for status in task_statuses(store):
         entry = wikis.setdefault(status.wiki, {"tasks": []})
         entry["tasks"].append(status)
-    wikis.setdefault(config.wiki_key, {"tasks": []})
+    for config in configs:
+        wikis.setdefault(config.wiki_key, {"tasks": []})
     for wiki, entry in wikis.items():
         entry["pending"] = pending_work(store, wiki, now)
-    wikis[config.wiki_key]["stop_switch"] = stop_switch(config)
+    for config in configs:
+        wikis[config.wiki_key]["stop_switch"] = stop_switch(config)
     return wikis

@@ -354,14 +354,31 @@ def test_all_wikis_on_two_real_wikis_with_the_state_on_mariadb(wiki: DevWiki, se
     assert "[[MediaWiki:GrowthMentors.json]] is malformed at $.Mentors[\"3\"].weight" in \
         document["wikis"]["second"]["message"]
 
-    status = mentorbot(wiki, workdir, "--config", str(config), "--api", wiki.api, "status", env=env).stdout
+    second_wiki.admin().edit("User:MentorBot/Stop", "stop: the list is broken")
+    status = mentorbot(wiki, workdir, "--config", str(config), "--all-wikis", "status", env=env).stdout
     per_wiki = {block.split("\n", 1)[0]: block for block in re.split(r"(?m)^(?=http)", status) if block}
     assert set(per_wiki) == {wiki.api, second_wiki.api}
     assert per_wiki[wiki.api].startswith(f"{wiki.api}\n  mentors              ok ")
+    assert "stop switch: off ([[User:MentorBot/Stop]])" in per_wiki[wiki.api]
     assert per_wiki[second_wiki.api].startswith(f"{second_wiki.api}\n  mentors              error ")
     assert "2 failed runs in a row" in per_wiki[second_wiki.api]
+    assert "stop switch: ON: [[User:MentorBot/Stop]] says 'stop: the list is broken'" in per_wiki[second_wiki.api]
+    exported = mentorbot(wiki, workdir, "--config", str(config), "--all-wikis", "state", "export",
+                         str(workdir.parent / "state.jsonl"), env=env)
+    assert exported.returncode == 0 and "runs" in (workdir.parent / "state.jsonl").read_text()
     assert not (workdir.parent / "state" / "mentorbot" / "state.sqlite").exists()  # all of it on the server
     assert store.db.execute("SELECT COUNT(*) FROM run_lock").fetchone()[0] == 0
+
+
+def test_all_wikis_state_commands_refuse_wikis_with_different_stores(tmp_path: Path) -> None:
+    config = tmp_path / "mentorbot.toml"
+    config.write_text(f'[wikis.a]\napi = "https://a.test/w/api.php"\nstate_path = "{tmp_path / "a.sqlite"}"\n'
+                      f'[wikis.b]\napi = "https://b.test/w/api.php"\nstate_path = "{tmp_path / "b.sqlite"}"\n')
+    result = subprocess.run([str(MENTORBOT), "--config", str(config), "--all-wikis", "state", "export",
+                             str(tmp_path / "s.jsonl")], capture_output=True, text=True, check=False,
+                            env={**os.environ, "XDG_STATE_HOME": str(tmp_path)})
+    assert result.returncode == 2 and "keep their state in different stores" in result.stderr
+    assert not (tmp_path / "s.jsonl").exists() and not (tmp_path / "a.sqlite").exists()
 
 
 def test_wikis_from_a_list_of_database_names(tmp_path: Path) -> None:
