@@ -255,7 +255,8 @@ def execute(options: GlobalOptions, task: str, body: Callable[[Gateway, StateSto
         options.where = {"task": task}
         options.emit("wikis", ok=len(results) - len(failed), failed=sorted(failed))
     else:
-        click.echo(f"mentorbot {task} on {len(results)} wikis: {len(results) - len(failed)} ok"
+        click.echo(f"mentorbot {task} on {len(results)} wiki{'s' if len(results) != 1 else ''}: "
+                   f"{len(results) - len(failed)} ok"
                    + (", failed: " + ", ".join(f"{name} ({result.status}, exit code {result.exit_code})"
                                                for name, result in failed.items()) if failed else ""))
     return 1 if failed else 0

@@ -80,13 +80,19 @@ def test_the_setup_script_builds_a_fresh_environment_and_names_what_is_missing(w
     assert f"- the config file {tmp_path}/mentorbot.toml" in first.stdout
     assert "- credentials: MENTORBOT_USERNAME and MENTORBOT_PASSWORD" in first.stdout
 
-    (tmp_path / "mentorbot.toml").write_text(f'api = "{wiki.api}"\n')
+    (tmp_path / "mentorbot.toml").write_text(f'[wikis.test]\napi = "{wiki.api}"\n')  # the shape for many wikis
     environment.update(MENTORBOT_USERNAME=wiki.bot_user, MENTORBOT_PASSWORD=wiki.bot_password)
     second = subprocess.run([setup], env=environment, capture_output=True, text=True, timeout=600, check=False)
     assert second.returncode == 0, second.stdout + second.stderr
-    assert "No problems found." in second.stdout and "setup: ready." in second.stdout
+    assert f"== test ({wiki.api}) ==" in second.stdout and "No problems found." in second.stdout
+    assert "mentorbot check on 1 wiki: 1 ok" in second.stdout and "setup: ready." in second.stdout
     assert not (REPO / "build").exists()  # nothing left behind in the checkout
-    # The jobs' wrapper now finds the bot in the new environment.
+    # The jobs' wrapper now finds the bot in the new environment, for every wiki the config lists,
     run = subprocess.run([str(REPO / "toolforge" / "run"), "mentors"], env=environment, capture_output=True,
                          text=True, timeout=120, check=False)
-    assert run.returncode == 0 and "mentorbot mentors: ok" in run.stdout, run.stderr
+    assert run.returncode == 0 and "mentorbot mentors on 1 wiki: 1 ok" in run.stdout, run.stderr
+    # or for the one wiki of a config that names only that.
+    (tmp_path / "mentorbot.toml").write_text(f'api = "{wiki.api}"\n')
+    run = subprocess.run([str(REPO / "toolforge" / "run"), "mentors"], env=environment, capture_output=True,
+                         text=True, timeout=120, check=False)
+    assert run.returncode == 0 and run.stdout.splitlines()[-1].startswith("mentorbot mentors: ok"), run.stderr
