@@ -25,8 +25,8 @@ import sys
 import time
 import warnings
 from collections import Counter
-from collections.abc import Callable
-from contextlib import nullcontext
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -498,6 +498,16 @@ def invite_graduates(gateway: Gateway, store: StateStore, graduation: Graduation
     return [*lines, f"{len(graduation.invited)} mentees invited to become mentors"]
 
 
+@contextmanager
+def exit_on_error() -> Iterator[None]:
+    """For commands outside ``execute``: a MentorBotError ends them with its sentence and exit code."""
+    try:
+        yield
+    except MentorBotError as error:
+        click.echo(str(error), err=True)
+        sys.exit(error.exit_code)
+
+
 @cli.command()
 @click.pass_obj
 def status(options: GlobalOptions) -> None:
@@ -505,11 +515,8 @@ def status(options: GlobalOptions) -> None:
 
     With --all-wikis, the stop switch of every wiki in the config file is read.
     """
-    try:
+    with exit_on_error():
         configs, store = options.load_with_store()
-    except MentorBotError as error:
-        click.echo(str(error), err=True)
-        sys.exit(error.exit_code)
     now = time.time()
     wikis = status_report(configs, store, now)
     store.close()
@@ -537,21 +544,13 @@ def state() -> None:
     """Move the state store to another place or database: export it to one file, import it back."""
 
 
-def local_store(options: GlobalOptions) -> StateStore:
-    try:
-        return options.load_with_store()[1]
-    except MentorBotError as error:
-        click.echo(str(error), err=True)
-        sys.exit(error.exit_code)
-
-
 @state.command("export")
 @click.argument("path", type=click.Path(path_type=Path, dir_okay=False))
 @click.pass_obj
 def state_export(options: GlobalOptions, path: Path) -> None:
     """Write every table of the state store to PATH (JSON lines; gzip'd if it ends in .gz)."""
-    store = local_store(options)
-    counts = export_state(store, path)
+    with exit_on_error():
+        counts = export_state(options.load_with_store()[1], path)
     click.echo(f"exported {sum(counts.values())} rows of {len(counts)} tables to {path}")
 
 
@@ -560,12 +559,9 @@ def state_export(options: GlobalOptions, path: Path) -> None:
 @click.pass_obj
 def state_import(options: GlobalOptions, path: Path) -> None:
     """Read a file written by `state export` into an empty state store, all or nothing."""
-    store = local_store(options)
-    try:
+    with exit_on_error():
+        store = options.load_with_store()[1]
         counts = import_state(store, path)
-    except MentorBotError as error:
-        click.echo(str(error), err=True)
-        sys.exit(error.exit_code)
     click.echo(f"imported {sum(counts.values())} rows of {len(counts)} tables into {store.description}")
 
 

@@ -22,6 +22,8 @@ from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import parse_qs, unquote, urlparse
 
+import pymysql
+
 from bot.config import BotConfig, require_private
 from bot.errors import ConfigError, StateError
 
@@ -270,14 +272,9 @@ class MariaDatabase(Database):
     begin_read_statement = "START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY"
 
     def __init__(self, target: MariaTarget) -> None:
-        import pymysql  # only when the store is on a server
-
         self.target = target
         self.description = target.description
-        self.driver_error: type[Exception] = pymysql.Error
-        self.interface_error: type[Exception] = pymysql.err.InterfaceError
         self.held: set[str] = set()
-        self.unbuffered_cursor = pymysql.cursors.SSCursor
         try:
             self.connection = pymysql.connect(
                 host=target.host, port=target.port, user=target.user, password=target.password,
@@ -291,15 +288,15 @@ class MariaDatabase(Database):
         """The driver's errors as StateError, in a sentence that names the store."""
         try:
             yield
-        except self.driver_error as error:
+        except pymysql.Error as error:
             told = str(error.args[-1]) if error.args else ""
-            if not told or isinstance(error, self.interface_error):  # pymysql's "(0, '')" after a loss
+            if not told or isinstance(error, pymysql.err.InterfaceError):  # pymysql's "(0, '')" after a loss
                 told = f"the connection is gone ({told or 'lost earlier in this run'})"
             raise StateError(f"The state store {self.description}: {told}") from error
 
     def execute(self, sql: str, params: Sequence[Any] = (), unbuffered: bool = False) -> Cursor:
         with self.guarded():
-            cursor = self.connection.cursor(self.unbuffered_cursor if unbuffered else None)
+            cursor = self.connection.cursor(pymysql.cursors.SSCursor if unbuffered else None)
             cursor.execute(mariadb_sql(sql), tuple(params))
         return GuardedCursor(cursor, self.guarded)
 

@@ -3,8 +3,8 @@
 Per wiki and task: the last run, when it ended, its outcome and counts, and how many runs in a
 row failed; the work still pending behind each cursor (how far behind the block log and the
 account-creation log are read); and whether the on-wiki stop switch is on. It needs no login:
-the store is local, and the stop page is read anonymously, so it also works while the bot's
-account or the wiki has trouble (then the stop switch is shown as unknown, with the reason).
+the store is the bot's own, and the stop page is read anonymously, so it also works while the
+bot's account or the wiki has trouble (then the stop switch is shown as unknown, with the reason).
 """
 
 from __future__ import annotations

@@ -126,10 +126,6 @@ class StateBackend:
     path: Path
     url: str | None
 
-    @property
-    def settings(self) -> dict[str, object]:
-        return {"state_path": self.path, "state_url": self.url}
-
     def open(self) -> StateStore:
         return open_store(BotConfig(state_path=self.path, state_url=self.url))
 

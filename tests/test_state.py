@@ -251,6 +251,41 @@ def test_a_run_that_lost_its_lock_sends_no_further_write(
     assert admin.page_text("Lock test") == "first"
 
 
+def test_a_stream_cut_off_by_a_lost_connection_is_a_clear_error(
+        make_state: Callable[[str], StateBackend], mariadb: MariaServer) -> None:
+    store = make_state("mariadb").open()
+    rows = [(log_id, log_id, 20261201000000, "create", 0) for log_id in range(1, 300_001)]
+    wiki_id = store.wiki_number("wiki")
+    with store.transaction() as db:
+        store.save_registrations(db, wiki_id, rows)
+    cursor = store.db.stream("SELECT * FROM registration")
+    assert len(cursor.fetchmany(10)) == 10
+    kill_connection(mariadb, store)
+    with pytest.raises(StateError, match=r"The state store mariadb://\S+: "):
+        list(cursor)  # far more than the server had sent when it was cut off
+
+
+def test_a_run_whose_store_fails_says_so_beside_its_outcome(
+        make_state: Callable[[str], StateBackend], mariadb: MariaServer, wiki: DevWiki, tmp_path: Path) -> None:
+    from bot.cli import GlobalOptions, TaskOutcome, run_task
+    from bot.gateway import Gateway
+
+    backend = make_state("mariadb")
+    config = BotConfig(api=wiki.api, username=wiki.bot_user, password=wiki.bot_password, state_url=backend.url,
+                       pywikibot_dir=tmp_path / "pywikibot")
+
+    def body(gateway: Gateway, store: StateStore | None) -> TaskOutcome:
+        assert store is not None
+        kill_connection(mariadb, store)  # the database goes away while the task works
+        return TaskOutcome({}, ["task done"])
+
+    result = run_task(GlobalOptions(None, None, None, False, False), "mentors", body, lock=True, config=config)
+    assert result.status == "error" and result.exit_code == 1
+    assert re.match(r"The state store mariadb://\S+: (Lost connection|.*gone away).* The run could not be "
+                    r"recorded: The state store mariadb://\S+: the connection is gone", result.message), result.message
+    assert backend.open().db.execute("SELECT COUNT(*) FROM runs").fetchone()[0] == 0
+
+
 @both_stores
 def test_what_sqlite_refuses_mariadb_refuses_too(state_backend: StateBackend) -> None:
     store = state_backend.open()
