@@ -1,12 +1,15 @@
 """Realistic synthetic inputs for the dump benchmarks: a mentorship dump and a registration log.
 
 :func:`write_mentor_dump` writes what Wikimedia publishes weekly as
-``YYYYMMDD-<wiki>-growthexperiments_mentor_mentee.sql.gz``: gzip'd ``mysqldump --opt`` output of
-MariaDB (header comments, session settings, DROP and CREATE TABLE, LOCK TABLES, ``DISABLE KEYS``,
-extended INSERTs of at most :data:`NET_BUFFER_LENGTH` bytes a line as ``--net-buffer-length=1M``
-makes them, ``ENABLE KEYS``, UNLOCK TABLES, the settings restored and ``-- Dump completed on``).
-Rows come in primary-key order, (mentee, role) with ``'backup'`` before ``'primary'`` as
-VARBINARY sorts them.
+``YYYYMMDD-<wiki>-growthexperiments_mentor_mentee.sql.gz``, byte for byte as Debian 12's
+``mariadb-dump`` (MariaDB 10.11) writes it with Wikimedia's options ``--opt --quick
+--skip-add-locks --skip-lock-tables``, gzip'd: the sandbox line, header comments, session
+settings, DROP and CREATE TABLE, ``DISABLE KEYS``, extended INSERTs of about
+:data:`NET_BUFFER_LENGTH` bytes with a line per row, ``ENABLE KEYS``, the settings restored and
+``-- Dump completed on``. Rows come in the order of the table's ``gemm_mentor`` index (mentor,
+is_active, mentee, role), from which MariaDB reads the whole table. A test fills GrowthExperiments'
+table on a real MariaDB server with the same rows, dumps it with ``mariadb-dump`` and compares
+the bytes.
 
 :func:`write_registrations` writes the account creations of the same wiki as CSV (gzip'd when the
 name ends in ``.gz``)::
@@ -26,8 +29,9 @@ deterministic stream, and the dump's mentees are a sample of its ``create`` acco
 registration file covers every mentee. Mentors (a few hundred, with weights as GrowthExperiments
 knows them times a long-tailed popularity) are older accounts, registered before the log begins.
 Each mentee has a ``'primary'`` row (all but about 0.2 %, which keep only a backup), 40 % also a
-``'backup'`` one, and 15 % are active. Everything follows from ``seed``; nothing is held in
-memory beyond one chunk of :data:`CHUNK` accounts and one INSERT line.
+``'backup'`` one, and 15 % are active. Everything follows from ``seed``. The registrations are
+written a chunk of :data:`CHUNK` accounts at a time; the dump's rows are sorted in memory (some
+60 bytes a row).
 
 Run as ``python -m benchmarks.dumpgen OUT_DIR [--rows N] [--registrations N] [--seed S]``.
 """
@@ -40,7 +44,8 @@ import io
 import random
 import sys
 import time
-from collections.abc import Iterable, Iterator
+from array import array
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -62,17 +67,34 @@ ACTIONS: Final = ("create", "autocreate", "create2", "byemail")
 BACKUP_SHARE: Final = 0.4
 BACKUP_ONLY_SHARE: Final = 0.002  # of mentees with one row: the primary mentor quit, the backup stays
 ACTIVE_SHARE: Final = 0.15
-#: mysqldump --net-buffer-length=1M: no INSERT line, newline included, is longer.
-NET_BUFFER_LENGTH: Final = 1 << 20
+#: mariadb-dump's default --net-buffer-length (1 MiB less 2 KiB): each INSERT stays below it.
+NET_BUFFER_LENGTH: Final = 1_046_528
 CHUNK: Final = 100_000
 DUMPED_AT: Final = datetime(2026, 11, 21, 3, 5, 11, tzinfo=UTC)
 
-DUMP_HEADER: Final = f"""/*M!999999\\- enable the sandbox mode */
--- MariaDB dump 10.19-11.4.5-MariaDB, for debian-linux-gnu (x86_64)
+
+# MariaDB's client (10.11 and later) opens a dump with this, a space before the line break included.
+_SANDBOX_LINE: Final = "/*M!999999\\- enable the sandbox mode */ \n"
+
+
+@dataclass(frozen=True)
+class DumpOrigin:
+    """What a dump's comments say about who wrote it, where and when (mariadb-dump writes them)."""
+
+    client: str = "10.19  Distrib 10.11.14-MariaDB, for debian-linux-gnu (x86_64)"
+    host: str = "db1206.eqiad.wmnet"
+    database: str = "enwiki"
+    server: str = "10.6.22-MariaDB-log"
+    completed: datetime = DUMPED_AT
+
+
+def dump_header(origin: DumpOrigin) -> str:
+    """Everything before the first INSERT, as Debian 12's mariadb-dump writes it with Wikimedia's options."""
+    return _SANDBOX_LINE + f"""-- MariaDB dump {origin.client}
 --
--- Host: db1206.eqiad.wmnet    Database: enwiki
+-- Host: {origin.host}    Database: {origin.database}
 -- ------------------------------------------------------
--- Server version\t10.6.20-MariaDB-log
+-- Server version\t{origin.server}
 
 /*!40101 SET @OLD_CHARACTER_SET_CLIENT=@@CHARACTER_SET_CLIENT */;
 /*!40101 SET @OLD_CHARACTER_SET_RESULTS=@@CHARACTER_SET_RESULTS */;
@@ -106,11 +128,14 @@ CREATE TABLE `{TABLE}` (
 -- Dumping data for table `{TABLE}`
 --
 
-LOCK TABLES `{TABLE}` WRITE;
 /*!40000 ALTER TABLE `{TABLE}` DISABLE KEYS */;
 """
-DUMP_FOOTER: Final = f"""/*!40000 ALTER TABLE `{TABLE}` ENABLE KEYS */;
-UNLOCK TABLES;
+
+
+def dump_footer(origin: DumpOrigin) -> str:
+    """Everything after the last INSERT; mariadb-dump pads the hour with a space (``2026-11-21  3:05:11``)."""
+    completed = origin.completed
+    return f"""/*!40000 ALTER TABLE `{TABLE}` ENABLE KEYS */;
 /*!40103 SET TIME_ZONE=@OLD_TIME_ZONE */;
 
 /*!40101 SET SQL_MODE=@OLD_SQL_MODE */;
@@ -121,8 +146,15 @@ UNLOCK TABLES;
 /*!40101 SET COLLATION_CONNECTION=@OLD_COLLATION_CONNECTION */;
 /*!40111 SET SQL_NOTES=@OLD_SQL_NOTES */;
 
+-- Dump completed on {completed:%Y-%m-%d} {completed.hour:2}:{completed:%M:%S}
 """
-INSERT_PREFIX: Final = f"INSERT INTO `{TABLE}` VALUES "
+
+
+_ROLES: Final = ("backup", "primary")
+INSERT_START: Final = f"INSERT INTO `{TABLE}` VALUES\n"
+# mariadb-dump starts a new INSERT when the next row would bring the statement's length, as it
+# counts it (each row and 2, and this much for the statement), to the net buffer length.
+_INSERT_COUNTED: Final = len(f"INSERT INTO `{TABLE}` VALUES ") + 4
 
 # Name parts: a name is a word or two and the user id, which keeps every name unique.
 _WORDS: Final = ("Maribel", "Ahmed", "Wiki", "Editor", "Jonas", "Priya", "Chen", "Lukas", "Fatima", "Olu", "Sakura",
@@ -139,9 +171,7 @@ _WORD_CODES: Final = bytes(byte % len(_WORDS) for byte in range(256))
 @dataclass(frozen=True)
 class DumpSummary:
     rows: int
-    mentees: int
-    mentors: int
-    insert_lines: int
+    inserts: int  # INSERT statements
     sql_bytes: int  # decompressed
 
 
@@ -170,6 +200,7 @@ def write_mentor_dump(
     registrations: int = REGISTRATIONS,
     mentors: int = MENTORS,
     compresslevel: int = 6,
+    origin: DumpOrigin = DumpOrigin(),
 ) -> DumpSummary:
     """Write a gzip'd ``growthexperiments_mentor_mentee`` dump of exactly ``rows`` rows to ``path``.
 
@@ -177,6 +208,35 @@ def write_mentor_dump(
     ``seed`` and ``registrations``. ``compresslevel`` 6 is what ``gzip`` does by default, as on
     Wikimedia's dump servers. Raises ValueError when there are too few accounts for ``rows``.
     """
+    table = mentor_rows(rows, seed=seed, registrations=registrations, mentors=mentors)
+    written = statements = 0
+    with _open_text(path, compresslevel) as out:
+        for text in dump_text(table, origin):
+            written += out.write(text)
+            statements += text.startswith(INSERT_START)
+    return DumpSummary(rows, statements, written)
+
+
+@dataclass(frozen=True)
+class MentorTable:
+    """The rows of ``growthexperiments_mentor_mentee`` as columns, in the order mariadb-dump writes them.
+
+    That is the order of the table's index ``gemm_mentor`` (mentor, is_active, then the primary
+    key: mentee, role with ``'backup'`` before ``'primary'``), which holds every column, so
+    MariaDB reads the whole table from it.
+    """
+
+    mentee_ids: list[int]
+    roles: list[str]
+    mentor_ids: list[int]
+    active: list[int]
+
+    def rows(self) -> Iterator[tuple[int, str, int, int]]:
+        return zip(self.mentee_ids, self.roles, self.mentor_ids, self.active, strict=True)
+
+
+def mentor_rows(rows: int, *, seed: int, registrations: int = REGISTRATIONS, mentors: int = MENTORS) -> MentorTable:
+    """Exactly ``rows`` rows for mentees drawn from the ``create`` accounts of :func:`write_registrations`."""
     if rows < 0:
         raise ValueError("rows must not be negative")
     mentees = round(rows / (1 + BACKUP_SHARE))
@@ -187,46 +247,69 @@ def write_mentor_dump(
         raise ValueError(f"{rows} rows need {mentees} mentees; {registrations} registrations give {candidates}")
     rng = random.Random(f"{seed}:dump")
     pool, cum_weights = _mentor_pool(rng, mentors)
+    mentee_column, role_column, mentor_column, active_column = array("q"), array("b"), array("q"), array("b")
+    seen, picked, seen_mentees, picked_doubles = 0, 0, 0, 0
+    choose, draw = rng.choices, rng.random
+    for chunk in _accounts(seed, registrations):
+        chosen: list[int] = []
+        for user_id, action in zip(chunk.user_ids, chunk.actions, strict=True):
+            if action != "create":
+                continue
+            if draw() * (candidates - seen) < mentees - picked:
+                chosen.append(user_id)
+                picked += 1
+            seen += 1
+        primaries = choose(pool, cum_weights=cum_weights, k=len(chosen))
+        backups = choose(pool, cum_weights=cum_weights, k=len(chosen))
+        for mentee, primary, drawn_backup in zip(chosen, primaries, backups, strict=True):
+            backup = drawn_backup
+            while backup == primary:
+                backup = choose(pool, cum_weights=cum_weights)[0]
+            active = int(draw() < ACTIVE_SHARE)  # the mentee's, so the same in both its rows
+            both = draw() * (mentees - seen_mentees) < doubles - picked_doubles
+            seen_mentees += 1
+            if both:
+                picked_doubles += 1
+            elif draw() < BACKUP_ONLY_SHARE:
+                primary = 0  # no primary row: only the backup one
+            if both or not primary:
+                mentee_column.append(mentee)
+                role_column.append(0)
+                mentor_column.append(backup)
+                active_column.append(active)
+            if primary:
+                mentee_column.append(mentee)
+                role_column.append(1)
+                mentor_column.append(primary)
+                active_column.append(active)
+    import numpy  # only here: the registrations need no numpy
 
-    def row_texts() -> Iterator[str]:
-        seen, picked, seen_mentees, picked_doubles = 0, 0, 0, 0
-        choose, draw = rng.choices, rng.random
-        for chunk in _accounts(seed, registrations):
-            chosen: list[int] = []
-            for user_id, action in zip(chunk.user_ids, chunk.actions, strict=True):
-                if action != "create":
-                    continue
-                if draw() * (candidates - seen) < mentees - picked:
-                    chosen.append(user_id)
-                    picked += 1
-                seen += 1
-            primaries = choose(pool, cum_weights=cum_weights, k=len(chosen))
-            backups = choose(pool, cum_weights=cum_weights, k=len(chosen))
-            for mentee, primary, drawn_backup in zip(chosen, primaries, backups, strict=True):
-                backup = drawn_backup
-                while backup == primary:
-                    backup = choose(pool, cum_weights=cum_weights)[0]
-                active = int(draw() < ACTIVE_SHARE)  # the mentee's, so the same in both its rows
-                both = draw() * (mentees - seen_mentees) < doubles - picked_doubles
-                seen_mentees += 1
-                if both:
-                    picked_doubles += 1
-                    yield f"({mentee},'backup',{backup},{active})"
-                elif draw() < BACKUP_ONLY_SHARE:
-                    yield f"({mentee},'backup',{backup},{active})"
-                    continue
-                yield f"({mentee},'primary',{primary},{active})"
+    mentee_ids, is_primary, mentor_ids, actives = (numpy.frombuffer(column, dtype=column.typecode)
+                                                   for column in (mentee_column, role_column, mentor_column,
+                                                                  active_column))
+    order = numpy.lexsort((is_primary, mentee_ids, actives, mentor_ids))  # the last key sorts first
+    return MentorTable(mentee_ids[order].tolist(), [_ROLES[code] for code in is_primary[order].tolist()],
+                       mentor_ids[order].tolist(), actives[order].tolist())
 
-    written = lines = 0
-    with _open_text(path, compresslevel) as out:
-        written += out.write(DUMP_HEADER)
-        for line in _insert_lines(row_texts()):
-            written += out.write(line)
-            lines += 1
-        # mysqldump pads the hour with a space: "2026-11-21  3:05:11".
-        written += out.write(DUMP_FOOTER + f"-- Dump completed on {DUMPED_AT:%Y-%m-%d} {DUMPED_AT.hour:2}:"
-                                           f"{DUMPED_AT:%M:%S}\n")
-    return DumpSummary(rows, mentees, len(pool), lines, written)
+
+def dump_text(table: MentorTable, origin: DumpOrigin, net_buffer_length: int = NET_BUFFER_LENGTH) -> Iterator[str]:
+    """The dump of ``table`` as mariadb-dump writes it with Wikimedia's options: the header, each INSERT, the footer."""
+    yield dump_header(origin)
+    rows: list[str] = []
+    counted = 0
+    for mentee_id, role, mentor_id, active in table.rows():
+        row = f"({mentee_id},'{role}',{mentor_id},{active})"
+        if rows and counted + len(row) + 2 < net_buffer_length:
+            rows.append(row)
+            counted += len(row) + 2
+        else:
+            if rows:
+                yield INSERT_START + ",\n".join(rows) + ";\n"
+            rows = [row]
+            counted = _INSERT_COUNTED + len(row) + 2
+    if rows:
+        yield INSERT_START + ",\n".join(rows) + ";\n"
+    yield dump_footer(origin)
 
 
 def write_registrations(
@@ -305,21 +388,6 @@ def _mentor_pool(rng: random.Random, count: int) -> tuple[list[int], list[float]
     ids = sorted(rng.sample(range(10_000, FIRST_USER_ID), count))
     weights = [rng.choice((1, 2, 2, 2, 4)) * rng.paretovariate(1.2) for _ in ids]
     return ids, list(accumulate(weights))
-
-
-def _insert_lines(rows: Iterable[str]) -> Iterator[str]:
-    """Group row literals into extended INSERT lines of at most :data:`NET_BUFFER_LENGTH` bytes."""
-    limit = NET_BUFFER_LENGTH - len(INSERT_PREFIX) - len(";\n")
-    parts: list[str] = []
-    size = -1  # no comma before the first row
-    for row in rows:
-        if size + 1 + len(row) > limit and parts:
-            yield INSERT_PREFIX + ",".join(parts) + ";\n"
-            parts, size = [], -1
-        parts.append(row)
-        size += 1 + len(row)
-    if parts:
-        yield INSERT_PREFIX + ",".join(parts) + ";\n"
 
 
 def _index_at(moment: datetime, count: int) -> int:

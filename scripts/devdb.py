@@ -2,6 +2,10 @@
 
 The bot reaches it as it reaches ToolsDB: over TCP, as an ordinary user who may create tables in
 the databases named after it, never as root. ``stop`` ends the server and removes the folder.
+
+It also makes the weekly mentorship dump as Wikimedia makes it (:meth:`MariaServer.mentor_dump`):
+GrowthExperiments' table with its real schema, filled with the rows given, written out by
+Debian's ``mariadb-dump`` with Wikimedia's options.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import shutil
 import socket
 import subprocess
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +24,19 @@ import pymysql
 
 USER = "mentorbot"
 PASSWORD = "test-password"
+
+MENTOR_TABLE = "growthexperiments_mentor_mentee"
+# GrowthExperiments' schema of the table (its sql/mysql/growthexperiments_mentor_mentee.sql).
+MENTOR_TABLE_SCHEMA = f"""CREATE TABLE {MENTOR_TABLE} (
+  gemm_mentee_id INT UNSIGNED NOT NULL,
+  gemm_mentor_role VARBINARY(255) NOT NULL,
+  gemm_mentor_id INT UNSIGNED NOT NULL,
+  gemm_mentee_is_active TINYINT(1) DEFAULT 1 NOT NULL,
+  INDEX gemm_mentor (gemm_mentor_id, gemm_mentee_is_active),
+  PRIMARY KEY(gemm_mentee_id, gemm_mentor_role)
+) ENGINE=InnoDB DEFAULT CHARSET=binary"""
+#: How Wikimedia dumps the table every week (then gzip'd).
+WIKIMEDIA_DUMP_OPTIONS = ("--opt", "--quick", "--skip-add-locks", "--skip-lock-tables")
 
 
 def program(name: str) -> str:
@@ -54,6 +72,39 @@ class MariaServer:
         with self.root() as connection, connection.cursor() as cursor:
             cursor.execute(f"CREATE DATABASE {name}")
         return f"mariadb://{USER}:{PASSWORD}@127.0.0.1:{self.port}/{name}"
+
+    def mentor_dump(self, rows: Iterable[tuple[int, str, int, int]], *options: str,
+                    database: str = "enwiki") -> bytes:
+        """What ``mariadb-dump`` writes for GrowthExperiments' table holding ``rows``.
+
+        ``rows`` are (mentee id, role, mentor id, is_active); ``options`` come after Wikimedia's
+        own (``--compact``, ``--skip-extended-insert``, ``--hex-blob``, ``--net-buffer-length=N``).
+        The table lives in a database of that name (the dump's header names it) only while it is
+        dumped.
+        """
+        with self.root() as connection, connection.cursor() as cursor:
+            cursor.execute(f"DROP DATABASE IF EXISTS `{database}`")
+            cursor.execute(f"CREATE DATABASE `{database}`")
+            try:
+                cursor.execute(f"USE `{database}`")
+                cursor.execute(MENTOR_TABLE_SCHEMA)
+                batch: list[tuple[int, str, int, int]] = []
+                for row in rows:
+                    batch.append(row)
+                    if len(batch) == 10_000:
+                        cursor.executemany(f"INSERT INTO {MENTOR_TABLE} VALUES (%s, %s, %s, %s)", batch)
+                        batch.clear()
+                if batch:
+                    cursor.executemany(f"INSERT INTO {MENTOR_TABLE} VALUES (%s, %s, %s, %s)", batch)
+                return self.dump(database, MENTOR_TABLE, *options)
+            finally:
+                cursor.execute(f"DROP DATABASE `{database}`")
+
+    def dump(self, database: str, table: str, *options: str) -> bytes:
+        """What ``mariadb-dump`` writes for one table with Wikimedia's options, then ``options``."""
+        return subprocess.run([program("mariadb-dump"), "--no-defaults", f"--socket={self.socket_path}",
+                               "--user=root", *WIKIMEDIA_DUMP_OPTIONS, *options, database, table],
+                              check=True, capture_output=True).stdout
 
     def stop(self) -> None:
         self.process.terminate()

@@ -113,8 +113,7 @@ def mediawiki_root() -> Path:
         (apt / sub).mkdir(parents=True, exist_ok=True)
     sources = apt / "sources.list"
     sources.write_text(
-        f"deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] "
-        f"http://deb.debian.org/debian {MW_SUITE} main\n"
+        f"deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] {debian_archive()} {MW_SUITE} main\n"
     )
     options = [
         "-o", f"Dir::Etc::SourceList={sources}",
@@ -132,6 +131,24 @@ def mediawiki_root() -> Path:
     shutil.rmtree(unpacked, ignore_errors=True)
     staging.rename(unpacked)
     return code
+
+
+def debian_archive() -> str:
+    """The Debian archive this machine's apt fetches its own release from, as apt reads its sources.
+
+    ``apt-get indextargets`` lists what apt's configuration names, sources.list lines and deb822
+    ``.sources`` files alike: the entry for this release's own suite (its codename, component
+    main) is the archive, whatever mirror the machine uses. Only the suite is switched.
+    """
+    release = dict(line.split("=", 1) for line in Path("/etc/os-release").read_text().splitlines() if "=" in line)
+    codename = release.get("VERSION_CODENAME", "").strip('"')
+    targets = run(["apt-get", "indextargets", "--format", "$(REPO_URI) $(RELEASE) $(COMPONENT)"]).stdout
+    for line in sorted(set(targets.splitlines())):
+        uri, suite, component = [*line.split(), "", "", ""][:3]
+        if suite == codename and component == "main":
+            return uri
+    raise SystemExit(f"dev-wiki: apt's sources name no Debian archive for {codename or 'this release'} "
+                     "(a 'main' component of its own suite); MediaWiki is fetched from the same archive")
 
 
 def template_key() -> str:

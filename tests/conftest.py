@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import shutil
 import tempfile
 import time
@@ -116,6 +117,23 @@ def mariadb() -> Iterator[devdb.MariaServer]:
         yield server
     finally:
         server.stop()
+
+
+MentorTableRow = tuple[int, str, int, int]  # mentee id, role, mentor id, is_active
+
+
+@pytest.fixture
+def real_dump(mariadb: devdb.MariaServer) -> Callable[..., Path]:
+    """Write, gzip'd, what ``mariadb-dump`` makes of GrowthExperiments' table holding the rows given.
+
+    ``real_dump(path, rows, *options)``: Wikimedia's options, then ``options``; returns ``path``.
+    """
+
+    def write(path: Path, rows: list[MentorTableRow], *options: str) -> Path:
+        path.write_bytes(gzip.compress(mariadb.mentor_dump(rows, *options), mtime=0))
+        return path
+
+    return write
 
 
 @dataclass(frozen=True)

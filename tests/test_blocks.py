@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gzip
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -213,30 +212,14 @@ def test_without_the_right_the_mentor_is_told_how_to_claim(
     assert "[[Special:ClaimMentee/Newcomer 1|claim them as your mentee again]]" in talk(admin, "Mentor A")
 
 
-def write_dump(path: Path, rows: list[tuple[int, str, int, int]]) -> None:
-    values = ",".join(f"({mentee},'{role}',{mentor},{active})" for mentee, role, mentor, active in rows)
-    path.write_bytes(gzip.compress((
-        "-- MySQL dump 10.19\n"
-        "DROP TABLE IF EXISTS `growthexperiments_mentor_mentee`;\n"
-        "CREATE TABLE `growthexperiments_mentor_mentee` (\n"
-        "  `gemm_mentee_id` int(10) unsigned NOT NULL,\n"
-        "  `gemm_mentor_role` varbinary(255) NOT NULL,\n"
-        "  `gemm_mentor_id` int(10) unsigned NOT NULL,\n"
-        "  `gemm_mentee_is_active` tinyint(1) NOT NULL DEFAULT 1,\n"
-        "  PRIMARY KEY (`gemm_mentee_id`,`gemm_mentor_role`)\n"
-        ") ENGINE=InnoDB DEFAULT CHARSET=binary;\n"
-        "LOCK TABLES `growthexperiments_mentor_mentee` WRITE;\n"
-        f"INSERT INTO `growthexperiments_mentor_mentee` VALUES {values};\n"
-        "UNLOCK TABLES;\n").encode()))
-
-
 @both_stores
 def test_the_weekly_dump_serves_as_the_snapshot(
         mentorship: dict[str, int], wiki: DevWiki, admin: WikiClient, blocks: Callable[..., Any],
-        make_bot: Callable[..., BotRun], tmp_path: Path, state_backend: StateBackend) -> None:
+        make_bot: Callable[..., BotRun], tmp_path: Path, state_backend: StateBackend,
+        real_dump: Callable[..., Path]) -> None:
     other = wiki.anonymous().create_account("Mentor B", PASSWORD)
     dump = tmp_path / "20261121-testwiki-growthexperiments_mentor_mentee.sql.gz"
-    write_dump(dump, [(mentorship["Newcomer 3"], "primary", other, 1),
+    real_dump(dump, [(mentorship["Newcomer 3"], "primary", other, 1),
                       (mentorship["Newcomer 3"], "backup", mentorship["Mentor A"], 0)])
     blocks()
     result = snapshot_from_dump(make_bot().gateway, state_backend.open(), dump)
@@ -248,10 +231,11 @@ def test_the_weekly_dump_serves_as_the_snapshot(
 
 def test_an_away_mentors_notice_goes_to_the_backup_when_the_wiki_says_so(
         mentorship: dict[str, int], wiki: DevWiki, admin: WikiClient, blocks: Callable[..., Any],
-        make_bot: Callable[..., BotRun], tmp_path: Path, state_backend: StateBackend) -> None:
+        make_bot: Callable[..., BotRun], tmp_path: Path, state_backend: StateBackend,
+        real_dump: Callable[..., Path]) -> None:
     backup = wiki.anonymous().create_account("Mentor B", PASSWORD)
     dump = tmp_path / "dump.sql.gz"
-    write_dump(dump, [(mentorship["Newcomer 1"], "primary", mentorship["Mentor A"], 1),
+    real_dump(dump, [(mentorship["Newcomer 1"], "primary", mentorship["Mentor A"], 1),
                       (mentorship["Newcomer 1"], "backup", backup, 1)])
     snapshot_from_dump(make_bot().gateway, state_backend.open(), dump)
     admin.edit(SETTINGS_PAGE, json.dumps({"notify_backup_when_away": True,
@@ -271,11 +255,12 @@ def _in_days(days: int) -> str:
 
 @both_stores
 def test_a_truncated_dump_stores_nothing(mentorship: dict[str, int], make_bot: Callable[..., BotRun],
-                                         tmp_path: Path, state_backend: StateBackend) -> None:
+                                         tmp_path: Path, state_backend: StateBackend,
+                                         real_dump: Callable[..., Path]) -> None:
     from bot.dump import DumpError
 
     dump = tmp_path / "cut.sql.gz"
-    write_dump(dump, [(n, "primary", 1, 1) for n in range(1, 2000)])
+    real_dump(dump, [(n, "primary", 1, 1) for n in range(1, 2000)])
     dump.write_bytes(dump.read_bytes()[: len(dump.read_bytes()) // 2])
     store = state_backend.open()
     with pytest.raises(DumpError, match=r"cut\.sql\.gz"):
