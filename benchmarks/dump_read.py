@@ -155,11 +155,12 @@ def gzip_floor(path: Path) -> None:
 
 
 def isal_floor(path: Path) -> None:
-    from bot.dump import _Decompressed
+    from bot.dump import DumpError
+    from bot.gzipped import GzipChunks
 
     with path.open("rb") as raw:
-        decompressed = _Decompressed(raw, path.name)
-        while decompressed.read():
+        chunks = GzipChunks(raw, path.name, DumpError, FLOOR_CHUNK_SIZE)
+        while chunks.read():
             pass
 
 
@@ -178,7 +179,7 @@ READERS: dict[str, Reader] = {
     "mwsql, ints (convert_dtypes)": Reader(lambda path: mwsql_loop(path, convert=True), ("mwsql",), mwsql=True),
     "mwsql, strings": Reader(lambda path: mwsql_loop(path, convert=False), ("mwsql",), mwsql=True),
     "decompression alone, zlib (gzip)": Reader(gzip_floor),
-    "decompression alone, ISA-L (the reader's)": Reader(isal_floor, ("bot.dump",)),
+    "decompression alone, ISA-L (the reader's)": Reader(isal_floor, ("bot.dump", "bot.gzipped")),
 }
 REAL_LAYOUT = "mariadb-dump, a row a line"
 OLDER_LAYOUT = "older MySQL, an INSERT a line"

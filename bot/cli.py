@@ -47,6 +47,7 @@ from bot.reports.coverage import (
     fetch_registrations,
     indefinitely_blocked,
     read_registration_file,
+    registration_batches,
 )
 from bot.reports.dashboard import mentor_dashboard
 from bot.reports.graduation import (
@@ -462,7 +463,7 @@ def report(options: GlobalOptions, name: str, page: str | None, output: Path | N
                 progress.done()
                 lines.append(f"{fetched} new account-creation log entries stored")
                 source = f"the account-creation log since {config.registrations_since}"
-                rows = store.registrations(config.wiki_key)
+                rows = registration_batches(store.registrations(config.wiki_key))
             built = coverage_report(rows, source, dump=dump, store=store, wiki=config.wiki_key, states=states,
                                     blocked=indefinitely_blocked(gateway))
         title = page or config.report_page_for(name, gateway.username)

@@ -1,63 +1,67 @@
 """A streaming reader for Wikimedia's weekly dump of who mentors whom.
 
 Every Saturday Wikimedia publishes, per wiki,
-``growthmentorship/YYYYMMDD/YYYYMMDD-<wiki>-growthexperiments_mentor_mentee.sql.gz``: the output of
-``mysqldump --opt`` for GrowthExperiments' table ``growthexperiments_mentor_mentee``, gzip'd. The
-decompressed text is, line by line::
+``growthmentorship/YYYYMMDD/YYYYMMDD-<wiki>-growthexperiments_mentor_mentee.sql.gz``: what MariaDB's
+client writes for GrowthExperiments' table ``growthexperiments_mentor_mentee`` with ``mysqldump
+--opt --quick --skip-add-locks --skip-lock-tables``, gzip'd. Debian 12's ``mariadb-dump`` (MariaDB
+10.11) writes::
 
-    -- MySQL dump 10.19  Distrib 10.11.6-MariaDB, ...        (header comments)
-    /*!40101 SET NAMES utf8mb4 */;                            (session settings)
+    /*M!999999\\- enable the sandbox mode */                  (MariaDB 10.11 and later)
+    -- MariaDB dump 10.19  Distrib 10.11.14-MariaDB, ...       (header comments)
+    /*!40101 SET NAMES utf8mb4 */;                              (session settings)
     DROP TABLE IF EXISTS `growthexperiments_mentor_mentee`;
-    CREATE TABLE `growthexperiments_mentor_mentee` (         (one column per line:
-      `gemm_mentee_id` int(10) unsigned NOT NULL,             this gives the column order)
-      `gemm_mentor_role` varbinary(255) NOT NULL,
-      `gemm_mentor_id` int(10) unsigned NOT NULL,
-      `gemm_mentee_is_active` tinyint(1) NOT NULL DEFAULT 1,
-      PRIMARY KEY (`gemm_mentee_id`,`gemm_mentor_role`), ...
+    CREATE TABLE `growthexperiments_mentor_mentee` (           (one column per line:
+      `gemm_mentee_id` int(10) unsigned NOT NULL,               this gives the column order)
+      ...
     ) ENGINE=InnoDB DEFAULT CHARSET=binary;
-    LOCK TABLES `growthexperiments_mentor_mentee` WRITE;
     /*!40000 ALTER TABLE `growthexperiments_mentor_mentee` DISABLE KEYS */;
-    INSERT INTO `growthexperiments_mentor_mentee` VALUES (1,'primary',2,1),(3,'backup',4,0),...;
-    INSERT INTO ...                                           (about 1 MB per line)
+    INSERT INTO `growthexperiments_mentor_mentee` VALUES
+    (13,'backup',2,0),                                          (a row a line, in the order of the
+    (12,'primary',3,1);                                         table's index gemm_mentor)
+    INSERT INTO ...                                             (about 1 MB per INSERT)
     /*!40000 ALTER TABLE `growthexperiments_mentor_mentee` ENABLE KEYS */;
-    UNLOCK TABLES;
     ...
     -- Dump completed on 2026-11-21  3:05:11
 
-mysqldump escapes newlines inside strings, so every statement but CREATE TABLE is one line, and an
-extended INSERT holds at most ``--net-buffer-length`` bytes (1 MB by default, 16 MB at most). The
-role is a VARBINARY, which MySQL's mysqldump (5.7.23 and later) writes as ``_binary 'primary'``
-and ``--hex-blob`` as ``0x7072696d617279``; MariaDB writes a plain ``'primary'``.
+So the reader reads statements, not lines: a statement ends with ``;`` at the end of a line
+(mysqldump escapes line breaks inside strings, so nothing else looks like that), and SQL's
+whitespace may stand between rows. That takes every layout mariadb-dump and mysqldump write for
+this table: a row a line (MariaDB), a whole INSERT on one line (older MySQL clients; the role then
+``_binary 'primary'`` from MySQL 5.7.23 on), ``--skip-extended-insert`` (an INSERT a row),
+``--complete-insert`` (a column list; its first row on the INSERT's line), ``--hex-blob`` (roles as
+``0x7072696D617279``), ``--compact`` (no comments, no DROP TABLE), with or without the sandbox line.
+The tests read what the real tool writes in each of them.
 
-Why streaming: English Wikipedia's dump holds about 5.45 million rows, some 170 MB of SQL, and
+Why streaming: English Wikipedia's dump holds about 5.45 million rows, some 175 MB of SQL, and
 as a list they would take about 1.3 GB (some 230 bytes per row object). So the file is
-decompressed in chunks of :data:`CHUNK_SIZE` bytes, cut into lines, and each INSERT line is parsed
-and dropped before the next is read: memory holds one chunk, one line and that line's rows,
-whatever the size of the dump (about 40 MB of resident memory for the whole process, numpy
-included, measured).
+decompressed (by ISA-L, :class:`bot.gzipped.GzipChunks`) in chunks of :data:`CHUNK_SIZE` bytes,
+cut into statements, and each INSERT is parsed and dropped before the next is read: memory holds
+a chunk, a statement and its rows, whatever the size of the dump.
 
-Why fast: a line in the form mysqldump writes for this table, rows ``(digits,'role',digits,0|1)``,
-is read in a handful of passes over the whole line in C, none of them per row in Python. Its
-skeleton, the line without its digits, must be exactly ``(,'primary',,),`` or ``(,'backup',,),``
-per row: that checks every byte but the digits. The line then becomes numbers and commas (each
-role its code), which ``numpy.fromstring`` reads into four columns at some 20 ns a number
-(``int()`` takes 100). Then every digit is accounted for: four numbers a row, each within its
-range, and the numbers written without leading zeros must take exactly the digits of the line,
-so that none hides in a role or an ``is_active`` (``0'primary'``, ``01``).
-:meth:`_Parser._fast_batch` has the details. MySQL's ``_binary`` and hex roles are rewritten to
-plain ones first. Any other line (NULLs, escaped strings, leading zeros, another column order, a
-broken row) goes through the general tokenizer, some fifteen times slower, which either reads it,
-to the same rows, or says exactly where and why not. :func:`read_mentor_batches` yields each
-line's rows as numpy columns (some 3.6 million rows a second on one core);
-:func:`read_mentor_rows` builds an object per row from them, in about 2.5 times the time
-(``python -m benchmarks.dump_read`` measures both at English Wikipedia's size).
+Why fast: an INSERT in the form mysqldump writes for this table, rows ``(digits,'role',digits,0|1)``,
+is read in a handful of passes over the whole statement in C, none of them per row in Python. Its
+skeleton, the VALUES list without its digits, must be exactly ``(,'primary',,),`` or
+``(,'backup',,),`` per row (each with its line break in MariaDB's layout): that checks every byte
+but the digits. The list then becomes numbers and commas (each role its code), which
+``numpy.fromstring`` reads into four columns at some 15 ns a number (``int()`` takes 100). Then
+every digit is accounted for: four numbers a row, each within its range, and the numbers written
+without leading zeros must take exactly the digits of the list, so that none hides in a role or
+an ``is_active`` (``0'primary'``, ``01``). :meth:`_Parser._fast_batch` has the details. MySQL's
+``_binary`` and hex roles are rewritten to plain ones first. Any other statement (NULLs, escaped
+strings, leading zeros, whitespace inside rows, another column order, a broken row) goes through
+the general tokenizer, some fifteen times slower, which either reads it, to the same rows, or
+says exactly where and why not. :func:`read_mentor_batches` yields each INSERT's rows as numpy
+columns (some 5.5 million rows a second on one core); :func:`read_mentor_rows` builds an object
+per row from them (``python -m benchmarks.dump_read`` measures both at English Wikipedia's size).
 
 What is refused, always as :class:`DumpError` naming the file and the place (line, and byte
 offset in the decompressed stream): a gzip file that is cut off or corrupt; a dump of another
 table; a row that does not parse, has the wrong number of values, has NULL in one of the four
 columns, an id outside INT UNSIGNED, an ``is_active`` other than 0 or 1, or a role other than
-``primary`` and ``backup``; and a dump that ends before its data does (no ``UNLOCK TABLES`` and no
-``-- Dump completed`` line), which is what a mysqldump cut off before compression looks like.
+``primary`` and ``backup``; a statement cut off in the middle; and a dump written with comments
+that ends before its ``-- Dump completed`` line (or, with LOCK TABLES, its ``UNLOCK TABLES``),
+which is what a mysqldump cut off before compression looks like. A ``--compact`` dump has neither
+line: one cut off exactly between two statements cannot be told from a whole one.
 Duplicate (mentee, role) pairs are not checked here: that needs memory in proportion to the dump;
 a primary key in the caller's table catches them.
 """
@@ -68,13 +72,13 @@ import re
 import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, BinaryIO, Final, NamedTuple, NoReturn
+from typing import TYPE_CHECKING, Final, NamedTuple, NoReturn
 
 import numpy
 import numpy.typing as npt
-from isal import isal_zlib
 
 from bot.errors import MentorBotError
+from bot.gzipped import GzipChunks
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -87,10 +91,6 @@ ROLES: Final = ("primary", "backup")
 _ROLE_OF_PRIMARY: Final = ("backup", "primary")
 #: Decompressed bytes asked for per read.
 CHUNK_SIZE = 1 << 20
-_COMPRESSED_READ: Final = 1 << 17
-_GZIP: Final = 16 + 15  # zlib's wbits for a gzip member with a 32 KiB window
-# What the decompressor raises on bad data (isal's type stubs call it an instance).
-_CORRUPT: Final[type[Exception]] = isal_zlib.error  # type: ignore[assignment]
 #: A longer statement is refused: mysqldump's extended INSERTs stay below 16 MiB.
 MAX_STATEMENT = 64 << 20
 
@@ -263,7 +263,7 @@ class _Piece(NamedTuple):
     text: bytes
 
 
-def _pieces(decompressed: _Decompressed) -> Iterator[_Piece]:
+def _pieces(decompressed: GzipChunks) -> Iterator[_Piece]:
     """Cut the decompressed stream into statements and the ``--`` comment lines between them.
 
     A statement ends with ``;`` at the end of a line: mysqldump escapes line breaks inside
@@ -308,6 +308,9 @@ def _pieces(decompressed: _Decompressed) -> Iterator[_Piece]:
                     line_no += 1
                     start = searched = end
                     continue
+            while buffer[start:start + 1] in (b" ", b"\t"):  # SQL's blanks before a statement
+                start += 1
+                offset += 1
             # A ";" at the end of a line ends the statement. (memchr finds a ";" fast, and rows
             # have none: the search for ";" and a line break is five times slower.)
             end = buffer.find(b";", max(start, searched))
@@ -337,56 +340,6 @@ def _line_breaks(text: bytes) -> int:
     if len(text) < 1 << 16:
         return text.count(b"\n")
     return int(numpy.count_nonzero(numpy.frombuffer(text, dtype=numpy.uint8) == 0x0A))
-
-
-class _Decompressed:
-    """A gzip file's decompressed bytes, about :data:`CHUNK_SIZE` at a time.
-
-    Decompressed by ISA-L (``isal``), which reads this data some 2.5 times as fast as zlib, with
-    the same checks: the header, the CRC-32 and the length in each member's trailer. Members
-    that follow one another (``cat a.gz b.gz``) are one stream, as gzip reads them. A broken file
-    is refused with how far it got, once the bytes before the fault were read.
-    """
-
-    def __init__(self, raw: BinaryIO, name: str) -> None:
-        self.raw = raw
-        self.name = name
-        self.received = 0  # decompressed bytes
-        self.member = isal_zlib.decompressobj(wbits=_GZIP)
-        self.pending = b""  # compressed bytes read and not yet given to the decompressor
-        self.started = False  # a member has begun
-
-    def read(self) -> bytes:
-        """The next bytes; empty at the end."""
-        while True:
-            if not self.pending:
-                self.pending = self.raw.read(_COMPRESSED_READ)
-                if not self.pending:
-                    return self._at_end()
-            if not self.started and self.pending[:2] != b"\x1f\x8b"[:len(self.pending)]:
-                raise DumpError(f"{self.name}: not a gzip file (it does not begin with gzip's magic number 1f 8b)"
-                                if self.received == 0 else
-                                f"{self.name}: corrupt gzip data after {self.received} bytes (not a gzip member)")
-            self.started = True
-            try:
-                chunk = self.member.decompress(self.pending, CHUNK_SIZE)
-            except _CORRUPT as error:
-                raise DumpError(f"{self.name}: corrupt gzip data after {self.received} bytes ({error})") from None
-            self.pending = self.member.unconsumed_tail
-            if self.member.eof:  # the member's trailer was read and checked; another may follow
-                self.pending = self.member.unused_data
-                self.member = isal_zlib.decompressobj(wbits=_GZIP)
-                self.started = False
-            if chunk:
-                self.received += len(chunk)
-                return chunk
-
-    def _at_end(self) -> bytes:
-        if self.started:
-            raise DumpError(f"{self.name}: not a complete gzip file (cut off after {self.received} bytes)")
-        if self.received == 0 and self.raw.tell() == 0:
-            raise DumpError(f"{self.name}: not a gzip file (it is empty)")
-        return b""
 
 
 # A line that begins with one of these may be one to skip between statements.
@@ -427,7 +380,7 @@ class _Parser:
         except OSError as error:
             raise DumpError(f"{self.name}: cannot be opened ({error.strerror or error})") from None
         with raw:
-            yield from self._batches(_pieces(_Decompressed(raw, self.name)))
+            yield from self._batches(_pieces(GzipChunks(raw, self.name, DumpError, CHUNK_SIZE)))
 
     def _batches(self, pieces: Iterator[_Piece]) -> Iterator[MentorBatch]:
         for self.offset, self.line_no, text in pieces:

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import gzip
+import random
 from pathlib import Path
 
 import pytest
 
+import bot.reports.coverage
 from bot.reports import Report
-from bot.reports.coverage import CoverageInputError, coverage_report, read_registration_file
+from bot.reports.coverage import (
+    CoverageInputError,
+    RegistrationBatch,
+    coverage_report,
+    read_registration_file,
+)
 from tests.test_dump import dump, write
 
 # Eight accounts over two months. By hand:
@@ -112,7 +119,7 @@ def test_a_wrong_header_and_a_cut_off_file_are_refused(tmp_path: Path) -> None:
     cut = tmp_path / "cut.csv.gz"
     body = "".join(REGISTRATIONS.splitlines(keepends=True)[1:])
     cut.write_bytes(gzip.compress((REGISTRATIONS + body * 50).encode())[:-30])
-    with pytest.raises(CoverageInputError, match=r"cut\.csv\.gz: cannot be read after line"):
+    with pytest.raises(CoverageInputError, match=r"cut\.csv\.gz: not a complete gzip file \(cut off after \d+ bytes\)"):
         coverage_report(read_registration_file(cut), "f", dump=mentor_dump)
 
 
@@ -121,3 +128,101 @@ def test_a_bad_state_line_is_refused_by_its_number(tmp_path: Path) -> None:
     states.write_text("user_id,state\n10,1\n11,7\n")
     with pytest.raises(CoverageInputError, match=r"states.csv: line 3: .* not '11,7'"):
         coverage_report(read_registration_file(registrations), "f", dump=mentor_dump, states=states)
+
+
+# --- the registrations reader's two paths ----------------------------------------------------------
+
+def columns(batches: list[RegistrationBatch]) -> list[tuple[int, int, str]]:
+    """Every registration as (user id, month, kind), in a stable order: what counting sees."""
+    return sorted((user_id, month, batch.kind_names[kind]) for batch in batches for user_id, month, kind in zip(
+        batch.user_ids.tolist(), batch.months.tolist(), batch.kinds.tolist(), strict=True))
+
+
+def outcome(path: Path) -> list[tuple[int, int, str]] | str:
+    try:
+        return columns(list(read_registration_file(path)))
+    except CoverageInputError as error:
+        return str(error)
+
+
+def exact_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(bot.reports.coverage, "_fast_registrations", lambda _chunk: None)
+
+
+def test_the_numpy_path_reads_a_realistic_file_as_the_csv_module_does(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """benchmarks.dumpgen's registrations: quoted names with commas, temporary accounts, every action."""
+    from benchmarks.dumpgen import write_registrations
+
+    path = tmp_path / "registrations.csv.gz"
+    summary = write_registrations(path, 60_000, seed=5)
+    taken: list[bool] = []
+    fast = bot.reports.coverage._fast_registrations
+    monkeypatch.setattr(bot.reports.coverage, "_fast_registrations",
+                        lambda chunk: taken.append((batch := fast(chunk)) is not None) or batch)
+    read = outcome(path)
+    assert taken and all(taken)  # every chunk by numpy
+    assert isinstance(read, list) and len(read) == 60_000
+    assert sum(kind == "temporary" for _, _, kind in read) == summary.temporary > 0
+    assert any(b'"' in line for line in gzip.decompress(path.read_bytes()).splitlines())
+    exact_only(monkeypatch)
+    assert outcome(path) == read
+
+
+def test_iso_timestamps_and_a_last_line_without_its_break(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "iso.csv"
+    path.write_text("log_id,user_id,user_name,timestamp,action\n1,5,Ann,2021-03-04T05:06:07Z,create\n"
+                    '2,6,"Bo, B",20210405000000,byemail\n3,4294967295,~2025-00001-01,2025-12-31T23:59:59Z,autocreate')
+    assert outcome(path) == [(5, 202103, "create"), (6, 202104, "byemail"), (4294967295, 202512, "temporary")]
+    exact_only(monkeypatch)
+    assert outcome(path) == [(5, 202103, "create"), (6, 202104, "byemail"), (4294967295, 202512, "temporary")]
+
+
+def mutated_registrations(count: int, seed: int) -> list[str]:
+    """Registration lines one or two random edits away from a valid one; many stay valid."""
+    rng = random.Random(seed)
+    valid = ["7,18,Heidi,20240301000000,create", "8,19,~2024-00002-01,2024-03-02T10:00:00Z,autocreate",
+             '9,20,"Ivan, I",20240303000000,create2', "10,21,Judy,20240304000000,byemail"]
+    alphabet = "0123456789,~\"-TZ:acreatbyml2 x"
+    lines = []
+    for _ in range(count):
+        line = list(rng.choice(valid))
+        for _ in range(rng.randint(1, 2)):
+            position = rng.randrange(len(line))
+            edit = rng.random()
+            if edit < 0.4:
+                line.insert(position, rng.choice(alphabet))
+            elif edit < 0.7:
+                del line[position]
+            else:
+                line[position] = rng.choice(alphabet)
+        lines.append("".join(line))
+    return lines
+
+
+def test_the_numpy_path_takes_a_line_only_as_the_csv_module_reads_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Differential: a file with a broken line gets the same registrations or the same refusal either way."""
+    header = "log_id,user_id,user_name,timestamp,action\n"
+    good = "1,5,Ann,20210304050607,create\n"
+    paths = []
+    for number, line in enumerate(mutated_registrations(600, seed=3)):
+        path = tmp_path / f"{number}.csv"
+        path.write_text(header + good * 3 + line + "\n" + good)
+        paths.append(path)
+    with_numpy = [outcome(path) for path in paths]
+    assert 100 < sum(isinstance(result, list) for result in with_numpy) < 500  # both kinds, many times
+    exact_only(monkeypatch)
+    assert [outcome(path) for path in paths] == with_numpy
+
+
+def test_stored_registrations_count_by_kind_and_an_unknown_action_under_its_own_name(tmp_path: Path) -> None:
+    from bot.reports.coverage import registration_batches
+
+    _registrations, mentor_dump, _states = files(tmp_path)
+    stored = [(10, 20240105120000, "create", 0), (None, 20240106000000, "create", 0),
+              (14, 20240126000000, "autocreate", 1), (30, 20240127000000, "newusers", 0)]
+    rows = table(coverage_report(registration_batches(stored, size=3), "the store", dump=mentor_dump))
+    assert rows["2024-01", "create"]["registered"] == 2 and rows["2024-01", "create"]["with mentor"] == 1
+    assert rows["2024-01", "temporary"]["registered"] == 1
+    assert rows["2024-01", "newusers"]["registered"] == 1

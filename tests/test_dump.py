@@ -183,6 +183,11 @@ def test_column_list_of_complete_insert(tmp_path: Path) -> None:
     ]
 
 
+def test_blanks_before_a_statement_do_not_hide_it(tmp_path: Path) -> None:
+    text = dump(*SAMPLE_VALUES).replace(b"\nINSERT", b"\n  \tINSERT")
+    assert list(read_mentor_rows(write(tmp_path, text))) == SAMPLE_ROWS
+
+
 def test_an_empty_table_gives_no_rows(tmp_path: Path) -> None:
     assert list(read_mentor_rows(write(tmp_path, dump()))) == []
 

@@ -16,7 +16,12 @@ from bot.community import read_community_settings
 from bot.errors import BotExcluded, WikiUnavailable
 from bot.mentors import read_mentor_list
 from bot.reports import Report, publish
-from bot.reports.coverage import coverage_report, fetch_registrations, indefinitely_blocked
+from bot.reports.coverage import (
+    coverage_report,
+    fetch_registrations,
+    indefinitely_blocked,
+    registration_batches,
+)
 from bot.reports.dashboard import mentor_dashboard
 from bot.reports.graduation import (
     graduation_report,
@@ -285,7 +290,8 @@ def test_coverage_from_the_log_and_the_snapshot(wiki: DevWiki, admin: WikiClient
     snapshot_from_api(gateway, store)
     since = datetime(2020, 1, 1, tzinfo=UTC)
     assert fetch_registrations(gateway, store, since) == 6  # the bot's autocreation, then five accounts
-    report = coverage_report(store.registrations(gateway.config.wiki_key), "the log", store=store,
+    report = coverage_report(registration_batches(store.registrations(gateway.config.wiki_key)), "the log",
+                             store=store,
                              wiki=gateway.config.wiki_key, blocked=indefinitely_blocked(gateway))
     month = f"{datetime.now(UTC):%Y-%m}"
     rows = {row[1]: dict(zip(report.columns, row, strict=True)) for row in report.rows if row[0] == month}
