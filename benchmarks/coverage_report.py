@@ -83,7 +83,7 @@ def import_registrations(_dump: Path, registrations: Path, out: Path) -> Table:
 
 def report_from_store(dump: Path, _registrations: Path, out: Path) -> Table:
     store = StateStore(out / "state.sqlite")
-    report = coverage_report(registration_batches(store.registrations("bench")), "the store", dump=dump)
+    report = coverage_report(registration_batches(store.registration_pages("bench")), "the store", dump=dump)
     write_files(report, out)
     return table_of(report.rows)
 

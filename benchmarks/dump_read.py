@@ -255,14 +255,14 @@ def peak_floor_mib() -> float:
 
 def report(results: list[Result]) -> Iterator[str]:
     baseline = next(result for result in results if result.name.startswith("regular expression"))
-    yield (f"{'reader':<34} {'layout':<30} {'rows':>11} {'seconds':>8} {'rows/s':>10} {'peak RSS':>10} "
+    yield (f"{'reader':<42} {'layout':<30} {'rows':>11} {'seconds':>8} {'rows/s':>10} {'peak RSS':>10} "
            f"{'vs regex':>9}")
     for result in results:
         if result.failure:
-            yield f"{result.name:<34} {result.layout:<30} cannot read it: {result.failure[:80]}"
+            yield f"{result.name:<42} {result.layout:<30} cannot read it: {result.failure[:80]}"
             continue
         versus = f"{result.rate / baseline.rate:8.1f}x" if result.totals is not None else ""
-        yield (f"{result.name:<34} {result.layout:<30} {result.rows:>11,} {result.seconds:8.2f} "
+        yield (f"{result.name:<42} {result.layout:<30} {result.rows:>11,} {result.seconds:8.2f} "
                f"{result.rate / 1e6:8.2f} M {result.peak_mib:6.0f} MiB {versus}")
     for batches in (result for result in results if result.name.startswith("read_mentor_batches")):
         checks = [

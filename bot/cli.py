@@ -463,7 +463,7 @@ def report(options: GlobalOptions, name: str, page: str | None, output: Path | N
                 progress.done()
                 lines.append(f"{fetched} new account-creation log entries stored")
                 source = f"the account-creation log since {config.registrations_since}"
-                rows = registration_batches(store.registrations(config.wiki_key))
+                rows = registration_batches(store.registration_pages(config.wiki_key))
             built = coverage_report(rows, source, dump=dump, store=store, wiki=config.wiki_key, states=states,
                                     blocked=indefinitely_blocked(gateway))
         title = page or config.report_page_for(name, gateway.username)

@@ -290,7 +290,7 @@ def test_coverage_from_the_log_and_the_snapshot(wiki: DevWiki, admin: WikiClient
     snapshot_from_api(gateway, store)
     since = datetime(2020, 1, 1, tzinfo=UTC)
     assert fetch_registrations(gateway, store, since) == 6  # the bot's autocreation, then five accounts
-    report = coverage_report(registration_batches(store.registrations(gateway.config.wiki_key)), "the log",
+    report = coverage_report(registration_batches(store.registration_pages(gateway.config.wiki_key)), "the log",
                              store=store,
                              wiki=gateway.config.wiki_key, blocked=indefinitely_blocked(gateway))
     month = f"{datetime.now(UTC):%Y-%m}"

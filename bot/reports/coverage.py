@@ -26,10 +26,11 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import itertools
 import json
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -43,7 +44,7 @@ from bot.errors import MentorBotError
 from bot.gateway import Gateway
 from bot.gzipped import GzipChunks
 from bot.reports import Cell, Report, Share
-from bot.state import StateStore, batched
+from bot.state import StateStore
 
 CURSOR_TASK = "registrations"
 CREATION_ACTIONS = ("create", "autocreate", "create2", "byemail")
@@ -178,20 +179,28 @@ Int64Column = numpy.typing.NDArray[numpy.int64]
 _TEMPORARY: Final = KINDS.index("temporary")
 
 
-def registration_batches(rows: Iterable[Registration], size: int = 100_000) -> Iterator[RegistrationBatch]:
-    """Registrations as the log fetch stores them, as batches of columns (each column made in C)."""
+def registration_batches(pages: Iterable[Sequence[Registration]], size: int = 100_000) -> Iterator[RegistrationBatch]:
+    """Registrations as the state store gives them, a page at a time, as batches of about ``size``.
+
+    Each column is made in C (a transpose, a dictionary lookup per action through ``map``).
+    """
     names = list(KINDS)
-    for chunk in batched(rows, size):
-        user_ids, created, actions, temporary = zip(*chunk, strict=True)
-        known, where = numpy.unique(numpy.array(actions, dtype=str), return_inverse=True)
-        for action in known.tolist():
-            if action not in names:  # an action this report does not know still counts, under its own name
-                names.append(action)
-        codes = numpy.array([names.index(action) for action in known.tolist()], dtype=numpy.uint8)[where]
+    code = {name: index for index, name in enumerate(names)}
+    pending: list[Registration] = []
+    for page in itertools.chain(pages, [[]]):
+        pending.extend(page)
+        if not pending or (page and len(pending) < size):
+            continue
+        user_ids, created, actions, temporary = zip(*pending, strict=True)
+        pending = []
+        for action in set(actions) - code.keys():  # an action this report does not know counts under its own name
+            code[action] = len(names)
+            names.append(action)
+        kinds = numpy.fromiter(map(code.__getitem__, actions), dtype=numpy.uint8, count=len(actions))
         yield RegistrationBatch(
             numpy.nan_to_num(numpy.array(user_ids, dtype=numpy.float64)).astype(numpy.int64),  # None: 0
             numpy.array(created, dtype=numpy.int64) // 100_000_000,
-            numpy.where(numpy.array(temporary, dtype=bool), _TEMPORARY, codes).astype(numpy.uint8),
+            numpy.where(numpy.array(temporary, dtype=bool), numpy.uint8(_TEMPORARY), kinds),
             tuple(names))
 
 
