@@ -308,7 +308,7 @@ def check(options: GlobalOptions) -> None:
               help="Read list=growthmentorlist (api) or MediaWiki:GrowthMentors.json (page).")
 @click.pass_obj
 def mentors(options: GlobalOptions, source: str) -> None:
-    """Read the mentor list, validate it against GrowthExperiments' contract and print it."""
+    """Read the mentor list as GrowthExperiments reads it, print it and warn of anything unusual in it."""
 
     def body(gateway: Gateway, _store: StateStore | None) -> TaskOutcome:
         mentor_list = read_mentor_list(gateway, source)
@@ -323,7 +323,9 @@ def mentors(options: GlobalOptions, source: str) -> None:
                  for row in rows]
         lines.append(f"{len(mentor_list.mentors)} mentors, read from the "
                      + ("GrowthExperiments module" if mentor_list.source == "api" else "JSON page"))
-        data = {"source": mentor_list.source, "mentors": [m.to_json() for m in mentor_list.mentors]}
+        lines.extend(f"warning: {anomaly}" for anomaly in mentor_list.anomalies)
+        data = {"source": mentor_list.source, "mentors": [m.to_json() for m in mentor_list.mentors],
+                "anomalies": [str(anomaly) for anomaly in mentor_list.anomalies]}
         return TaskOutcome(data, lines)
 
     sys.exit(execute(options, "mentors", body))

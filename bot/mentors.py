@@ -1,14 +1,20 @@
-"""The mentor list: plain data, and the contract every copy of it must meet.
+"""The mentor list: plain data, read as GrowthExperiments reads it.
 
 The list lives in ``MediaWiki:GrowthMentors.json``, keyed by user id; GrowthExperiments serves
-it as ``list=growthmentorlist``. Both are validated against the same contract, and a list that
-breaks it is refused with the JSON path at fault: the bot never repairs one silently.
+it as ``list=growthmentorlist``. Both are read against the same contract, the way GE reads
+them: what GE's own save checks (the keys, numeric user ids, messages of at most 240
+characters) must hold, or the list is refused with the JSON path at fault; what GE's save lets
+through is read as GE reads it and reported as an anomaly with its path (a weight other than
+0/1/2/4, which GE uses as that many tickets in the draw; an away date in MediaWiki's 14-digit
+form, as pages written before October 2025 hold it; an away date nobody can read, which GE
+ignores). So a list GE works with never stops the bot; the bot never repairs one silently, and
+what it writes itself is always within the contract.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from bot.errors import MalformedDocument, load_json
@@ -42,28 +48,52 @@ class Mentor:
 
 
 @dataclass(frozen=True)
+class Anomaly:
+    """Something in the list that GrowthExperiments lets through but the contract does not expect."""
+
+    path: str  # JSON path, e.g. $.Mentors["12"].weight
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.reason}"
+
+
+@dataclass(frozen=True)
 class MentorList:
     mentors: tuple[Mentor, ...]
     source: str  # "api" (list=growthmentorlist) or "page" (the JSON page)
+    anomalies: tuple[Anomaly, ...] = ()
 
     def by_name(self, name: str) -> Mentor | None:
         return next((m for m in self.mentors if m.username == name), None)
 
 
-def parse_timestamp(value: Any, source: str, path: str) -> datetime:
-    if not isinstance(value, str):
-        raise MalformedDocument(source, path, f"expected an ISO 8601 timestamp, got {value!r}")
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise MalformedDocument(source, path, f"{value!r} is not an ISO 8601 timestamp") from None
-    if parsed.tzinfo is None:
-        raise MalformedDocument(source, path, f"{value!r} has no time zone")
-    return parsed
+def away_date(value: Any, path: str, anomalies: list[Anomaly]) -> datetime | None:
+    """An away date as GE stores it: ISO 8601 since October 2025, MediaWiki's 14 digits before."""
+    if isinstance(value, str) and len(value) == 14 and value.isdigit():
+        try:
+            parsed = datetime.strptime(value, "%Y%m%d%H%M%S").replace(tzinfo=UTC)
+        except ValueError:
+            pass
+        else:
+            anomalies.append(Anomaly(path, f"{value!r} is MediaWiki's 14-digit form, read as {parsed:%Y-%m-%d %H:%M} "
+                                           "UTC (GE has written ISO 8601 since October 2025)"))
+            return parsed
+    if isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            pass
+        else:
+            if parsed.tzinfo is not None:
+                return parsed
+    anomalies.append(Anomaly(path, f"{value!r} is not a date GrowthExperiments can read; it is ignored, as GE "
+                                   "ignores it (the away state itself is kept elsewhere)"))
+    return None
 
 
-def _entry(source: str, key: str, entry: Any, path: str) -> Mentor:
-    """Validate one mentor entry; the name comes from the entry and may be stale on the page."""
+def _entry(source: str, key: str, entry: Any, path: str, anomalies: list[Anomaly]) -> Mentor:
+    """Read one mentor entry; the name comes from the entry and may be stale on the page."""
     if not key.isdigit() or int(key) <= 0:
         raise MalformedDocument(source, path, f"mentors are keyed by numeric user id, not {key!r}")
     if not isinstance(entry, dict):
@@ -81,10 +111,12 @@ def _entry(source: str, key: str, entry: Any, path: str) -> Mentor:
     weight = entry.get("weight")
     if weight is None:
         weight = 0 if entry.get("automaticallyAssigned") is False else DEFAULT_WEIGHT
-    if isinstance(weight, bool) or weight not in VALID_WEIGHTS:
-        raise MalformedDocument(
-            source, f"{path}.weight", f"{weight!r} is not one of {', '.join(map(str, VALID_WEIGHTS))}"
-        )
+    if isinstance(weight, bool) or not isinstance(weight, int):
+        raise MalformedDocument(source, f"{path}.weight", f"{weight!r} is not an integer")
+    if weight not in VALID_WEIGHTS:
+        valid = ", ".join(map(str, VALID_WEIGHTS))
+        anomalies.append(Anomaly(f"{path}.weight", f"{weight} is not one of {valid}; GrowthExperiments uses it as "
+                                                   f"{max(weight, 0)} tickets in the draw"))
     if "automaticallyAssigned" in entry and not isinstance(entry["automaticallyAssigned"], bool):
         raise MalformedDocument(source, f"{path}.automaticallyAssigned", "must be true or false")
     username = entry.get("username")
@@ -96,20 +128,21 @@ def _entry(source: str, key: str, entry: Any, path: str) -> Mentor:
         username=username or "",
         weight=int(weight),
         message=message,
-        away_until=parse_timestamp(away, source, f"{path}.awayTimestamp") if away is not None else None,
+        away_until=away_date(away, f"{path}.awayTimestamp", anomalies) if away is not None else None,
     )
 
 
-def _entries(source: str, mentors: Any, path: str) -> list[Mentor]:
+def _entries(source: str, mentors: Any, path: str) -> tuple[list[Mentor], list[Anomaly]]:
     if mentors == []:  # PHP serialises an empty map as a list
-        return []
+        return [], []
     if not isinstance(mentors, dict):
         raise MalformedDocument(source, path, f"expected an object keyed by user id, got {type(mentors).__name__}")
-    return [_entry(source, key, entry, f'{path}["{key}"]') for key, entry in mentors.items()]
+    anomalies: list[Anomaly] = []
+    return [_entry(source, key, entry, f'{path}["{key}"]', anomalies) for key, entry in mentors.items()], anomalies
 
 
-def parse_mentor_page(text: str, source: str = MENTOR_LIST_PAGE) -> list[Mentor]:
-    """Mentors from the JSON page's text. Names on the page are display copies only."""
+def parse_mentor_page(text: str, source: str = MENTOR_LIST_PAGE) -> tuple[list[Mentor], list[Anomaly]]:
+    """Mentors from the JSON page's text, and what GE lets through there. Names on the page are display copies."""
     document = load_json(text, source)
     for key in document:
         if key != "Mentors":
@@ -119,8 +152,8 @@ def parse_mentor_page(text: str, source: str = MENTOR_LIST_PAGE) -> list[Mentor]
     return _entries(source, document["Mentors"], "$.Mentors")
 
 
-def parse_mentor_api(result: dict[str, Any]) -> list[Mentor]:
-    """Mentors from a ``list=growthmentorlist`` response (names there are current)."""
+def parse_mentor_api(result: dict[str, Any]) -> tuple[list[Mentor], list[Anomaly]]:
+    """Mentors from a ``list=growthmentorlist`` response (names there are current), and the anomalies."""
     source = "list=growthmentorlist"
     if "growthmentorlist" not in result:
         raise MalformedDocument(source, "$.growthmentorlist", "missing from the response")
@@ -144,12 +177,12 @@ def read_mentor_list(gateway: Gateway, source: str = "auto") -> MentorList:
     if source == "auto":
         source = "api" if gateway.capabilities().has("query+growthmentorlist") else "page"
     if source == "api":
-        mentors = parse_mentor_api(gateway.get(list="growthmentorlist"))
-        return MentorList(tuple(sorted(mentors, key=lambda m: m.user_id)), "api")
+        mentors, anomalies = parse_mentor_api(gateway.get(list="growthmentorlist"))
+        return MentorList(tuple(sorted(mentors, key=lambda m: m.user_id)), "api", tuple(anomalies))
     page = gateway.read_page(MENTOR_LIST_PAGE)
     if not page.exists:
         return MentorList((), "page")
-    mentors = parse_mentor_page(page.text, f"[[{page.title}]]")
+    mentors, anomalies = parse_mentor_page(page.text, f"[[{page.title}]]")
     names = names_for_ids(gateway, [m.user_id for m in mentors])
     resolved = [replace(m, username=names.get(m.user_id, m.username or f"#{m.user_id}")) for m in mentors]
-    return MentorList(tuple(sorted(resolved, key=lambda m: m.user_id)), "page")
+    return MentorList(tuple(sorted(resolved, key=lambda m: m.user_id)), "page", tuple(anomalies))

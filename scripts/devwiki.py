@@ -1,14 +1,25 @@
-"""A real MediaWiki 1.43 LTS test wiki on 127.0.0.1, with the GrowthExperiments stand-in.
+"""A real MediaWiki 1.43 LTS test wiki on 127.0.0.1, with GrowthExperiments or its stand-in.
 
 MediaWiki comes from Debian 13's ``mediawiki`` and ``mediawiki-classes`` packages, fetched with
 apt through a private source list (the machine's own apt sources are not touched) and unpacked,
-not installed. A prepared template wiki is built once per version of this file and of the
-stand-in extension; ``up`` copies it and serves it with ``php -S``.
+not installed. Two flavours, with the same accounts and grants:
+
+* ``standin`` (the default): the project's PHP stand-in for GrowthExperiments' API
+  (``tests/growth_standin``);
+* ``real``: GrowthExperiments itself, branch REL1_43, from the source tarball given by
+  ``MENTORBOT_GE_SOURCE`` (a ``.tar.gz`` as ``git archive`` writes it, or a directory), else
+  ``../shared/vendor/GrowthExperiments-REL1_43.tar.gz`` beside the checkout when it is there. It
+  needs VisualEditor, which Debian's package carries in ``extensions-core``; ``update.php``
+  creates its tables. Its mentorship settings are ``$wgGE...`` settings here (no
+  CommunityConfiguration on 1.43).
+
+A prepared template wiki is built once per flavour and version of this file and of the extension;
+``up`` copies it and serves it with ``php -S``.
 
 Usage:
-    dev-wiki up [--dir DIR] [--port PORT]   start a wiki, print one JSON object
-    dev-wiki reset DIR                      restore the database to the template
-    dev-wiki down DIR                       stop the wiki started in DIR
+    dev-wiki up [--dir DIR] [--port PORT] [--growth standin|real]   start a wiki, print one JSON object
+    dev-wiki reset DIR                                              restore the database to the template
+    dev-wiki down DIR                                               stop the wiki started in DIR
 """
 
 from __future__ import annotations
@@ -34,6 +45,8 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 CACHE = Path(os.environ.get("MENTORBOT_DEV_CACHE", REPO / ".cache"))
 STANDIN = REPO / "tests" / "growth_standin"
+GE_TARBALL = REPO.parent / "shared" / "vendor" / "GrowthExperiments-REL1_43.tar.gz"
+FLAVOURS = ("standin", "real")
 MW_PACKAGES = ("mediawiki", "mediawiki-classes")
 MW_SUITE = "trixie"  # Debian 13 carries MediaWiki 1.43 LTS
 PHP_PACKAGES = ("php-cli", "php-gmp", "php-intl", "php-mbstring", "php-xml", "php-sqlite3")
@@ -64,13 +77,60 @@ $wgMessageCacheType = CACHE_NONE;
 # pywikibot's unblock() checks for this right.
 $wgGroupPermissions['sysop']['unblock'] = true;
 $wgJobRunRate = 0;
-$wgGrowthStandinFakeLagFile = __DIR__ . '/fake-lag';
-wfLoadExtension( 'GrowthStandin', '@STANDIN@/extension.json' );
+@GROWTH@
 # Per-test settings: php -S caches this file for a few seconds, the included one is read afresh.
 if ( is_file( __DIR__ . '/test-settings.php' ) ) {
 	eval( '?>' . file_get_contents( __DIR__ . '/test-settings.php' ) );
 }
 """
+
+
+GROWTH_SETTINGS = {
+    "standin": r"""
+$wgGrowthStandinFakeLagFile = __DIR__ . '/fake-lag';
+wfLoadExtension( 'GrowthStandin', '@STANDIN@/extension.json' );
+""",
+    "real": r"""
+wfLoadExtension( 'VisualEditor', '@CODE@/extensions-core/VisualEditor/extension.json' );
+wfLoadExtension( 'GrowthExperiments', '@GE@/extension.json' );
+# Mentorship for every new account, as on the wikis that run it; no remote task services.
+$wgGEHomepageEnabled = true;
+$wgGEHomepageNewAccountEnablePercentage = 100;
+$wgGEMentorshipEnabled = true;
+$wgGEMentorshipNewAccountEnablePercentage = 100;
+$wgGEHomepageSuggestedEditsEnabled = false;
+$wgGELevelingUpFeaturesEnabled = false;
+$wgGEUseCommunityConfigurationExtension = false;
+$wgWelcomeSurveyEnabled = false;
+""",
+}
+
+
+class GrowthSourceMissing(SystemExit):
+    """The real flavour was asked for, and no GrowthExperiments source is to be had."""
+
+
+def growth_source() -> Path:
+    """GrowthExperiments' REL1_43 source, unpacked once into the cache; where its extension.json is."""
+    given = os.environ.get("MENTORBOT_GE_SOURCE")
+    source = Path(given) if given else GE_TARBALL
+    if source.is_dir():
+        if not (source / "extension.json").exists():
+            raise GrowthSourceMissing(f"dev-wiki: {source} holds no extension.json of GrowthExperiments")
+        return source
+    if not source.is_file():
+        raise GrowthSourceMissing(
+            "dev-wiki: no GrowthExperiments source: set MENTORBOT_GE_SOURCE to its REL1_43 tarball or checkout"
+            if given else f"dev-wiki: no GrowthExperiments source ({GE_TARBALL} is absent; set MENTORBOT_GE_SOURCE)")
+    digest = hashlib.sha256(source.read_bytes()).hexdigest()[:16]
+    unpacked = CACHE / f"GrowthExperiments-{digest}"
+    if not (unpacked / "extension.json").exists():
+        log(f"unpacking GrowthExperiments from {source.name}")
+        staging = Path(tempfile.mkdtemp(dir=CACHE, prefix="ge-"))
+        run(["tar", "-xzf", str(source), "-C", str(staging)])
+        shutil.rmtree(unpacked, ignore_errors=True)
+        staging.rename(unpacked)
+    return unpacked
 
 
 def log(message: str) -> None:
@@ -151,9 +211,9 @@ def debian_archive() -> str:
                      "(a 'main' component of its own suite); MediaWiki is fetched from the same archive")
 
 
-def template_key() -> str:
-    digest = hashlib.sha256(Path(__file__).read_bytes())
-    for path in sorted(STANDIN.rglob("*")):
+def template_key(growth: str, ge: Path | None) -> str:
+    digest = hashlib.sha256(Path(__file__).read_bytes() + growth.encode() + str(ge).encode())
+    for path in sorted(STANDIN.rglob("*")) if growth == "standin" else []:
         if path.is_file():
             digest.update(str(path.relative_to(STANDIN)).encode())
             digest.update(path.read_bytes())
@@ -165,11 +225,12 @@ def maintenance(code: Path, wiki: Path, script: str, *args: str) -> str:
     return run(["php", str(code / "maintenance" / "run.php"), script, *args], env=env).stdout
 
 
-def build_template(code: Path) -> Path:
-    template = CACHE / f"template-{template_key()}"
+def build_template(code: Path, growth: str) -> Path:
+    ge = growth_source() if growth == "real" else None
+    template = CACHE / f"template-{growth}-{template_key(growth, ge)}"
     if (template / "ready").exists():
         return template
-    log("building the template wiki")
+    log(f"building the template wiki ({growth})")
     staging = Path(tempfile.mkdtemp(dir=CACHE, prefix="building-"))
     for sub in ("data", "cache", "images"):
         (staging / sub).mkdir()
@@ -183,7 +244,9 @@ def build_template(code: Path) -> Path:
     settings = staging / "LocalSettings.php"
     # The installer writes absolute paths; the template is copied, so make them relative.
     text = settings.read_text().replace(f'"{staging}/data"', "__DIR__ . '/data'")
-    settings.write_text(text + EXTRA_SETTINGS.replace("@STANDIN@", str(STANDIN)))
+    growth_settings = GROWTH_SETTINGS[growth].replace("@STANDIN@", str(STANDIN)).replace(
+        "@CODE@", str(code)).replace("@GE@", str(ge))
+    settings.write_text(text + EXTRA_SETTINGS.replace("@GROWTH@", growth_settings))
     maintenance(code, staging, "update", "--quick")
     maintenance(code, staging, "createAndPromote", "--bot", "--sysop",
                 "--custom-groups", "interface-admin", BOT_NAME, BOT_PASSWORD + "-main")
@@ -192,7 +255,7 @@ def build_template(code: Path) -> Path:
     (staging / "ready").write_text("")
     shutil.rmtree(template, ignore_errors=True)
     staging.rename(template)
-    for old in CACHE.glob("template-*"):
+    for old in CACHE.glob(f"template-{growth}-*"):
         if old != template:
             shutil.rmtree(old, ignore_errors=True)
     return template
@@ -232,10 +295,10 @@ def copy_data(template: Path, wiki: Path) -> None:
         (wiki / knob).unlink(missing_ok=True)
 
 
-def up(directory: str | None, port: int | None) -> dict[str, object]:
+def up(directory: str | None, port: int | None, growth: str = "standin") -> dict[str, object]:
     ensure_php()
     code = mediawiki_root()
-    template = build_template(code)
+    template = build_template(code, growth)
     wiki = Path(directory) if directory else Path(tempfile.mkdtemp(prefix="mentorbot-wiki-"))
     wiki.mkdir(parents=True, exist_ok=True)
     for sub in ("cache", "images"):
@@ -262,6 +325,7 @@ def up(directory: str | None, port: int | None) -> dict[str, object]:
         "admin_password": ADMIN_PASSWORD,
         "bot_user": f"{BOT_NAME}@{BOT_APP}",
         "bot_password": BOT_PASSWORD,
+        "growth": growth,
     }
 
 
@@ -318,11 +382,13 @@ def main(argv: list[str] | None = None) -> int:
     start = commands.add_parser("up")
     start.add_argument("--dir")
     start.add_argument("--port", type=int)
+    start.add_argument("--growth", choices=FLAVOURS, default="standin",
+                       help="GrowthExperiments itself (REL1_43) or the project's stand-in (default)")
     commands.add_parser("reset").add_argument("dir")
     commands.add_parser("down").add_argument("dir")
     args = parser.parse_args(argv)
     if args.command == "up":
-        print(json.dumps(up(args.dir, args.port)))
+        print(json.dumps(up(args.dir, args.port, args.growth)))
     elif args.command == "reset":
         reset(args.dir)
     else:

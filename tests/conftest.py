@@ -29,6 +29,7 @@ class DevWiki:
     admin_password: str
     bot_user: str
     bot_password: str
+    growth: str = "standin"  # or "real": GrowthExperiments REL1_43
 
     def reset(self) -> None:
         devwiki.reset(str(self.dir))
@@ -69,14 +70,19 @@ class DevWiki:
 
 
 @contextmanager
-def running_wiki() -> Iterator[DevWiki]:
+def running_wiki(growth: str = "standin") -> Iterator[DevWiki]:
+    """A test wiki of its own; ``growth`` is "standin" or "real" (GrowthExperiments REL1_43)."""
     directory = Path(tempfile.mkdtemp(prefix="mentorbot-test-wiki-"))
-    info = devwiki.up(str(directory), None)
+    try:
+        info = devwiki.up(str(directory), None, growth)
+    except BaseException:
+        shutil.rmtree(directory, ignore_errors=True)
+        raise
     try:
         yield DevWiki(
             api=str(info["api"]), dir=directory,
             admin_user=str(info["admin_user"]), admin_password=str(info["admin_password"]),
-            bot_user=str(info["bot_user"]), bot_password=str(info["bot_password"]),
+            bot_user=str(info["bot_user"]), bot_password=str(info["bot_password"]), growth=growth,
         )
     finally:
         devwiki.down(str(directory))
@@ -94,6 +100,28 @@ def second_dev_wiki() -> Iterator[DevWiki]:
     """Another wiki on its own port, for runs over several wikis; started only when a test asks."""
     with running_wiki() as wiki:
         yield wiki
+
+
+@pytest.fixture(scope="session")
+def real_dev_wiki() -> Iterator[DevWiki]:
+    """A test wiki running GrowthExperiments itself (REL1_43); skipped, with the reason, without its source."""
+    try:
+        context = running_wiki("real")
+        wiki = context.__enter__()
+    except devwiki.GrowthSourceMissing as missing:
+        pytest.skip(f"real GrowthExperiments flavour skipped: {missing}")
+    try:
+        yield wiki
+    finally:
+        context.__exit__(None, None, None)
+
+
+@pytest.fixture(params=["standin", "real"])
+def flavoured_wiki(request: pytest.FixtureRequest) -> DevWiki:
+    """The test wiki with a fresh database, once with the stand-in and once with GrowthExperiments itself."""
+    wiki: DevWiki = request.getfixturevalue("dev_wiki" if request.param == "standin" else "real_dev_wiki")
+    wiki.reset()
+    return wiki
 
 
 @pytest.fixture

@@ -63,12 +63,33 @@ def test_json_output_is_one_document_with_the_summary(wiki: DevWiki, workdir: Pa
 
 def test_a_malformed_list_is_refused_with_its_json_path(wiki: DevWiki, workdir: Path) -> None:
     # A content-model change is how a list escapes GrowthExperiments' validation on a real wiki.
-    wiki.admin().edit("MediaWiki:GrowthMentors.json", json.dumps({"Mentors": {"3": {"weight": 3}}}),
+    wiki.admin().edit("MediaWiki:GrowthMentors.json", json.dumps({"Mentors": {"3": {"colour": "blue"}}}),
                       contentmodel="text")
     result = mentorbot(wiki, workdir, "--api", wiki.api, "mentors", "--source", "page")
     assert result.returncode == 1
-    assert '[[MediaWiki:GrowthMentors.json]] is malformed at $.Mentors["3"].weight: 3 is not one of' in result.stderr
-    assert "1 errors" in result.stdout
+    assert '[[MediaWiki:GrowthMentors.json]] is malformed at $.Mentors["3"].colour: unknown key' in result.stderr
+    assert ", 1 errors," in result.stdout
+    assert "Traceback" not in result.stderr
+
+
+def test_a_list_growthexperiments_accepts_never_stops_the_bot(flavoured_wiki: DevWiki, workdir: Path) -> None:
+    """A weight of 3 saved directly: GrowthExperiments takes it (as 3 tickets), so the bot reads it and warns."""
+    wiki = flavoured_wiki
+    admin = wiki.admin()
+    mentor_id = wiki.anonymous().create_account("Heavy mentor", "heavy-mentor-password-1")
+    admin.post("growthmanagementorlist", geaction="add", username="Heavy mentor", weight=2)
+    listed = json.loads(admin.page_text("MediaWiki:GrowthMentors.json") or "{}")
+    listed["Mentors"][str(mentor_id)]["weight"] = 3
+    admin.edit("MediaWiki:GrowthMentors.json", json.dumps(listed))  # GE's own validation lets it through
+    for source, path in (("api", f'$.growthmentorlist["{mentor_id}"].weight'),
+                         ("page", f'$.Mentors["{mentor_id}"].weight')):
+        result = mentorbot(wiki, workdir, "--api", wiki.api, "mentors", "--source", source)
+        assert result.returncode == 0, result.stderr
+        assert f"warning: {path}: 3 is not one of 0, 1, 2, 4; GrowthExperiments uses it as 3 tickets" in result.stdout
+        assert re.search(r"^Heavy mentor +\d+ +3$", result.stdout, re.MULTILINE)
+    snapshot = mentorbot(wiki, workdir, "--api", wiki.api, "snapshot")
+    assert snapshot.returncode == 0, snapshot.stderr
+    assert "Traceback" not in snapshot.stderr + snapshot.stdout
 
 
 def test_a_second_run_of_the_same_task_refuses(wiki: DevWiki, workdir: Path) -> None:
@@ -329,7 +350,7 @@ def test_all_wikis_on_two_real_wikis_with_the_state_on_mariadb(wiki: DevWiki, se
     """Toolforge's shape: one config, two wikis, one shared store on a database server; one wiki is broken."""
     wiki.anonymous().create_account("Mentor A", "mentor-a-password-1234")
     wiki.admin().post("growthmanagementorlist", geaction="add", username="Mentor A", weight=2)
-    second_wiki.admin().edit("MediaWiki:GrowthMentors.json", json.dumps({"Mentors": {"3": {"weight": 3}}}),
+    second_wiki.admin().edit("MediaWiki:GrowthMentors.json", json.dumps({"Mentors": {"3": {"colour": "blue"}}}),
                              contentmodel="text")
     config = workdir.parent / "mentorbot.toml"
     config.write_text(f'[wikis.first]\napi = "{wiki.api}"\n[wikis.second]\napi = "{second_wiki.api}"\n')
@@ -351,7 +372,7 @@ def test_all_wikis_on_two_real_wikis_with_the_state_on_mariadb(wiki: DevWiki, se
     document = json.loads(result.stdout)
     assert document["failed"] == ["second"]
     assert [mentor["username"] for mentor in document["wikis"]["first"]["result"]["mentors"]] == ["Mentor A"]
-    assert "[[MediaWiki:GrowthMentors.json]] is malformed at $.Mentors[\"3\"].weight" in \
+    assert "[[MediaWiki:GrowthMentors.json]] is malformed at $.Mentors[\"3\"].colour" in \
         document["wikis"]["second"]["message"]
 
     second_wiki.admin().edit("User:MentorBot/Stop", "stop: the list is broken")

@@ -121,8 +121,8 @@ def test_rights_grant_log_type_options_and_table_are_registered(wiki: DevWiki) -
 @pytest.mark.parametrize(("document", "named"), [
     ({"Mentors": {"1": {"colour": "blue"}}}, "Mentors.1.colour"),
     ({"Mentors": {"Admin": {}}}, "Mentors.Admin"),
-    ({"Mentors": {"1": {"weight": 3}}}, "Mentors.1.weight"),
     ({"Mentors": {"1": {"weight": "2"}}}, "Mentors.1.weight"),
+    ({"Mentors": {"1": {"weight": 2.5}}}, "Mentors.1.weight"),
     ({"Mentors": {"1": {"message": "x" * 241}}}, "Mentors.1.message"),
     ({"Mentors": {}, "Extra": 1}, "Extra"),
     ({"Mentors": {"1": {"automaticallyAssigned": "no"}}}, "Mentors.1.automaticallyAssigned"),

@@ -165,8 +165,9 @@ class MentorList {
 						}
 						break;
 					case 'weight':
-						if ( !is_int( $value ) || !in_array( $value, self::WEIGHTS, true ) ) {
-							self::fail( $status, $fieldPath, '"weight" must be one of 0, 1, 2, 4, got ' .
+						// The schema asks only for an integer; the API's parameter alone is limited to 0/1/2/4.
+						if ( !is_int( $value ) ) {
+							self::fail( $status, $fieldPath, '"weight" must be an integer, got ' .
 								FormatJson::encode( $value ) );
 						}
 						break;
