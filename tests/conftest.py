@@ -116,14 +116,6 @@ def real_dev_wiki() -> Iterator[DevWiki]:
         context.__exit__(None, None, None)
 
 
-@pytest.fixture(params=["standin", "real"])
-def flavoured_wiki(request: pytest.FixtureRequest) -> DevWiki:
-    """The test wiki with a fresh database, once with the stand-in and once with GrowthExperiments itself."""
-    wiki: DevWiki = request.getfixturevalue("dev_wiki" if request.param == "standin" else "real_dev_wiki")
-    wiki.reset()
-    return wiki
-
-
 @pytest.fixture
 def second_wiki(second_dev_wiki: DevWiki) -> DevWiki:
     second_dev_wiki.reset()
@@ -131,10 +123,21 @@ def second_wiki(second_dev_wiki: DevWiki) -> DevWiki:
 
 
 @pytest.fixture
-def wiki(dev_wiki: DevWiki) -> DevWiki:
-    """The test wiki with a fresh database: the template's admin and bot accounts only."""
-    dev_wiki.reset()
-    return dev_wiki
+def wiki(request: pytest.FixtureRequest) -> DevWiki:
+    """The test wiki with a fresh database: the template's admin and bot accounts only.
+
+    With the stand-in, unless the test is marked ``both_flavours``: then once with the stand-in
+    and once with GrowthExperiments itself (REL1_43).
+    """
+    flavour = getattr(request, "param", "standin")
+    wiki: DevWiki = request.getfixturevalue("dev_wiki" if flavour == "standin" else "real_dev_wiki")
+    wiki.reset()
+    return wiki
+
+
+# Runs a test once on the stand-in and once on real GrowthExperiments; the test reads wiki.growth
+# where the two versions differ.
+both_flavours = pytest.mark.parametrize("wiki", ["standin", "real"], indirect=True)
 
 
 @pytest.fixture(scope="session")

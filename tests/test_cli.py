@@ -17,7 +17,7 @@ from bot.errors import ConfigError
 from bot.state import StateStore, open_store
 from scripts.devdb import MariaServer
 from scripts.devwiki import backdate
-from tests.conftest import DevWiki, content_digest, run_maintenance
+from tests.conftest import DevWiki, both_flavours, content_digest, run_maintenance
 from tests.wikiclient import WikiClient
 
 MENTORBOT = Path(sys.executable).with_name("mentorbot")
@@ -72,9 +72,9 @@ def test_a_malformed_list_is_refused_with_its_json_path(wiki: DevWiki, workdir: 
     assert "Traceback" not in result.stderr
 
 
-def test_a_list_growthexperiments_accepts_never_stops_the_bot(flavoured_wiki: DevWiki, workdir: Path) -> None:
+@both_flavours
+def test_a_list_growthexperiments_accepts_never_stops_the_bot(wiki: DevWiki, workdir: Path) -> None:
     """A weight of 3 saved directly: GrowthExperiments takes it (as 3 tickets), so the bot reads it and warns."""
-    wiki = flavoured_wiki
     admin = wiki.admin()
     mentor_id = wiki.anonymous().create_account("Heavy mentor", "heavy-mentor-password-1")
     admin.post("growthmanagementorlist", geaction="add", username="Heavy mentor", weight=2)

@@ -77,6 +77,9 @@ def test_shares_per_month_and_kind_match_the_hand_count(tmp_path: Path) -> None:
     assert (february["registered"], february["with mentor"], february["no mentor: opted out"]) == (2, 1, 1)
     assert february["share with mentor"] == pytest.approx(1 / 2)
     assert rows["2024-02", "create2"]["share with mentor"] == pytest.approx(1.0)
+    # GrowthExperiments gives accounts made by another user a mentor at signup too: no excuse for them.
+    assert "no mentor: created by another user" not in report.columns
+    assert any("create, create2 and byemail" in note for note in report.notes)
     totals = dict(report.totals)
     assert totals["create (registered themselves): accounts"] == 5
     assert totals["create: share with a mentor"] == pytest.approx(3 / 5)

@@ -6,15 +6,16 @@ The data has traps, and each is handled here on purpose:
   into the state store from a resumable cursor (each page is stored with its continuation, so
   an interrupted first fetch of millions of entries goes on where it stopped, and later runs
   fetch only what is new), or from a CSV file. They are split by creation action, because
-  GrowthExperiments assigns a mentor at signup only to accounts that registered themselves
-  locally: counting autocreated accounts in the denominator is what makes coverage look flat.
+  GrowthExperiments assigns a mentor at signup to every account created on the wiki itself
+  (``create``, and ``create2`` and ``byemail`` by another user), never to autocreated (SUL) or
+  temporary ones: counting autocreated accounts in the denominator is what makes coverage look flat.
   Temporary accounts (names beginning ``~2``, not just ``~``) are a kind of their own.
 * Mentor rows come from Wikimedia's weekly dump or from the bot's newest snapshot. Either says
   who has a mentor *now*: no assignment time exists anywhere, so an account that lost its mentor
   (indefinite block, graduation, opt-out) counts as without one.
 * Where no mentor is found, the report says why when the data can (indefinitely blocked now,
-  a temporary or autocreated account, created by another user, and with a released state file
-  disabled or opted out); everything else is counted as unexplained, never guessed.
+  a temporary or autocreated account, and with a released state file disabled or opted out);
+  everything else is counted as unexplained, never guessed.
 
 Memory stays flat at millions of users: what is known about each user id is one byte in a
 ``bytearray`` indexed by id (a few tens of MB for English Wikipedia's id range), and
@@ -517,15 +518,13 @@ def why_no_mentor(kind: str, byte: int) -> str:
         return "temporary account"
     if kind == "autocreate":
         return "autocreated"
-    if kind in ("create2", "byemail"):
-        return "created by another user"
     state = STATE_NAMES.get(byte >> STATE_SHIFT)
     if state in ("opted out", "disabled"):
         return state
     return "unexplained"
 
 
-REASONS = ("indefinitely blocked", "temporary account", "autocreated", "created by another user", "disabled",
+REASONS = ("indefinitely blocked", "temporary account", "autocreated", "disabled",
            "opted out", "unexplained")
 
 
@@ -602,13 +601,15 @@ def build_report(groups: dict[tuple[int, str], Cohort], mentors: MentorSource, r
         "that is now, not at registration: GrowthExperiments stores no assignment time anywhere. An account "
         "that lost its mentor (indefinite block, graduation, opt-out) counts as without one. The bot's "
         "snapshot history can date assignments only from its first snapshot on.",
-        "GrowthExperiments assigns a mentor at signup only to accounts that registered themselves locally "
-        "(create); other kinds get one only when they open their Homepage. Read coverage from the 'create' "
-        "rows: a share over all accounts mixes in kinds that were never meant to get a mentor.",
+        "GrowthExperiments assigns a mentor at signup to every account created on this wiki, by its user "
+        "(create) or by another user (create2, byemail), when an auto-assigned mentor who is not away "
+        "exists; autocreated (SUL) and temporary accounts get none at signup, only when they open their "
+        "Homepage. Read coverage from the create, create2 and byemail rows: a share over all accounts "
+        "mixes in kinds that were never meant to get a mentor.",
         "No mentor, why: 'indefinitely blocked' is an account blocked indefinitely now (GrowthExperiments "
-        "drops the mentor at such a block); 'temporary account', 'autocreated' and 'created by another user' "
-        "follow from the account kind; everything else is 'unexplained', which includes mentees who opted "
-        "out or graduated, since no public data says so"
+        "drops the mentor at such a block); 'temporary account' and 'autocreated' follow from the account "
+        "kind; everything else is 'unexplained', which includes mentees who opted out or graduated, since "
+        "no public data says so"
         + (" (unless the state file names them)." if with_states else "."),
     ]
     if mentors.has_active:

@@ -19,7 +19,7 @@ posting, so a crash between the two repeats nothing.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from bot.activity import ActivityReader, MentorFacts
 from bot.community import CommunitySettings
@@ -78,8 +78,11 @@ class Thresholds:
     source: str
 
     def met_by(self, fact: MentorFacts, now: datetime) -> bool:
-        tenure = (now - fact.registration).days if fact.registration else None  # None: registered before 2005
-        return fact.editcount >= self.min_editcount and (tenure is None or tenure > self.min_tenure_days)
+        """GrowthExperiments' rule: at least the edits, and an account age strictly above the tenure, in seconds."""
+        if fact.editcount < self.min_editcount:
+            return False
+        # No registration date: registered before 2005, old enough for any tenure.
+        return fact.registration is None or now - fact.registration > timedelta(days=self.min_tenure_days)
 
 
 def thresholds(settings: CommunitySettings, own: GraduationSettings) -> Thresholds:
