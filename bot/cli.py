@@ -354,18 +354,21 @@ def sweep(options: GlobalOptions, force: bool) -> None:
 
         result = run_sweep(gateway, store, rules, list(mentor_list.mentors), settings, force=force,
                            on_decisions=show)
-        counts = Counter(d.action for d in result.decisions)
+        refused = {(mentor, action) for mentor, action, _reason in result.refused}
+        counts = Counter(d.action for d in result.decisions if (d.mentor.username, d.action) not in refused)
         lines = [f"note: {note}" for note in result.notes]
         lines += [f"moved {mentee}: {old} -> {new}" for mentee, old, new in result.moved]
+        lines += [f"refused: {action} {mentor}: {reason}" for mentor, action, reason in result.refused]
         lines.append(f"{len(result.decisions)} mentors: {counts['warn']} warned, {counts['away']} marked away, "
                      f"{counts['remove']} removed, {len(result.moved)} mentees moved, "
-                     f"{counts['none']} left alone")
+                     f"{len(result.refused)} refused by the wiki, {counts['none']} left alone")
         data = {
             "decisions": [{"mentor": d.mentor.username, "user_id": d.mentor.user_id, "action": d.action,
                            "reason": d.explanation, "rule": d.rule, "days": d.days, "lapse_start": d.lapse_start,
                            "away_until": d.away_until.isoformat() if d.away_until else None}
                           for d in result.decisions],
             "moved": [{"mentee": m, "from": old, "to": new} for m, old, new in result.moved],
+            "refused": [{"mentor": m, "action": action, "reason": reason} for m, action, reason in result.refused],
             "notes": result.notes,
         }
         return TaskOutcome(data, lines)

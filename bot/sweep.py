@@ -241,6 +241,7 @@ class SweepResult:
     decisions: list[Decision]
     notes: list[str] = field(default_factory=list)
     moved: list[tuple[str, str, str]] = field(default_factory=list)  # mentee, from, to
+    refused: list[tuple[str, str, str]] = field(default_factory=list)  # mentor, action, GrowthExperiments' reason
 
 
 def iso(moment: datetime) -> str:
@@ -280,8 +281,14 @@ class SweepActor:
         # Every talk page to post to, read in batches rather than one request per notice.
         talk_pages = self.gateway.read_pages([f"User talk:{d.mentor.username}" for d in acting if d.notice])
         for decision in acting:
-            self.act_one(decision, leaving, result, talk_pages)
-        self.write_run_log(acting)
+            try:
+                self.act_one(decision, leaving, result, talk_pages)
+            except ApiFailure as failure:
+                if not failure.code.startswith(MENTOR_REFUSAL_PREFIX):
+                    raise
+                # This mentor only (a lock, a block, gone from the list, ...): say so, and go on with the rest.
+                result.refused.append((decision.mentor.username, decision.action, f"{failure.code}: {failure.info}"))
+        self.write_run_log(acting, result)
         return result
 
     def act_one(self, decision: Decision, leaving: set[int], result: SweepResult,
@@ -391,17 +398,26 @@ class SweepActor:
         self.gateway.echo("Mentor list after this sweep:")
         self.gateway.show_diff(page, json.dumps(document, ensure_ascii=False, indent="\t"))
 
-    def write_run_log(self, acting: list[Decision]) -> None:
+    def write_run_log(self, acting: list[Decision], result: SweepResult) -> None:
         if not self.rules.run_log_page:
             return
-        rows = "\n".join(f"|-\n| [[User:{d.mentor.username}|{d.mentor.username}]] || {d.action} || "
-                         f"{d.rule} || {d.explanation.replace('|', '{{!}}')}" for d in acting)
+        refused = {(mentor, action): reason for mentor, action, reason in result.refused}
+
+        def outcome(decision: Decision) -> str:
+            reason = refused.get((decision.mentor.username, decision.action))
+            return decision.action if reason is None else f"{decision.action}, refused by the wiki: {reason}"
+
+        rows = "\n".join(f"|-\n| [[User:{d.mentor.username}|{d.mentor.username}]] || "
+                         f"{outcome(d).replace('|', '{{!}}')} || {d.rule} || {d.explanation.replace('|', '{{!}}')}"
+                         for d in acting)
         table = ('{| class="wikitable sortable"\n! Mentor !! Decision !! Rule !! Reason\n' + rows + "\n|}")
         self.gateway.add_section(self.rules.run_log_page, f"Sweep of {self.now:%Y-%m-%d %H:%M} UTC", table,
                                  f"Mentorship upkeep: run log ({len(acting)} decisions)")
 
 
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
+# GrowthExperiments' refusals that concern one mentor (locked or blocked, not on the list, ...), not the run.
+MENTOR_REFUSAL_PREFIX = "growthexperiments-"
 
 
 def format_text(template: str, fields: dict[str, Any]) -> str:

@@ -17,7 +17,7 @@ from bot.mentors import read_mentor_list
 from bot.rules import parse_rules
 from bot.sweep import CircuitBreakerTripped, SweepResult, run_sweep
 from scripts.devwiki import backdate
-from tests.conftest import BotRun, DevWiki, StateBackend, both_stores, content_digest
+from tests.conftest import BotRun, DevWiki, StateBackend, both_flavours, both_stores, content_digest
 from tests.wikiclient import WikiClient
 
 RULES_PAGE = "MediaWiki:Mentorbot-sweep-rules.json"
@@ -419,3 +419,30 @@ def test_the_wikis_own_message_texts_are_used(wiki: DevWiki, admin: WikiClient, 
     text = talk(admin, "Lapsing mentor")
     assert "== 멘토 활동 안내 ==" in text
     assert "Lapsing mentor님, 20일 동안 활동이 없었습니다. {unknown}" in text
+
+
+@both_flavours
+def test_one_mentors_refusal_never_stops_a_sweep(wiki: DevWiki, admin: WikiClient, sweep: Callable[..., Sweep],
+                                                 make_bot: Callable[..., BotRun], state_backend: StateBackend) -> None:
+    """A mentor blocked (or, on Wikimedia, locked) after the sweep decided: GE refuses; the sweep goes on."""
+    from tests.test_contract import manage_mentors_status
+
+    add_mentor(wiki, admin, "Blocked mentor", inactive_days=20)
+    add_mentor(wiki, admin, "Lapsing mentor", inactive_days=20)
+    assert sweep(LAST_EDIT).actions() == {"Blocked mentor": "warn", "Lapsing mentor": "warn"}
+    gateway = make_bot().gateway
+    rules = parse_rules(json.dumps(LAST_EDIT), "rules")
+
+    def block_while_deciding(_decisions: list[Any]) -> None:
+        admin.post("block", user="Blocked mentor", expiry="1 week", reason="test")
+
+    result = run_sweep(gateway, state_backend.open(), rules, list(read_mentor_list(gateway).mentors),
+                       read_community_settings(gateway), on_decisions=block_while_deciding)
+    assert {d.mentor.username: d.action for d in result.decisions} == {"Blocked mentor": "away",
+                                                                       "Lapsing mentor": "away"}
+    assert [(mentor, action) for mentor, action, _ in result.refused] == [("Blocked mentor", "away")]
+    assert "cannot-be-changed-block" in result.refused[0][2]
+    status = manage_mentors_status(wiki)
+    assert status["Lapsing mentor"]["status"] == "away until a date"  # the sweep went on after the refusal
+    assert "You are marked away as a mentor" in talk(admin, "Lapsing mentor")
+    assert "You are marked away" not in talk(admin, "Blocked mentor")  # no notice of what did not happen
