@@ -246,7 +246,7 @@ class BlockNotifier:
     def recipient(self, mentee: str, mentor: str, mentor_list: MentorList, settings: BlockSettings) -> str:
         """The mentor, or, where the wiki asks for it, the mentee's backup mentor while the mentor is away."""
         listed = mentor_list.by_name(mentor)
-        away = listed is not None and listed.away_until is not None and listed.away_until.timestamp() > time.time()
+        away = listed is not None and listed.away_at(datetime.now(UTC))
         if away and settings.notify_backup_when_away:
             backup = self.store.last_mentor(self.wiki, mentee, role="backup")
             if backup and backup != mentor:
@@ -268,7 +268,7 @@ class BlockNotifier:
         """Restore the original mentor where allowed; otherwise the text tells them how to claim."""
         texts = settings.messages
         listed = mentor_list.by_name(original)
-        active = listed is not None and not (listed.away_until and listed.away_until.timestamp() > time.time())
+        active = listed is not None and not listed.away_at(datetime.now(UTC))
         can = (settings.restore and active and self.gateway.site.has_right("setmentor")
                and self.gateway.capabilities().has("growthsetmentor"))
         if now_mentors.get(event.mentee) == original:

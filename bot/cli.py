@@ -314,7 +314,8 @@ def mentors(options: GlobalOptions, source: str) -> None:
         mentor_list = read_mentor_list(gateway, source)
         rows = [("name", "id", "weight", "away until", "message")]
         for m in mentor_list.mentors:
-            away = m.away_until.strftime("%Y-%m-%d %H:%M") if m.away_until else ""
+            away = ("blocked or locked" if m.away_blocked
+                    else m.away_until.strftime("%Y-%m-%d %H:%M") if m.away_until else "")
             message = (m.message or "").replace("\n", " ")
             rows.append((m.username, str(m.user_id), str(m.weight), away,
                          message[:57] + "..." if len(message) > 60 else message))
@@ -323,8 +324,13 @@ def mentors(options: GlobalOptions, source: str) -> None:
                  for row in rows]
         lines.append(f"{len(mentor_list.mentors)} mentors, read from the "
                      + ("GrowthExperiments module" if mentor_list.source == "api" else "JSON page"))
+        if not mentor_list.away_known:
+            lines.append("note: away dates are the list's copy, as Special:ManageMentors could not be read: "
+                         "GrowthExperiments keeps the away state elsewhere, so a mentor shown here as not away "
+                         "may be away")
         lines.extend(f"warning: {anomaly}" for anomaly in mentor_list.anomalies)
-        data = {"source": mentor_list.source, "mentors": [m.to_json() for m in mentor_list.mentors],
+        data = {"source": mentor_list.source, "away_source": mentor_list.away_source,
+                "mentors": [m.to_json() for m in mentor_list.mentors],
                 "anomalies": [str(anomaly) for anomaly in mentor_list.anomalies]}
         return TaskOutcome(data, lines)
 

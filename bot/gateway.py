@@ -198,6 +198,19 @@ class Gateway:
     def read_page(self, title: str) -> PageText:
         return self.read_pages([title])[title]
 
+    def read_html(self, title: str, **params: str) -> str | None:
+        """A page as index.php renders it (for what the API does not give), or None if it cannot be had."""
+        from pywikibot.comms import http
+
+        url = self.site.base_url(self.site.path())
+        try:
+            response = http.fetch(url, params={"title": title, **params})
+        except Exception:  # any failure means: not readable here, which the caller says
+            return None
+        if response.status_code != 200:
+            return None
+        return str(response.text)
+
     def capabilities(self) -> Capabilities:
         """Which GrowthExperiments modules this wiki has (paraminfo), asked once a run."""
         if self._capabilities is None:

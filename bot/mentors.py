@@ -13,8 +13,10 @@ what it writes itself is always within the contract.
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
+from html import unescape
 from typing import TYPE_CHECKING, Any
 
 from bot.errors import MalformedDocument, load_json
@@ -36,10 +38,14 @@ class Mentor:
     weight: int = DEFAULT_WEIGHT
     message: str | None = None
     away_until: datetime | None = None
+    away_blocked: bool = False  # away because blocked sitewide or locked: GrowthExperiments lets nobody change it
 
     @property
     def auto_assigned(self) -> bool:
         return self.weight > 0
+
+    def away_at(self, moment: datetime) -> bool:
+        return self.away_blocked or (self.away_until is not None and self.away_until > moment)
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -63,6 +69,63 @@ class MentorList:
     mentors: tuple[Mentor, ...]
     source: str  # "api" (list=growthmentorlist) or "page" (the JSON page)
     anomalies: tuple[Anomaly, ...] = ()
+    away_source: str = "the list's copy"  # where the away states come from
+
+    def by_name(self, name: str) -> Mentor | None:
+        return next((m for m in self.mentors if m.username == name), None)
+
+    @property
+    def away_known(self) -> bool:
+        return self.away_source == AWAY_FROM_MANAGE_MENTORS
+
+
+AWAY_FROM_MANAGE_MENTORS = "Special:ManageMentors"
+# PHP_INT_MAX in the status cell: away because blocked or locked.
+_AWAY_BLOCKED_RANK = 2**62
+_ROW = re.compile(r"<tr[^>]*>(.*?)</tr>", re.DOTALL)
+_SORT_VALUE = re.compile(r'<td[^>]*\sdata-sort-value="([^"]*)"')
+
+
+@dataclass(frozen=True)
+class AwayState:
+    until: datetime | None  # away by date until then
+    blocked: bool  # away because blocked or locked
+
+
+def read_away_states(gateway: Gateway) -> dict[str, AwayState] | None:
+    """Each mentor's true away state, by name, from Special:ManageMentors; None where it cannot be read.
+
+    GrowthExperiments keeps the away state in a user option that only the mentor can read; the one
+    public view of it is the status column of Special:ManageMentors, on REL1_43 and on master:
+    each row's cells with a sort value are the name, the last activity (Unix time), the weight and
+    the status (-1 active, the Unix time of the return date, PHP_INT_MAX when blocked or locked).
+    One request for the whole list, read as anyone may read it.
+    """
+    html = gateway.read_html("Special:ManageMentors", uselang="qqx")
+    if html is None:
+        return None
+    states: dict[str, AwayState] = {}
+    for row in _ROW.findall(html):
+        values = [unescape(value) for value in _SORT_VALUE.findall(row)]
+        if len(values) != 4 or not values[3].lstrip("-").isdigit():
+            continue
+        name, rank = values[0], int(values[3])
+        states[name] = AwayState(
+            until=datetime.fromtimestamp(rank, UTC) if 0 <= rank < _AWAY_BLOCKED_RANK else None,
+            blocked=rank >= _AWAY_BLOCKED_RANK)
+    if not states and "data-sort-value" not in html:
+        return None  # not the page we know
+    return states
+
+
+def with_true_away_states(mentor_list: MentorList, states: dict[str, AwayState] | None) -> MentorList:
+    """The list with each mentor's away state from Special:ManageMentors, where it could be read."""
+    if states is None:
+        return mentor_list
+    mentors = tuple(replace(mentor, away_until=state.until if (state := states.get(mentor.username)) else None,
+                            away_blocked=bool(state and state.blocked))
+                    for mentor in mentor_list.mentors)
+    return replace(mentor_list, mentors=mentors, away_source=AWAY_FROM_MANAGE_MENTORS)
 
     def by_name(self, name: str) -> Mentor | None:
         return next((m for m in self.mentors if m.username == name), None)
@@ -173,7 +236,11 @@ def names_for_ids(gateway: Gateway, user_ids: list[int]) -> dict[int, str]:
 
 
 def read_mentor_list(gateway: Gateway, source: str = "auto") -> MentorList:
-    """The mentor list from GrowthExperiments' module, else from the JSON page."""
+    """The mentor list from GrowthExperiments' module, else from the JSON page; away states as GE keeps them."""
+    return with_true_away_states(_read_entries(gateway, source), read_away_states(gateway))
+
+
+def _read_entries(gateway: Gateway, source: str) -> MentorList:
     if source == "auto":
         source = "api" if gateway.capabilities().has("query+growthmentorlist") else "page"
     if source == "api":

@@ -339,7 +339,7 @@ class SweepActor:
             return
         pool = [m for m in self.mentors
                 if m.weight > 0 and m.user_id not in leaving and m.user_id != removed.user_id
-                and not (m.away_until and m.away_until > self.now)
+                and not m.away_at(self.now)
                 and not ((f := self.facts.get(m.user_id)) and f.block and not f.block.partial)]
         if not pool:
             result.notes.append(f"No active auto-assigned mentor is left to take {removed.username}'s mentees.")

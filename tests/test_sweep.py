@@ -446,3 +446,19 @@ def test_one_mentors_refusal_never_stops_a_sweep(wiki: DevWiki, admin: WikiClien
     assert status["Lapsing mentor"]["status"] == "away until a date"  # the sweep went on after the refusal
     assert "You are marked away as a mentor" in talk(admin, "Lapsing mentor")
     assert "You are marked away" not in talk(admin, "Blocked mentor")  # no notice of what did not happen
+
+
+@both_flavours
+def test_a_mentor_already_away_is_not_marked_again(wiki: DevWiki, admin: WikiClient,
+                                                   sweep: Callable[..., Sweep]) -> None:
+    """The away state is read where GrowthExperiments keeps it (REL1_43's list never shows it)."""
+    add_mentor(wiki, admin, "Lapsing mentor", inactive_days=20)
+    rules = {**LAST_EDIT, "run_log_page": "Project:Mentorship/Bot log"}
+    assert sweep(rules).actions() == {"Lapsing mentor": "warn"}
+    assert sweep(rules).actions() == {"Lapsing mentor": "away"}
+    log_sections = (admin.page_text("Project:Mentorship/Bot log") or "").count("== Sweep of")
+    third = sweep(rules)
+    assert third.actions() == {"Lapsing mentor": "none"}
+    assert "already away until" in third.decision("Lapsing mentor").explanation
+    assert third.run.counters.writes == 0
+    assert (admin.page_text("Project:Mentorship/Bot log") or "").count("== Sweep of") == log_sections

@@ -42,7 +42,7 @@ def status_of(decision: Decision | None, rules: SweepRules | None, warned: bool,
         return STATUS[decision.action]
     if rules.leaves_alone(decision.mentor):
         return "exempt"
-    if decision.mentor.away_until and decision.mentor.away_until > now:
+    if decision.mentor.away_at(now):
         return "away"
     if decision.lapse_start and warned:
         return "warned"
@@ -153,7 +153,7 @@ def mentor_dashboard(gateway: Gateway, store: StateStore, mentors: list[Mentor],
     totals: list[tuple[str, Cell]] = [
         ("mentors", len(mentors)),
         ("auto-assigned (weight 1, 2 or 4)", sum(1 for m in mentors if m.weight > 0)),
-        ("away now", sum(1 for m in mentors if m.away_until and m.away_until > now)),
+        ("away now", sum(1 for m in mentors if m.away_at(now))),
         ("blocked", sum(1 for f in facts.values() if f.block)),
         *[(f"status: {status}", number) for status, number in sorted(statuses.items())],
         ("mentees (primary)", sum(total for total, _active in mentees.values())),
