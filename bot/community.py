@@ -11,6 +11,12 @@ if TYPE_CHECKING:
     from bot.gateway import Gateway
 
 SETTINGS_PAGE = "MediaWiki:GrowthExperimentsMentorship.json"
+# Where a wiki without CommunityConfiguration (GrowthExperiments REL1_43 and before) keeps them,
+# over $wgGE... settings that the API does not show.
+LEGACY_SETTINGS_PAGE = "MediaWiki:GrowthExperimentsConfig.json"
+# The version of the Mentorship provider's schema the bot reads; CommunityConfiguration refuses
+# to read a page saved through it unless the caller asserts one.
+MENTORSHIP_SCHEMA_VERSION = "1.0.0"
 # GrowthExperiments' defaults, used for every key the community has not set.
 DEFAULTS: dict[str, Any] = {
     "GEMentorshipEnabled": False,
@@ -25,10 +31,14 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
+# Without CommunityConfiguration, GrowthExperiments switches mentorship on by default.
+LEGACY_DEFAULTS: dict[str, Any] = {**DEFAULTS, "GEMentorshipEnabled": True}
+
+
 @dataclass(frozen=True)
 class CommunitySettings:
     values: dict[str, Any]
-    source: str  # "communityconfiguration", "page" or "defaults"
+    source: str  # "communityconfiguration", "page", "defaults", "legacy page" or "legacy defaults"
 
     @property
     def mentorship_enabled(self) -> bool:
@@ -43,8 +53,8 @@ class CommunitySettings:
         return bool(self.values["GEMentorshipShouldBeAutoremoved"])
 
 
-def merge(found: dict[str, Any], source: str) -> CommunitySettings:
-    values = {**DEFAULTS, **{k: v for k, v in found.items() if k in DEFAULTS}}
+def merge(found: dict[str, Any], source: str, defaults: dict[str, Any] = DEFAULTS) -> CommunitySettings:
+    values = {**defaults, **{k: v for k, v in found.items() if k in defaults}}
     thresholds = found.get("GEMentorshipStartOptedOutThresholds")
     if isinstance(thresholds, dict):
         default = DEFAULTS["GEMentorshipStartOptedOutThresholds"]
@@ -53,20 +63,27 @@ def merge(found: dict[str, Any], source: str) -> CommunitySettings:
 
 
 def read_community_settings(gateway: Gateway) -> CommunitySettings:
-    """From ``meta=communityconfiguration`` where the wiki has it, else the JSON page.
+    """The settings where the wiki keeps them, told apart by what the wiki shows, not by its version.
 
-    The module answers at the top level: ``{"communityconfiguration": {"data": {...}}}``.
+    With CommunityConfiguration (``meta=communityconfiguration`` in paraminfo, as on Wikimedia's
+    wikis): the Mentorship provider, asserting its schema version, else its JSON page. The module
+    answers at the top level: ``{"communityconfiguration": {"data": {...}}}``. Without it
+    (GrowthExperiments REL1_43 on MediaWiki 1.43): ``MediaWiki:GrowthExperimentsConfig.json`` over
+    that version's defaults, in which mentorship is on.
     """
-    if gateway.capabilities().has("query+communityconfiguration"):
-        try:
-            result = gateway.get(meta="communityconfiguration", ccrprovider="Mentorship")
-        except ApiFailure:
-            # CommunityConfiguration refuses to read a versioned page unless the caller asserts
-            # the version; the page itself says everything we need.
-            result = {}
-        data = result.get("communityconfiguration", {}).get("data")
-        if isinstance(data, dict):
-            return merge(data, "communityconfiguration")
+    if not gateway.capabilities().has("query+communityconfiguration"):
+        legacy = gateway.read_page(LEGACY_SETTINGS_PAGE)
+        if not legacy.exists:
+            return merge({}, "legacy defaults", LEGACY_DEFAULTS)
+        return merge(load_json(legacy.text, f"[[{LEGACY_SETTINGS_PAGE}]]"), "legacy page", LEGACY_DEFAULTS)
+    try:
+        result = gateway.get(meta="communityconfiguration", ccrprovider="Mentorship",
+                             ccrassertversion=MENTORSHIP_SCHEMA_VERSION)
+    except ApiFailure:
+        result = {}  # another schema version: the page itself says everything we need
+    data = result.get("communityconfiguration", {}).get("data")
+    if isinstance(data, dict):
+        return merge(data, "communityconfiguration")
     page = gateway.read_page(SETTINGS_PAGE)
     if not page.exists:
         return merge({}, "defaults")

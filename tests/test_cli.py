@@ -196,14 +196,24 @@ def test_check_reports_a_stop_switch_that_is_on(wiki: DevWiki, workdir: Path) ->
     assert "problem: The stop switch [[User:MentorBot/Stop]] is on ('stop')" in result.stdout
 
 
-def test_a_versioned_settings_page_is_read_from_the_page(wiki: DevWiki, workdir: Path) -> None:
-    # CommunityConfiguration refuses to read a page with a $version unless asked for that version.
+@both_flavours
+def test_community_settings_are_read_where_the_wiki_keeps_them(wiki: DevWiki, workdir: Path) -> None:
+    if wiki.growth == "real":
+        # REL1_43 without CommunityConfiguration: $wgGE... settings and GrowthExperimentsConfig.json,
+        # mentorship on by default (and on here: newcomers get mentors).
+        document = json.loads(mentorbot(wiki, workdir, "--json", "--api", wiki.api, "check").stdout)
+        settings = document["result"]["facts"]["community_settings"]
+        assert settings["source"] == "legacy defaults"
+        assert settings["GEMentorshipEnabled"] is True
+        assert not any("switched off" in note for note in document["result"]["notes"])
+        return
+    # CommunityConfiguration reads a page with a $version only when asked for that version.
     wiki.admin().edit("MediaWiki:GrowthExperimentsMentorship.json",
                       json.dumps({"$version": "1.0.0", "GEMentorshipEnabled": True,
                                   "GEMentorshipShouldBeAutoremoved": True}))
     document = json.loads(mentorbot(wiki, workdir, "--json", "--api", wiki.api, "check").stdout)
     settings = document["result"]["facts"]["community_settings"]
-    assert settings["source"] == "page"
+    assert settings["source"] == "communityconfiguration"
     assert settings["GEMentorshipEnabled"] is True and settings["GEMentorshipShouldBeAutoremoved"] is True
     assert any("own cleaner is on" in note for note in document["result"]["notes"])
 
