@@ -30,6 +30,7 @@ from bot.sweep import format_text
 TASK = "blocks"
 INDEFINITE = ("infinite", "indefinite", "infinity", "never")
 POLL_MARGIN = timedelta(minutes=5)
+ALREADY_THE_MENTOR = "growthexperiments-homepage-claimmentee-already-mentor"
 
 DEFAULT_MESSAGES = {
     "heading": "Blocks of your mentees",
@@ -38,6 +39,7 @@ DEFAULT_MESSAGES = {
                "See the {log_link} and their {talk_link}.",
     "unblocked": "{mentee} is no longer blocked (since {date}, by {admin}).",
     "restored": "The bot made you {mentee}'s mentor again, as before the block.",
+    "kept": "You are still {mentee}'s mentor: the block did not end your mentorship.",
     "claim": "Their block dropped you as their mentor; you can {claim_link}.",
     "outro": "~~~~",
 }
@@ -271,8 +273,8 @@ class BlockNotifier:
         active = listed is not None and not listed.away_at(datetime.now(UTC))
         can = (settings.restore and active and self.gateway.site.has_right("setmentor")
                and self.gateway.capabilities().has("growthsetmentor"))
-        if now_mentors.get(event.mentee) == original:
-            return format_text(texts["restored"], {"mentee": event.mentee})
+        if now_mentors.get(event.mentee) == original:  # never dropped (GrowthExperiments REL1_43 keeps the pair)
+            return format_text(texts["kept"], {"mentee": event.mentee})
         if self.still_indefinitely_blocked(event.mentee):
             result.skipped.append(f"{event.mentee}: still blocked indefinitely, mentor not restored")
             return ""
@@ -281,10 +283,13 @@ class BlockNotifier:
                 self.gateway.post("growthsetmentor", mentee=event.mentee, mentor=original,
                                   reason=f"Mentor before the indefinite block (log id {event.log_id}), "
                                          "restored after the block ended")
+            except ApiFailure as failure:
+                if failure.code != ALREADY_THE_MENTOR:  # after a lost answer, "already" means done
+                    result.skipped.append(f"{event.mentee}: not restored ({failure.code})")
+            # Say only what the wiki shows: the mentor as {{#mentor:}} gives it now.
+            if current_mentors(self.gateway, [event.mentee]).get(event.mentee) == original:
                 result.restored.append((event.mentee, original))
                 return format_text(texts["restored"], {"mentee": event.mentee})
-            except ApiFailure as failure:
-                result.skipped.append(f"{event.mentee}: not restored ({failure.code})")
         claim = f"[[Special:ClaimMentee/{event.mentee}|claim them as your mentee again]]"
         return format_text(texts["claim"], {"mentee": event.mentee, "claim_link": claim})
 
