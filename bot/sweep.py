@@ -273,8 +273,9 @@ class SweepActor:
         if not self.use_module and any(d.action in ("away", "remove") for d in acting):
             result.notes.append(
                 "The bot edits MediaWiki:GrowthMentors.json directly here (no growthmanagementorlist or no "
-                "'managementors' right): an away status set this way is only cosmetic, and GrowthExperiments "
-                "may keep assigning newcomers until its cache expires."
+                "'managementors' right): it can remove mentors, but cannot mark anyone away (GrowthExperiments "
+                "keeps the away state in a user option, not in the page), and GrowthExperiments may keep "
+                "assigning newcomers to a removed mentor until its cache expires."
             )
         self.show_list_diff(acting)
         leaving = {d.mentor.user_id for d in acting if d.action in ("away", "remove")}
@@ -296,16 +297,19 @@ class SweepActor:
         mentor = decision.mentor
         if decision.action == "away":
             assert decision.away_until is not None
-            if self.use_module:
-                params: dict[str, Any] = {"geaction": "change", "username": mentor.username,
-                                          "weight": mentor.weight, "isaway": 1,
-                                          "awaytimestamp": iso(decision.away_until),
-                                          "summary": self.summary("marked away", decision)}
-                if mentor.message is not None:  # resend it, or the module would keep it anyway
-                    params["message"] = mentor.message
-                self.gateway.post("growthmanagementorlist", **params)
-            else:
-                self.edit_list(decision)
+            if not self.use_module:
+                # A direct edit cannot make anyone away, and some wikis' schema refuses the key:
+                # nothing is written, no notice claims it, and the stage stays due.
+                result.notes.append(f"{mentor.username} was not marked away: that needs growthmanagementorlist and "
+                                    "the 'managementors' right.")
+                return
+            params: dict[str, Any] = {"geaction": "change", "username": mentor.username,
+                                      "weight": mentor.weight, "isaway": 1,
+                                      "awaytimestamp": iso(decision.away_until),
+                                      "summary": self.summary("marked away", decision)}
+            if mentor.message is not None:  # resend it, or the module would keep it anyway
+                params["message"] = mentor.message
+            self.gateway.post("growthmanagementorlist", **params)
         elif decision.action == "remove":
             mentees = self.mentees(mentor)
             if self.use_module:
@@ -360,8 +364,9 @@ class SweepActor:
             result.moved.append((mentee["name"], removed.username, new.username))
 
     def edit_list(self, decision: Decision) -> None:
+        """The removal made by editing the JSON page (the fallback when the module cannot be used)."""
         self.gateway.edit_json_page(MENTOR_LIST_PAGE, lambda document: apply_to_list(document, decision),
-                                    self.summary("marked away" if decision.action == "away" else "removed", decision))
+                                    self.summary("removed", decision))
 
     def notify(self, decision: Decision, page: PageText | None = None) -> None:
         if decision.notice is None:

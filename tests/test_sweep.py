@@ -377,7 +377,7 @@ def test_a_human_edit_to_the_list_during_a_sweep_is_kept(wiki: DevWiki, admin: W
     bot.gateway.read_page = read_then_human_edits  # type: ignore[method-assign]
     result = sweep({"activity": {"measure": "last-edit"}, "remove_after_days": 60, "max_action_share": 1}, bot=bot)
     assert result.actions()["Gone mentor"] == "remove"
-    assert any("only cosmetic" in note for note in result.result.notes)
+    assert any("cannot mark anyone away" in note for note in result.result.notes)
     listed = mentor_list(wiki)
     assert set(listed) == {"Carol mentor"}
     assert human_edits and listed["Carol mentor"]["message"] == "Edited by a human meanwhile"
@@ -462,3 +462,24 @@ def test_a_mentor_already_away_is_not_marked_again(wiki: DevWiki, admin: WikiCli
     assert "already away until" in third.decision("Lapsing mentor").explanation
     assert third.run.counters.writes == 0
     assert (admin.page_text("Project:Mentorship/Bot log") or "").count("== Sweep of") == log_sections
+
+
+@both_flavours
+def test_without_the_module_nobody_is_claimed_away(wiki: DevWiki, admin: WikiClient, make_bot: Callable[..., BotRun],
+                                                    sweep: Callable[..., Sweep]) -> None:
+    """A direct edit of the list cannot make a mentor away: the bot writes nothing for it and tells nobody it did."""
+    from tests.conftest import run_maintenance
+
+    run_maintenance(wiki, "createBotPassword", "--appid", "jsononly", "--grants",
+                    "basic,highvolume,editpage,createeditmovepage,editinterface,editsiteconfig", "MentorBot",
+                    "fallbackpasswordfallbackpassword00")
+    add_mentor(wiki, admin, "Lapsing mentor", inactive_days=20)
+    before = admin.page_text("MediaWiki:GrowthMentors.json")
+    bot = make_bot(username="MentorBot@jsononly", password="fallbackpasswordfallbackpassword00")
+    rules = {"activity": {"measure": "last-edit"}, "away_after_days": 14, "remove_after_days": 60,
+             "max_action_share": 1}
+    result = sweep(rules, bot=bot)
+    assert result.actions() == {"Lapsing mentor": "away"}
+    assert "Lapsing mentor was not marked away: that needs growthmanagementorlist" in "\n".join(result.result.notes)
+    assert admin.page_text("MediaWiki:GrowthMentors.json") == before
+    assert "marked away" not in talk(admin, "Lapsing mentor")
