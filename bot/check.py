@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.community import read_community_settings
+from bot.community import LEGACY_SETTINGS_PAGE, read_community_settings
 from bot.errors import MentorBotError
-from bot.gateway import GE_MODULES, Gateway
+from bot.gateway import GE_MODULES, Capabilities, Gateway
+from bot.mentors import read_away_states
 from bot.state import open_store
 
 
@@ -54,6 +55,25 @@ def missing_rights(session_rights: set[str], account_rights: set[str]) -> list[s
     return problems
 
 
+def behaviours_found(gateway: Gateway, modules: Capabilities) -> list[str]:
+    """What this wiki's GrowthExperiments does that the tasks depend on, from what the wiki shows."""
+    found = []
+    if modules.has("query+communityconfiguration"):
+        found.append("settings: CommunityConfiguration (the Mentorship provider)")
+    else:
+        found.append(f"settings: no CommunityConfiguration; [[{LEGACY_SETTINGS_PAGE}]] over the defaults of "
+                     "GrowthExperiments before it (mentorship on)")
+    away = read_away_states(gateway)
+    found.append("away status: readable on Special:ManageMentors" if away is not None else
+                 "away status: not readable (Special:ManageMentors cannot be read); the list's copy is used, "
+                 "which may show an away mentor as active")
+    found.append("mentors: list=growthmentorlist" if modules.has("query+growthmentorlist") else
+                 "mentors: the JSON page only (no list=growthmentorlist)")
+    found.append("moving mentees: growthsetmentor" if modules.has("growthsetmentor") else
+                 "moving mentees: not possible (no growthsetmentor)")
+    return found
+
+
 def run_check(gateway: Gateway) -> CheckReport:
     report = CheckReport()
     query = gateway.get(meta="userinfo|siteinfo", uiprop="groups|rights", siprop="usergroups")["query"]
@@ -85,6 +105,8 @@ def run_check(gateway: Gateway) -> CheckReport:
             )
     except MentorBotError as error:
         report.problems.append(f"The community settings cannot be read: {error}")
+
+    report.facts["behaviours"] = behaviours_found(gateway, modules)
 
     stop_title = gateway.config.stop_page_for(info["name"])
     stop = gateway.stop_switch()

@@ -292,7 +292,8 @@ def check(options: GlobalOptions) -> None:
     def body(gateway: Gateway, _store: StateStore | None) -> TaskOutcome:
         report = run_check(gateway)
         lines = [f"{key}: {json.dumps(value) if not isinstance(value, str) else value}"
-                 for key, value in report.facts.items()]
+                 for key, value in report.facts.items() if key != "behaviours"]
+        lines += [f"found: {behaviour}" for behaviour in report.facts.get("behaviours", [])]
         lines += [f"note: {note}" for note in report.notes]
         lines += [f"problem: {problem}" for problem in report.problems]
         if not report.problems:

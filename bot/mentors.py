@@ -113,8 +113,8 @@ def read_away_states(gateway: Gateway) -> dict[str, AwayState] | None:
         states[name] = AwayState(
             until=datetime.fromtimestamp(rank, UTC) if 0 <= rank < _AWAY_BLOCKED_RANK else None,
             blocked=rank >= _AWAY_BLOCKED_RANK)
-    if not states and "data-sort-value" not in html:
-        return None  # not the page we know
+    if not states and "(growthexperiments-manage-mentors-title)" not in html:
+        return None  # not the page we know (uselang=qqx shows its title as its message key)
     return states
 
 

@@ -198,15 +198,20 @@ def test_check_reports_a_stop_switch_that_is_on(wiki: DevWiki, workdir: Path) ->
 
 @both_flavours
 def test_community_settings_are_read_where_the_wiki_keeps_them(wiki: DevWiki, workdir: Path) -> None:
+    plain = mentorbot(wiki, workdir, "--api", wiki.api, "check").stdout
+    assert "found: away status: readable on Special:ManageMentors" in plain
+    assert "found: moving mentees: growthsetmentor" in plain
     if wiki.growth == "real":
         # REL1_43 without CommunityConfiguration: $wgGE... settings and GrowthExperimentsConfig.json,
         # mentorship on by default (and on here: newcomers get mentors).
+        assert "found: settings: no CommunityConfiguration" in plain
         document = json.loads(mentorbot(wiki, workdir, "--json", "--api", wiki.api, "check").stdout)
         settings = document["result"]["facts"]["community_settings"]
         assert settings["source"] == "legacy defaults"
         assert settings["GEMentorshipEnabled"] is True
         assert not any("switched off" in note for note in document["result"]["notes"])
         return
+    assert "found: settings: CommunityConfiguration (the Mentorship provider)" in plain
     # CommunityConfiguration reads a page with a $version only when asked for that version.
     wiki.admin().edit("MediaWiki:GrowthExperimentsMentorship.json",
                       json.dumps({"$version": "1.0.0", "GEMentorshipEnabled": True,

@@ -89,6 +89,12 @@ class SpecialManageMentors extends SpecialPage {
 	}
 
 	/** @inheritDoc */
+	public function getDescription() {
+		// GrowthExperiments' own title message, which uselang=qqx shows.
+		return $this->msg( 'growthexperiments-manage-mentors-title' );
+	}
+
+	/** @inheritDoc */
 	protected function getGroupName() {
 		return 'users';
 	}
