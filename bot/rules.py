@@ -122,6 +122,7 @@ class SweepRules:
     exempt: frozenset[str] = frozenset()
     skip_manual_mentors: bool = False
     remove_indefinitely_blocked: bool = False
+    move_mentees: bool = True
     max_action_share: float = DEFAULT_MAX_ACTION_SHARE
     run_log_page: str | None = None
     namespace_groups: dict[str, tuple[int, ...]] = field(default_factory=dict)
@@ -202,6 +203,7 @@ def parse_rules(text: str, source: str) -> SweepRules:
         exempt=frozenset(normalize_username(name) for name in document.get("exempt", [])),
         skip_manual_mentors=document.get("skip_manual_mentors", False),
         remove_indefinitely_blocked=document.get("remove_indefinitely_blocked", False),
+        move_mentees=document.get("move_mentees", True),
         max_action_share=document.get("max_action_share", DEFAULT_MAX_ACTION_SHARE),
         run_log_page=document.get("run_log_page"),
         namespace_groups=groups,

@@ -337,6 +337,10 @@ class SweepActor:
         """Move each primary mentee to another auto-assigned, non-away mentor, drawn by weight."""
         if not mentees:
             return
+        if not self.rules.move_mentees:
+            result.notes.append(f"{len(mentees)} mentees of {removed.username} keep them as mentor: the rules leave "
+                                "moving them to an admin (move_mentees is false).")
+            return
         if not self.can_move:
             result.notes.append(f"{len(mentees)} mentees of {removed.username} keep them as mentor: "
                                 "the bot cannot use growthsetmentor here.")

@@ -145,6 +145,26 @@ def test_the_isaway_trap_is_avoided_message_and_weight_survive(wiki: DevWiki, ad
 
 # --- removal moves the mentees ----------------------------------------------------------------
 
+def test_a_community_can_leave_moving_mentees_to_an_admin(wiki: DevWiki, admin: WikiClient,
+                                                          sweep: Callable[..., Sweep]) -> None:
+    """Each growthsetmentor notifies the mentee and may switch its mentorship on: move_mentees false avoids both."""
+    add_mentor(wiki, admin, "Gone mentor", weight=4)
+    wiki.anonymous().create_account("Newcomer 1", PASSWORD)
+    add_mentor(wiki, admin, "Busy mentor", weight=4)
+    backdate(wiki, "Gone mentor", 70)
+    result = sweep({"activity": {"measure": "last-edit"}, "remove_after_days": 60, "max_action_share": 1,
+                    "move_mentees": False})
+    assert result.actions()["Gone mentor"] == "remove"
+    assert result.result.moved == []
+    # Newcomer 1, and Busy mentor, who signed up while Gone mentor was the only mentor.
+    assert "2 mentees of Gone mentor keep them as mentor: the rules leave moving them to an admin" in "\n".join(
+        result.result.notes)
+    mentor = admin.get(action="expandtemplates", prop="wikitext", text="{{#mentor:Newcomer 1}}")
+    assert mentor["expandtemplates"]["wikitext"] == "Gone mentor"
+    assert admin.get(list="logevents", letype="growthexperiments")["query"]["logevents"] == []
+
+
+
 def test_removal_moves_mentees_by_weight_to_active_mentors(wiki: DevWiki, admin: WikiClient,
                                                            sweep: Callable[..., Sweep]) -> None:
     add_mentor(wiki, admin, "Gone mentor", weight=4)
