@@ -57,8 +57,7 @@ def bot_sweep(gateway: Gateway, store: StateStore, name: str) -> tuple[int, set[
     """Requests spent by one full dry-run sweep, and the mentors it found failing the rule."""
     rules = parse_rules(json.dumps(RULES[name]), f"benchmark rules ({name})")
     before = gateway.counters.requests
-    mentors = list(read_mentor_list(gateway).mentors)
-    result = run_sweep(gateway, store, rules, mentors, read_community_settings(gateway), force=True)
+    result = run_sweep(gateway, store, rules, read_mentor_list(gateway), read_community_settings(gateway), force=True)
     # Failing a count rule for the first time starts its clock at 0 days: no action yet, but a reason.
     failing = {d.mentor.username for d in result.decisions if d.action != "none" or d.reason.startswith("only ")}
     return gateway.counters.requests - before, failing

@@ -22,7 +22,7 @@ from typing import Any
 
 from bot.errors import ApiFailure, MalformedDocument, load_json
 from bot.gateway import Gateway
-from bot.mentors import MentorList, read_mentor_list
+from bot.mentors import ALREADY_THE_MENTOR, MentorList, read_mentor_list
 from bot.rules import normalize_username
 from bot.state import StateStore
 from bot.sweep import format_text
@@ -30,7 +30,6 @@ from bot.sweep import format_text
 TASK = "blocks"
 INDEFINITE = ("infinite", "indefinite", "infinity", "never")
 POLL_MARGIN = timedelta(minutes=5)
-ALREADY_THE_MENTOR = "growthexperiments-homepage-claimmentee-already-mentor"
 
 DEFAULT_MESSAGES = {
     "heading": "Blocks of your mentees",
@@ -289,6 +288,7 @@ class BlockNotifier:
             # Say only what the wiki shows: the mentor as {{#mentor:}} gives it now.
             if current_mentors(self.gateway, [event.mentee]).get(event.mentee) == original:
                 result.restored.append((event.mentee, original))
+                self.store.record_move(self.wiki, None, event.mentee, None, original, "restored after the block ended")
                 return format_text(texts["restored"], {"mentee": event.mentee})
         claim = f"[[Special:ClaimMentee/{event.mentee}|claim them as your mentee again]]"
         return format_text(texts["claim"], {"mentee": event.mentee, "claim_link": claim})

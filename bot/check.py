@@ -67,8 +67,12 @@ def behaviours_found(gateway: Gateway, modules: Capabilities) -> list[str]:
     found.append("away status: readable on Special:ManageMentors" if away is not None else
                  "away status: not readable (Special:ManageMentors cannot be read); the list's copy is used, "
                  "which may show an away mentor as active")
-    found.append("mentors: list=growthmentorlist" if modules.has("query+growthmentorlist") else
+    found.append("mentors: the JSON page, compared with list=growthmentorlist (GrowthExperiments caches it)"
+                 if modules.has("query+growthmentorlist") else
                  "mentors: the JSON page only (no list=growthmentorlist)")
+    found.append("global locks: meta=globaluserinfo (CentralAuth), asked for mentors about to be acted on"
+                 if modules.has("query+globaluserinfo") else
+                 "global locks: no meta=globaluserinfo here; Special:ManageMentors still shows locked mentors as away")
     found.append("moving mentees: growthsetmentor" if modules.has("growthsetmentor") else
                  "moving mentees: not possible (no growthsetmentor)")
     return found

@@ -306,7 +306,8 @@ def check(options: GlobalOptions) -> None:
 
 @cli.command()
 @click.option("--source", type=click.Choice(["auto", "api", "page"]), default="auto", show_default=True,
-              help="Read list=growthmentorlist (api) or MediaWiki:GrowthMentors.json (page).")
+              help="Who is a mentor: MediaWiki:GrowthMentors.json (page), list=growthmentorlist (api, cached by "
+                   "GrowthExperiments), or the page compared with the module (auto).")
 @click.pass_obj
 def mentors(options: GlobalOptions, source: str) -> None:
     """Read the mentor list as GrowthExperiments reads it, print it and warn of anything unusual in it."""
@@ -325,12 +326,11 @@ def mentors(options: GlobalOptions, source: str) -> None:
                  for row in rows]
         lines.append(f"{len(mentor_list.mentors)} mentors, read from the "
                      + ("GrowthExperiments module" if mentor_list.source == "api" else "JSON page"))
-        if not mentor_list.away_known:
-            lines.append("note: away dates are the list's copy, as Special:ManageMentors could not be read: "
-                         "GrowthExperiments keeps the away state elsewhere, so a mentor shown here as not away "
-                         "may be away")
+        lines.extend(f"note: {note}" for note in mentor_list.notes())
         lines.extend(f"warning: {anomaly}" for anomaly in mentor_list.anomalies)
         data = {"source": mentor_list.source, "away_source": mentor_list.away_source,
+                "served_not_listed": list(mentor_list.served_not_listed),
+                "listed_not_served": list(mentor_list.listed_not_served),
                 "mentors": [m.to_json() for m in mentor_list.mentors],
                 "anomalies": [str(anomaly) for anomaly in mentor_list.anomalies]}
         return TaskOutcome(data, lines)
@@ -359,7 +359,7 @@ def sweep(options: GlobalOptions, force: bool) -> None:
                 if decision.action != "none":
                     options.decision(decision)
 
-        result = run_sweep(gateway, store, rules, list(mentor_list.mentors), settings, force=force,
+        result = run_sweep(gateway, store, rules, mentor_list, settings, force=force,
                            on_decisions=show)
         refused = {(mentor, action) for mentor, action, _reason in result.refused}
         counts = Counter(d.action for d in result.decisions if (d.mentor.username, d.action) not in refused)
@@ -457,7 +457,7 @@ def report(options: GlobalOptions, name: str, page: str | None, output: Path | N
         if name == "mentors":
             rules_page = gateway.read_page(config.rules_page)
             rules = parse_rules(rules_page.text, f"[[{rules_page.title}]]") if rules_page.exists else None
-            built = mentor_dashboard(gateway, store, list(read_mentor_list(gateway).mentors), rules,
+            built = mentor_dashboard(gateway, store, read_mentor_list(gateway), rules,
                                      read_community_settings(gateway), dump=dump)
         elif name == "graduation":
             own = read_report_settings(gateway)

@@ -36,6 +36,7 @@ GE_MODULES = (
     "growthmanagementorlist",
     "growthsetmentor",
     "query+communityconfiguration",
+    "query+globaluserinfo",  # CentralAuth: global locks
 )
 STOP_VALUES = ("", "run")
 CONFLICT_ATTEMPTS = 3

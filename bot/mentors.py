@@ -28,6 +28,8 @@ MENTOR_LIST_PAGE = "MediaWiki:GrowthMentors.json"
 VALID_WEIGHTS = (0, 1, 2, 4)
 DEFAULT_WEIGHT = 2
 MAX_MESSAGE_LENGTH = 240
+# growthsetmentor's answer when the mentee has that mentor already: after a lost answer, done.
+ALREADY_THE_MENTOR = "growthexperiments-homepage-claimmentee-already-mentor"
 ENTRY_KEYS = ("username", "message", "weight", "awayTimestamp", "automaticallyAssigned")
 
 
@@ -70,6 +72,10 @@ class MentorList:
     source: str  # "api" (list=growthmentorlist) or "page" (the JSON page)
     anomalies: tuple[Anomaly, ...] = ()
     away_source: str = "the list's copy"  # where the away states come from
+    # Where list=growthmentorlist disagrees with the page: names it still serves though they left
+    # the page, and names on the page it does not serve yet (GE caches the set of mentors).
+    served_not_listed: tuple[str, ...] = ()
+    listed_not_served: tuple[str, ...] = ()
 
     def by_name(self, name: str) -> Mentor | None:
         return next((m for m in self.mentors if m.username == name), None)
@@ -77,6 +83,23 @@ class MentorList:
     @property
     def away_known(self) -> bool:
         return self.away_source == AWAY_FROM_MANAGE_MENTORS
+
+    def notes(self) -> list[str]:
+        """What a reader of this list should know about where it came from."""
+        notes = []
+        if not self.away_known:
+            notes.append("away dates are the list's copy, as Special:ManageMentors could not be read: "
+                         "GrowthExperiments keeps the away state elsewhere, so a mentor shown here as not away "
+                         "may be away")
+        cache = ("GrowthExperiments caches who is a mentor for up to 24 hours after a direct edit of "
+                 f"{MENTOR_LIST_PAGE}; the page is what counts")
+        if self.served_not_listed:
+            notes.append(f"list=growthmentorlist still serves {', '.join(self.served_not_listed)}, no longer on "
+                         f"the page ({cache})")
+        if self.listed_not_served:
+            notes.append(f"list=growthmentorlist does not serve {', '.join(self.listed_not_served)} yet, though "
+                         f"on the page ({cache})")
+        return notes
 
 
 AWAY_FROM_MANAGE_MENTORS = "Special:ManageMentors"
@@ -126,9 +149,6 @@ def with_true_away_states(mentor_list: MentorList, states: dict[str, AwayState] 
                             away_blocked=bool(state and state.blocked))
                     for mentor in mentor_list.mentors)
     return replace(mentor_list, mentors=mentors, away_source=AWAY_FROM_MANAGE_MENTORS)
-
-    def by_name(self, name: str) -> Mentor | None:
-        return next((m for m in self.mentors if m.username == name), None)
 
 
 def away_date(value: Any, path: str, anomalies: list[Anomaly]) -> datetime | None:
@@ -236,16 +256,23 @@ def names_for_ids(gateway: Gateway, user_ids: list[int]) -> dict[int, str]:
 
 
 def read_mentor_list(gateway: Gateway, source: str = "auto") -> MentorList:
-    """The mentor list from GrowthExperiments' module, else from the JSON page; away states as GE keeps them."""
-    return with_true_away_states(_read_entries(gateway, source), read_away_states(gateway))
+    """The mentor list, away states as GE keeps them.
 
-
-def _read_entries(gateway: Gateway, source: str) -> MentorList:
-    if source == "auto":
-        source = "api" if gateway.capabilities().has("query+growthmentorlist") else "page"
+    Who is a mentor comes from the JSON page (``auto``, ``page``): GrowthExperiments (master)
+    serves the set of mentors in ``list=growthmentorlist`` from a cache that a direct edit of the
+    page leaves stale for up to a day. ``auto`` also asks the module and says where it differs.
+    """
     if source == "api":
         mentors, anomalies = parse_mentor_api(gateway.get(list="growthmentorlist"))
-        return MentorList(tuple(sorted(mentors, key=lambda m: m.user_id)), "api", tuple(anomalies))
+        entries = MentorList(tuple(sorted(mentors, key=lambda m: m.user_id)), "api", tuple(anomalies))
+    else:
+        entries = _read_page(gateway)
+        if source == "auto" and gateway.capabilities().has("query+growthmentorlist"):
+            entries = _compared_with_module(entries, gateway.get(list="growthmentorlist").get("growthmentorlist"))
+    return with_true_away_states(entries, read_away_states(gateway))
+
+
+def _read_page(gateway: Gateway) -> MentorList:
     page = gateway.read_page(MENTOR_LIST_PAGE)
     if not page.exists:
         return MentorList((), "page")
@@ -253,3 +280,14 @@ def _read_entries(gateway: Gateway, source: str) -> MentorList:
     names = names_for_ids(gateway, [m.user_id for m in mentors])
     resolved = [replace(m, username=names.get(m.user_id, m.username or f"#{m.user_id}")) for m in mentors]
     return MentorList(tuple(sorted(resolved, key=lambda m: m.user_id)), "page", tuple(anomalies))
+
+
+def _compared_with_module(mentor_list: MentorList, served: Any) -> MentorList:
+    """Only the set of ids is compared: the module reads each entry fresh from the page."""
+    served_names = ({int(key): str(entry.get("username", f"#{key}")) for key, entry in served.items()}
+                    if isinstance(served, dict) else {})
+    listed = {m.user_id for m in mentor_list.mentors}
+    return replace(
+        mentor_list,
+        served_not_listed=tuple(name for user_id, name in sorted(served_names.items()) if user_id not in listed),
+        listed_not_served=tuple(m.username for m in mentor_list.mentors if m.user_id not in served_names))

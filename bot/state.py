@@ -121,6 +121,20 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (wiki, user_id)
     );
     """,
+    # Mentees the bot gave another mentor: GrowthExperiments did not choose these, each mentee was
+    # notified, and a mentee whose mentorship was off has it on now; researchers leave them out.
+    """
+    CREATE TABLE mentee_move (
+        id INTEGER PRIMARY KEY,
+        wiki VARCHAR(255) NOT NULL,
+        mentee_id INTEGER,
+        mentee_name VARCHAR(255) NOT NULL,
+        from_mentor VARCHAR(255),
+        to_mentor VARCHAR(255) NOT NULL,
+        moved_at REAL NOT NULL,
+        reason TEXT NOT NULL
+    );
+    """,
 )
 
 
@@ -278,6 +292,20 @@ class StateStore:
                 "INSERT OR IGNORE INTO sweep_step (wiki, user_id, lapse_start, stage, done_at) VALUES (?, ?, ?, ?, ?)",
                 (wiki, user_id, lapse_start, stage, time.time()),
             )
+
+    def record_move(self, wiki: str, mentee_id: int | None, mentee: str, from_mentor: str | None,
+                    to_mentor: str, reason: str) -> None:
+        """A mentee the bot gave another mentor, once the wiki confirmed it."""
+        with self.transaction() as db:
+            db.execute("INSERT INTO mentee_move (wiki, mentee_id, mentee_name, from_mentor, to_mentor, moved_at, "
+                       "reason) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                       (wiki, mentee_id, mentee, from_mentor, to_mentor, time.time(), reason))
+
+    def moves(self, wiki: str) -> list[tuple[int | None, str, str | None, str, float, str]]:
+        """Every recorded move: mentee id and name, from, to, when, why."""
+        return [tuple(row) for row in self.db.execute(
+            "SELECT mentee_id, mentee_name, from_mentor, to_mentor, moved_at, reason FROM mentee_move "
+            "WHERE wiki = ? ORDER BY id", (wiki,))]
 
     # --- snapshots and blocks ------------------------------------------------------------
 

@@ -20,7 +20,7 @@ from bot.activity import ALL_NAMESPACES, ActivityReader, MentorFacts
 from bot.community import CommunitySettings
 from bot.errors import ApiFailure, StopRun
 from bot.gateway import Gateway, PageText
-from bot.mentors import MENTOR_LIST_PAGE, Mentor
+from bot.mentors import ALREADY_THE_MENTOR, MENTOR_LIST_PAGE, Mentor, MentorList
 from bot.rules import MAX_AWAY_DAYS, Measure, SweepRules
 from bot.state import StateStore
 
@@ -190,9 +190,9 @@ def decide_one(mentor: Mentor, fact: MentorFacts, lapse: Inactivity, rules: Swee
                            next_stage=next_stage_text("remove", None, now, now))
         else:
             return replace(base, action="remove", notice="removed")
-    if blocked and not blocked.partial:
-        # GrowthExperiments already treats a sitewide-blocked mentor as away, and refuses to change it.
-        return replace(base, detail="; ".join([*refused, "counts as away while blocked"]))
+    if (blocked and not blocked.partial) or mentor.away_blocked:
+        # GrowthExperiments already treats a sitewide-blocked or locked mentor as away, and refuses to change it.
+        return replace(base, detail="; ".join([*refused, "counts as away while blocked or locked"]))
     removal_point = lapse.since + rules.remove_after_days * DAY if rules.remove_after_days else None
     away_due = bool(rules.away_after_days and lapse.days >= rules.away_after_days)
     if away_due or (refused and not settings.ge_marks_away):  # a refused removal is at most an away
@@ -251,12 +251,12 @@ def iso(moment: datetime) -> str:
 class SweepActor:
     """Hands decisions to the gateway: the only part of the sweep that writes."""
 
-    def __init__(self, gateway: Gateway, store: StateStore, rules: SweepRules, mentors: list[Mentor],
+    def __init__(self, gateway: Gateway, store: StateStore, rules: SweepRules, mentor_list: MentorList,
                  facts: dict[int, MentorFacts], now: datetime) -> None:
         self.gateway = gateway
         self.store = store
         self.rules = rules
-        self.mentors = mentors
+        self.mentor_list = mentor_list
         self.facts = facts
         self.now = now
         self.wiki = gateway.config.wiki_key
@@ -274,14 +274,20 @@ class SweepActor:
             result.notes.append(
                 "The bot edits MediaWiki:GrowthMentors.json directly here (no growthmanagementorlist or no "
                 "'managementors' right): it can remove mentors, but cannot mark anyone away (GrowthExperiments "
-                "keeps the away state in a user option, not in the page), and GrowthExperiments may keep "
-                "assigning newcomers to a removed mentor until its cache expires."
+                "keeps the away state in a user option, not in the page), and list=growthmentorlist may go on "
+                "listing a removed mentor for up to 24 hours (GrowthExperiments' own writer clears that cache)."
             )
         self.show_list_diff(acting)
+        locked = self.globally_locked([d.mentor.username for d in acting])
         leaving = {d.mentor.user_id for d in acting if d.action in ("away", "remove")}
         # Every talk page to post to, read in batches rather than one request per notice.
         talk_pages = self.gateway.read_pages([f"User talk:{d.mentor.username}" for d in acting if d.notice])
         for decision in acting:
+            if decision.mentor.username in locked and decision.action != "remove":
+                # GE counts a locked mentor as away and lets nobody change that; a notice would go unread.
+                result.refused.append((decision.mentor.username, decision.action,
+                                       "globally locked: GrowthExperiments counts the mentor as away already"))
+                continue
             try:
                 self.act_one(decision, leaving, result, talk_pages)
             except ApiFailure as failure:
@@ -303,13 +309,10 @@ class SweepActor:
                 result.notes.append(f"{mentor.username} was not marked away: that needs growthmanagementorlist and "
                                     "the 'managementors' right.")
                 return
-            params: dict[str, Any] = {"geaction": "change", "username": mentor.username,
-                                      "weight": mentor.weight, "isaway": 1,
-                                      "awaytimestamp": iso(decision.away_until),
-                                      "summary": self.summary("marked away", decision)}
-            if mentor.message is not None:  # resend it, or the module would keep it anyway
-                params["message"] = mentor.message
-            self.gateway.post("growthmanagementorlist", **params)
+            # Message and weight are left out: the module keeps them as they are now, so a change a
+            # human made since the list was read survives.
+            self.gateway.post("growthmanagementorlist", geaction="change", username=mentor.username, isaway=1,
+                              awaytimestamp=iso(decision.away_until), summary=self.summary("marked away", decision))
         elif decision.action == "remove":
             mentees = self.mentees(mentor)
             if self.use_module:
@@ -321,6 +324,13 @@ class SweepActor:
         self.notify(decision, talk_pages.get(f"User talk:{mentor.username}"))
         if not self.gateway.config.dry_run:
             self.store.record_step(self.wiki, mentor.user_id, decision.lapse_start, decision.action)
+
+    def globally_locked(self, names: list[str]) -> set[str]:
+        """Which of these mentors are globally locked (CentralAuth), asked only where the wiki has it."""
+        if not names or not self.gateway.capabilities().has("query+globaluserinfo"):
+            return set()
+        return {name for name in sorted(set(names))  # one user a request: only those about to be acted on
+                if self.gateway.get(meta="globaluserinfo", guiuser=name)["query"]["globaluserinfo"].get("locked")}
 
     def summary(self, action: str, decision: Decision) -> str:
         return format_text(self.rules.summary, {"action": action, "reason": decision.reason,
@@ -345,8 +355,12 @@ class SweepActor:
             result.notes.append(f"{len(mentees)} mentees of {removed.username} keep them as mentor: "
                                 "the bot cannot use growthsetmentor here.")
             return
-        pool = [m for m in self.mentors
-                if m.weight > 0 and m.user_id not in leaving and m.user_id != removed.user_id
+        if not self.mentor_list.away_known:
+            result.notes.append(f"{len(mentees)} mentees of {removed.username} keep them as mentor: "
+                                "Special:ManageMentors could not be read, so any other mentor may be away.")
+            return
+        pool = [m for m in self.mentor_list.mentors
+                if m.auto_assigned and m.user_id not in leaving and m.user_id != removed.user_id
                 and not m.away_at(self.now)
                 and not ((f := self.facts.get(m.user_id)) and f.block and not f.block.partial)]
         if not pool:
@@ -362,10 +376,15 @@ class SweepActor:
             try:
                 self.gateway.post("growthsetmentor", mentee=mentee["name"], mentor=new.username,
                                   reason=f"Previous mentor {removed.username} was removed for inactivity")
-            except ApiFailure as failure:  # opted out meanwhile: nothing to move
-                result.notes.append(f"{mentee['name']} was not moved: {failure.info}")
-                continue
+            except ApiFailure as failure:
+                if failure.code != ALREADY_THE_MENTOR:  # opted out meanwhile: nothing to move
+                    result.notes.append(f"{mentee['name']} was not moved: {failure.info}")
+                    continue
+                # else the answer to an earlier try was lost: the move is done
             result.moved.append((mentee["name"], removed.username, new.username))
+            if not self.gateway.config.dry_run:  # researchers exclude these: the bot, not GE, chose the mentor
+                self.store.record_move(self.wiki, int(mentee["id"]), mentee["name"], removed.username,
+                                       new.username, "mentor removed for inactivity")
 
     def edit_list(self, decision: Decision) -> None:
         """The removal made by editing the JSON page (the fallback when the module cannot be used)."""
@@ -395,8 +414,8 @@ class SweepActor:
         )
 
     def show_list_diff(self, acting: list[Decision]) -> None:
-        """In a dry run, the whole mentor list as it would become."""
-        if not self.gateway.config.dry_run or not any(d.action in ("away", "remove") for d in acting):
+        """In a dry run, the whole mentor list as it would be after the removals."""
+        if not self.gateway.config.dry_run or not any(d.action == "remove" for d in acting):
             return
         page = self.gateway.read_page(MENTOR_LIST_PAGE)
         if not page.exists:
@@ -420,6 +439,10 @@ class SweepActor:
                          f"{outcome(d).replace('|', '{{!}}')} || {d.rule} || {d.explanation.replace('|', '{{!}}')}"
                          for d in acting)
         table = ('{| class="wikitable sortable"\n! Mentor !! Decision !! Rule !! Reason\n' + rows + "\n|}")
+        if result.moved:
+            table += ("\n\nMentees moved to another mentor (GrowthExperiments notifies each, and switches on "
+                      "mentorship that was switched off):\n"
+                      + "\n".join(f"* [[User:{mentee}|{mentee}]]: {old} → {new}" for mentee, old, new in result.moved))
         self.gateway.add_section(self.rules.run_log_page, f"Sweep of {self.now:%Y-%m-%d %H:%M} UTC", table,
                                  f"Mentorship upkeep: run log ({len(acting)} decisions)")
 
@@ -435,15 +458,13 @@ def format_text(template: str, fields: dict[str, Any]) -> str:
 
 
 def apply_to_list(document: Any, decision: Decision) -> Any:
-    """The JSON page with one decision applied (the fallback when the module cannot be used)."""
+    """The JSON page with one removal applied (the fallback when the module cannot be used); else None."""
     if not isinstance(document, dict) or str(decision.mentor.user_id) not in document.get("Mentors", {}):
         return None
+    if decision.action != "remove":  # GE keeps the away state in a user option, not in the page
+        return None
     mentors = dict(document["Mentors"])
-    key = str(decision.mentor.user_id)
-    if decision.action == "remove":
-        del mentors[key]
-    elif decision.action == "away" and decision.away_until:
-        mentors[key] = {**mentors[key], "awayTimestamp": iso(decision.away_until)}
+    del mentors[str(decision.mentor.user_id)]
     return {**document, "Mentors": mentors}
 
 
@@ -502,10 +523,11 @@ def count_rule_lapses(mentors: list[Mentor], facts: dict[int, MentorFacts], rule
     return failing, passing
 
 
-def run_sweep(gateway: Gateway, store: StateStore, rules: SweepRules, mentors: list[Mentor],
+def run_sweep(gateway: Gateway, store: StateStore, rules: SweepRules, mentor_list: MentorList,
               settings: CommunitySettings, *, force: bool = False, now: datetime | None = None,
               on_decisions: Callable[[list[Decision]], None] | None = None) -> SweepResult:
     now = now or datetime.now(UTC)
+    mentors = list(mentor_list.mentors)
     wiki = gateway.config.wiki_key
     facts = gather_facts(gateway, rules, mentors, now)
     first_failed = store.lapse_starts(wiki)
@@ -522,11 +544,11 @@ def run_sweep(gateway: Gateway, store: StateStore, rules: SweepRules, mentors: l
             f"would be marked away or removed, more than the {rules.max_action_share:.0%} the rules allow. "
             "Check the rules and the list; run again with --force if this is right."
         )
-    notes = []
+    notes = mentor_list.notes()
     if settings.ge_marks_away and rules.away_after_days:
         notes.append("The away stage is refused: GrowthExperiments marks inactive mentors away itself on this wiki.")
     if settings.ge_removes and rules.remove_after_days:
         notes.append("The removal stage is refused: GrowthExperiments removes inactive mentors itself on this wiki.")
-    result = SweepActor(gateway, store, rules, mentors, facts, now).act(decisions)
+    result = SweepActor(gateway, store, rules, mentor_list, facts, now).act(decisions)
     result.notes[:0] = notes
     return result

@@ -45,6 +45,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 CACHE = Path(os.environ.get("MENTORBOT_DEV_CACHE", REPO / ".cache"))
 STANDIN = REPO / "tests" / "growth_standin"
+GLOBAL_LOCKS = REPO / "tests" / "global_locks"  # CentralAuth's locks, for both flavours
 GE_TARBALL = REPO.parent / "shared" / "vendor" / "GrowthExperiments-REL1_43.tar.gz"
 FLAVOURS = ("standin", "real")
 MW_PACKAGES = ("mediawiki", "mediawiki-classes")
@@ -77,6 +78,9 @@ $wgMessageCacheType = CACHE_NONE;
 # pywikibot's unblock() checks for this right.
 $wgGroupPermissions['sysop']['unblock'] = true;
 $wgJobRunRate = 0;
+# Users named in this file are globally locked (the test stand-in of CentralAuth's locks).
+$wgGlobalLocksStandinFile = __DIR__ . '/global-locks';
+wfLoadExtension( 'GlobalLocksStandin', '@LOCKS@/extension.json' );
 @GROWTH@
 # Per-test settings: php -S caches this file for a few seconds, the included one is read afresh.
 if ( is_file( __DIR__ . '/test-settings.php' ) ) {
@@ -213,10 +217,11 @@ def debian_archive() -> str:
 
 def template_key(growth: str, ge: Path | None) -> str:
     digest = hashlib.sha256(Path(__file__).read_bytes() + growth.encode() + str(ge).encode())
-    for path in sorted(STANDIN.rglob("*")) if growth == "standin" else []:
-        if path.is_file():
-            digest.update(str(path.relative_to(STANDIN)).encode())
-            digest.update(path.read_bytes())
+    for root in (STANDIN, GLOBAL_LOCKS) if growth == "standin" else (GLOBAL_LOCKS,):
+        for path in sorted(root.rglob("*")):
+            if path.is_file():
+                digest.update(str(path.relative_to(REPO)).encode())
+                digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
 
 
@@ -246,7 +251,8 @@ def build_template(code: Path, growth: str) -> Path:
     text = settings.read_text().replace(f'"{staging}/data"', "__DIR__ . '/data'")
     growth_settings = GROWTH_SETTINGS[growth].replace("@STANDIN@", str(STANDIN)).replace(
         "@CODE@", str(code)).replace("@GE@", str(ge))
-    settings.write_text(text + EXTRA_SETTINGS.replace("@GROWTH@", growth_settings))
+    settings.write_text(text + EXTRA_SETTINGS.replace("@GROWTH@", growth_settings).replace(
+        "@LOCKS@", str(GLOBAL_LOCKS)))
     maintenance(code, staging, "update", "--quick")
     maintenance(code, staging, "createAndPromote", "--bot", "--sysop",
                 "--custom-groups", "interface-admin", BOT_NAME, BOT_PASSWORD + "-main")
@@ -291,7 +297,7 @@ def copy_data(template: Path, wiki: Path) -> None:
         path.unlink()
     for path in (template / "data").glob("*.sqlite"):
         shutil.copyfile(path, wiki / "data" / path.name)
-    for knob in ("fake-lag", "test-settings.php"):
+    for knob in ("fake-lag", "test-settings.php", "global-locks"):
         (wiki / knob).unlink(missing_ok=True)
 
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import gzip
 import shutil
+import sqlite3
 import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -60,6 +62,35 @@ class DevWiki:
             yield
         finally:
             overlay.unlink(missing_ok=True)
+
+    @property
+    def settings_page(self) -> str:
+        """Where this wiki keeps the community's mentorship settings (REL1_43 has no CommunityConfiguration)."""
+        return ("MediaWiki:GrowthExperimentsMentorship.json" if self.growth == "standin"
+                else "MediaWiki:GrowthExperimentsConfig.json")
+
+    def away_until(self, name: str) -> datetime | None:
+        """The mentor's away date as GrowthExperiments keeps it (the user option), on both flavours.
+
+        Read from the wiki's database, not through the API the bot uses: an oracle of its own.
+        """
+        database = sqlite3.connect(self.dir / "data" / "my_wiki.sqlite")
+        try:
+            row = database.execute(
+                "SELECT up_value FROM user_properties JOIN user ON up_user = user_id "
+                "WHERE user_name = ? AND up_property = 'growthexperiments-mentor-away-timestamp'",
+                (name,)).fetchone()
+        finally:
+            database.close()
+        if not row or not row[0]:
+            return None
+        value = row[0].decode() if isinstance(row[0], bytes) else row[0]
+        return datetime.strptime(value, "%Y%m%d%H%M%S").replace(tzinfo=UTC)
+
+    def lock_globally(self, name: str) -> None:
+        """Lock an account as CentralAuth would (the test wiki's stand-in for global locks)."""
+        with (self.dir / "global-locks").open("a") as locks:
+            locks.write(name + "\n")
 
     def set_fake_lag(self, seconds: float | None) -> None:
         lag_file = self.dir / "fake-lag"
@@ -135,9 +166,21 @@ def wiki(request: pytest.FixtureRequest) -> DevWiki:
     return wiki
 
 
+FLAVOURS = ("standin", "real")
 # Runs a test once on the stand-in and once on real GrowthExperiments; the test reads wiki.growth
 # where the two versions differ.
-both_flavours = pytest.mark.parametrize("wiki", ["standin", "real"], indirect=True)
+both_flavours = pytest.mark.parametrize("wiki", FLAVOURS, indirect=True)
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """A module that sets ``WIKI_FLAVOURS = FLAVOURS`` runs each of its wiki tests on both flavours."""
+    if "wiki" not in metafunc.fixturenames:
+        return
+    if any(mark.args and mark.args[0] == "wiki" for mark in metafunc.definition.iter_markers("parametrize")):
+        return
+    flavours = getattr(metafunc.module, "WIKI_FLAVOURS", ("standin",))
+    if len(flavours) > 1:
+        metafunc.parametrize("wiki", flavours, indirect=True)
 
 
 @pytest.fixture(scope="session")

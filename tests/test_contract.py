@@ -44,6 +44,14 @@ KNOWN_DIFFERENCES: dict[str, str] = {
     "the mentor after the unblock": (
         "Follows from the block: on REL1_43 the pair was never dropped; on master the unblock restores "
         "nothing."),
+    "mentorship state after a mentor is set": (
+        "A single growthsetmentor switches a mentee whose mentorship is disabled (0) on: REL1_43 to "
+        "enabled (1, the default, so the option reads back as the default), master to enabled "
+        "explicitly (50), which graduation never touches."),
+    "the list after a direct removal": (
+        "Master serves the set of mentors from a cache kept for a day, which only GE's own writer "
+        "clears: after a direct edit it still lists the removed mentor (with the default weight and "
+        "message). REL1_43 reads the page each time."),
 }
 
 
@@ -112,6 +120,11 @@ def contract(wiki: DevWiki) -> Iterator[tuple[str, Any]]:
     long["Mentors"][str(ids["Mentor B"])]["message"] = LONG_MESSAGE
     yield "a direct edit with a long message", edit_list(long)
     yield "the list after direct edits", normal(admin.get(list="growthmentorlist"))
+    without_a = json.loads(json.dumps(weight_three))
+    del without_a["Mentors"][str(ids["Mentor A"])]
+    yield "a direct edit removing Mentor A", edit_list(without_a)
+    yield "the list after a direct removal", normal(admin.get(list="growthmentorlist"))
+    yield "a direct edit adding Mentor A back", edit_list(weight_three)
 
     # Changes through the API.
     yield "change Mentor B's weight", manage(geaction="change", username="Mentor B", weight=4)
@@ -167,9 +180,26 @@ def contract(wiki: DevWiki) -> Iterator[tuple[str, Any]]:
     yield "mark a blocked mentor away", manage(geaction="change", username="Mentor B", isaway=1,
                                                awaytimestamp="2099-01-01T00:00:00Z")
     admin.post("unblock", user="Mentor B", reason="contract")
+    wiki.lock_globally("Mentor B")
+    yield "a locked mentor's global account", normal(
+        {key: value for key, value in anonymous_info(wiki, "Mentor B").items() if key in ("name", "locked")})
+    yield "mark a locked mentor away", manage(geaction="change", username="Mentor B", isaway=1,
+                                              awaytimestamp="2099-01-01T00:00:00Z")
 
     # The true away state, on Special:ManageMentors.
     yield "Special:ManageMentors", manage_mentors_status(wiki)
+
+    # A mentee asks their mentor, and a mentee whose mentorship was off gets a mentor set.
+    asker = WikiClient(wiki.api).login("Newcomer 3", PASSWORD)
+    asked = asker.post("helppanelquestionposter", check=False, source="mentor-homepage", body="How do I cite?")
+    yield "a mentee asks their mentor", normal(asked)
+    talk = admin.get(prop="revisions", rvprop="tags|user", titles=f"User talk:{mentor_of('Newcomer 3')['Newcomer 3']}")
+    yield "the question's revision", normal(talk["query"]["pages"][0]["revisions"][0])
+    yield "switch mentorship off", normal(asker.post(
+        "options", check=False, optionname="growthexperiments-homepage-mentorship-enabled", optionvalue="0"))
+    admin.post("growthsetmentor", check=False, mentee="Newcomer 3", mentor="Mentor B", reason="contract")
+    yield "mentorship state after a mentor is set", asker.get(meta="userinfo", uiprop="options")["query"][
+        "userinfo"]["options"].get("growthexperiments-homepage-mentorship-enabled")
 
     # Rights.
     anonymous = WikiClient(wiki.api)
@@ -179,6 +209,11 @@ def contract(wiki: DevWiki) -> Iterator[tuple[str, Any]]:
         "growthsetmentor", check=False, mentee="Newcomer 1", mentor="Mentor B"))
     yield "a mentee tries to change the list", normal(mentee.post(
         "growthmanagementorlist", check=False, geaction="change", username="Mentor B", weight=1))
+
+
+def anonymous_info(wiki: DevWiki, name: str) -> dict[str, Any]:
+    """CentralAuth's meta=globaluserinfo for one user (the test wiki's stand-in for global locks)."""
+    return dict(WikiClient(wiki.api).get(meta="globaluserinfo", guiuser=name)["query"]["globaluserinfo"])
 
 
 def manage_mentors_status(wiki: DevWiki) -> dict[str, Any]:
@@ -209,7 +244,8 @@ def normalise(answer: Any, names: dict[int, str]) -> Any:
             if key in ("id", "userid", "user_id") and isinstance(value, int) and value in names:
                 value = f"<{names[value]}>"
             elif key in ("timestamp", "newtimestamp", "awayTimestamp", "awayTimestampHuman", "logid", "pageid",
-                         "revid", "newrevid", "oldrevid", "contentmodel", "watched"):
+                         "revid", "newrevid", "oldrevid", "contentmodel", "watched", "revision",
+                         "viewquestionurl"):
                 value = "<value>" if value is not None else None
             result[shown] = normalise(value, names)
         return result

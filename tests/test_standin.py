@@ -371,7 +371,7 @@ def test_claiming_a_mentee_logs_claimmentee_without_new_mentor(wiki: DevWiki) ->
 
 # --- 10: assignment at signup -------------------------------------------------------------------
 
-def test_signup_assigns_by_weight_skipping_weight_zero_away_and_blocked_mentors(wiki: DevWiki) -> None:
+def test_signup_assigns_by_weight_skipping_weight_zero_and_away_mentors_but_not_blocked_ones(wiki: DevWiki) -> None:
     admin = wiki.admin()
     ids = {name: signup(wiki, name) for name in ("Heavy", "Manual", "Holiday")}
     manage(admin, "add", username="Heavy", weight="4")
@@ -391,12 +391,18 @@ def test_signup_assigns_by_weight_skipping_weight_zero_away_and_blocked_mentors(
         (second, "backup", ids["Heavy"], 1), (second, "primary", ids["Holiday"], 1),
     ]
 
-    # with every auto-assigned mentor away or sitewide blocked, nobody is assigned
+    # GE's draw skips mentors away by date, not blocked or locked ones (those count as away elsewhere)
     manage(admin, "change", username="Holiday", isaway="1", awaytimestamp=back)
     admin.post("block", user="Heavy", expiry="2 days")
     third = signup(wiki, "Third Newcomer")
-    assert [r for r in rows(wiki) if r[0] == third] == []
-    assert mentor_of(wiki, "Third Newcomer") == [""]
+    assert [r for r in rows(wiki) if r[0] == third] == [(third, "primary", ids["Heavy"], 1)]
+
+    # with every auto-assigned mentor away, nobody is assigned
+    admin.post("unblock", user="Heavy")
+    manage(admin, "change", username="Heavy", isaway="1", awaytimestamp=back)
+    fourth = signup(wiki, "Fourth Newcomer")
+    assert [r for r in rows(wiki) if r[0] == fourth] == []
+    assert mentor_of(wiki, "Fourth Newcomer") == [""]
 
 
 def test_signup_skips_tilde_two_names_but_not_other_tilde_names(wiki: DevWiki) -> None:

@@ -17,8 +17,11 @@ from bot.mentors import read_mentor_list
 from bot.rules import parse_rules
 from bot.sweep import CircuitBreakerTripped, SweepResult, run_sweep
 from scripts.devwiki import backdate
-from tests.conftest import BotRun, DevWiki, StateBackend, both_flavours, both_stores, content_digest
+from tests.conftest import FLAVOURS, BotRun, DevWiki, StateBackend, both_stores, content_digest
 from tests.wikiclient import WikiClient
+
+# The workflow runs on the stand-in and on GrowthExperiments itself.
+WIKI_FLAVOURS = FLAVOURS
 
 RULES_PAGE = "MediaWiki:Mentorbot-sweep-rules.json"
 PASSWORD = "mentor-password-123"
@@ -67,7 +70,7 @@ def sweep(wiki: DevWiki, admin: WikiClient, make_bot: Callable[..., BotRun],
         gateway = bot.gateway
         store = state_backend.open()
         parsed = parse_rules(gateway.read_page(RULES_PAGE).text, f"[[{RULES_PAGE}]]")
-        result = run_sweep(gateway, store, parsed, list(read_mentor_list(gateway).mentors),
+        result = run_sweep(gateway, store, parsed, read_mentor_list(gateway),
                            read_community_settings(gateway), force=force)
         return Sweep(result, bot)
 
@@ -77,6 +80,20 @@ def sweep(wiki: DevWiki, admin: WikiClient, make_bot: Callable[..., BotRun],
 def mentor_list(wiki: DevWiki) -> dict[str, dict[str, Any]]:
     listed = wiki.anonymous().get(list="growthmentorlist")["growthmentorlist"]
     return {} if listed == [] else {entry["username"]: entry for entry in listed.values()}
+
+
+def served_within(wiki: DevWiki, name: str, served: bool, seconds: float = 5) -> bool:
+    """Whether list=growthmentorlist comes to serve (or not serve) ``name`` within ``seconds``, and stays so.
+
+    REL1_43 reads the page through a cache that lags a change by up to a second.
+    """
+    deadline = time.monotonic() + seconds
+    while (name in mentor_list(wiki)) != served:
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.2)
+    time.sleep(1.5)
+    return (name in mentor_list(wiki)) == served
 
 
 def talk(admin: WikiClient, name: str) -> str:
@@ -101,8 +118,8 @@ def test_warn_comes_before_away_and_removal(wiki: DevWiki, admin: WikiClient, sw
     listed = mentor_list(wiki)
     assert set(listed) == {"Active mentor", "Lapsing mentor"}
     # Away until the removal point: 60 days after the last edit, that is 40 days from now.
-    away_until = datetime.fromisoformat(listed["Lapsing mentor"]["awayTimestamp"].replace("Z", "+00:00"))
-    assert abs((away_until - datetime.now(UTC)) - timedelta(days=40)) < timedelta(hours=25)
+    away_until = wiki.away_until("Lapsing mentor")
+    assert away_until and abs((away_until - datetime.now(UTC)) - timedelta(days=40)) < timedelta(hours=25)
     assert "You are marked away as a mentor" in talk(admin, "Lapsing mentor")
     assert "You were removed from the mentor list" in talk(admin, "Gone mentor")
 
@@ -140,7 +157,7 @@ def test_the_isaway_trap_is_avoided_message_and_weight_survive(wiki: DevWiki, ad
     assert sweep(rules).actions() == {"Lapsing mentor": "away"}
     entry = mentor_list(wiki)["Lapsing mentor"]
     assert entry["weight"] == 4 and entry["message"] == "Ask me about maps."
-    assert "awayTimestamp" in entry
+    assert wiki.away_until("Lapsing mentor") is not None
 
 
 # --- removal moves the mentees ----------------------------------------------------------------
@@ -166,7 +183,8 @@ def test_a_community_can_leave_moving_mentees_to_an_admin(wiki: DevWiki, admin: 
 
 
 def test_removal_moves_mentees_by_weight_to_active_mentors(wiki: DevWiki, admin: WikiClient,
-                                                           sweep: Callable[..., Sweep]) -> None:
+                                                           sweep: Callable[..., Sweep],
+                                                           state_backend: StateBackend) -> None:
     add_mentor(wiki, admin, "Gone mentor", weight=4)
     mentees = [f"Newcomer {n}" for n in range(6)]
     for name in mentees:  # the only auto-assigned mentor gets them all at signup
@@ -176,19 +194,92 @@ def test_removal_moves_mentees_by_weight_to_active_mentors(wiki: DevWiki, admin:
     add_mentor(wiki, admin, "Manual mentor", weight=0)
     add_mentor(wiki, admin, "Away mentor", isaway=1,
                awaytimestamp=(datetime.now(UTC) + timedelta(days=20)).strftime("%Y-%m-%dT%H:%M:%SZ"))
+    add_mentor(wiki, admin, "Locked mentor", weight=4)
+    wiki.lock_globally("Locked mentor")  # GrowthExperiments counts a locked mentor as away
     backdate(wiki, "Gone mentor", 70)
-    result = sweep({"activity": {"measure": "last-edit"}, "remove_after_days": 60, "max_action_share": 1})
+    result = sweep({"activity": {"measure": "last-edit"}, "remove_after_days": 60, "max_action_share": 1,
+                    "run_log_page": "Project:Mentorship/Bot log"})
     assert result.actions()["Gone mentor"] == "remove"
     moved = {mentee: new for mentee, _old, new in result.result.moved}
     assert set(mentees) <= set(moved)  # the mentors who signed up after Gone mentor were its mentees too
     for mentee in mentees:
         mentor = admin.get(action="expandtemplates", prop="wikitext", text=f"{{{{#mentor:{mentee}}}}}")
         assert mentor["expandtemplates"]["wikitext"] == moved[mentee]
-        assert moved[mentee] in ("Busy mentor", "Quiet mentor")  # not weight 0, not away
+        assert moved[mentee] in ("Busy mentor", "Quiet mentor")  # not weight 0, not away, not locked
     assert moved.get("Busy mentor") != "Busy mentor"
     logs = admin.get(list="logevents", letype="growthexperiments", lelimit=50)["query"]["logevents"]
     assert len(logs) == len(moved)
     assert all("Gone mentor" in entry["comment"] for entry in logs)
+    # Recorded for researchers (GE did not choose these mentors), and told in the run log.
+    recorded = state_backend.open().moves(result.run.gateway.config.wiki_key)
+    assert {(name, old, new) for _id, name, old, new, _at, _why in recorded} == set(result.result.moved)
+    run_log = admin.page_text("Project:Mentorship/Bot log") or ""
+    assert all(f"* [[User:{mentee}|{mentee}]]: Gone mentor → {new}" in run_log for mentee, new in moved.items())
+
+
+def test_a_mentor_locked_while_the_sweep_decides_is_left_alone(
+        wiki: DevWiki, admin: WikiClient, make_bot: Callable[..., BotRun], state_backend: StateBackend) -> None:
+    """Locks are checked (meta=globaluserinfo) just before acting, for the mentors about to be acted on only."""
+    add_mentor(wiki, admin, "Lapsing mentor", inactive_days=12)
+    add_mentor(wiki, admin, "Soon locked", inactive_days=12)
+    add_mentor(wiki, admin, "Active mentor")
+    admin.edit(RULES_PAGE, json.dumps(LAST_EDIT))
+    bot = make_bot()
+    asked: list[dict[str, Any]] = []
+    read = bot.gateway.get
+    bot.gateway.get = lambda **params: asked.append(params) or read(**params)  # type: ignore[method-assign]
+    rules = parse_rules(json.dumps(LAST_EDIT), "rules")
+    result = run_sweep(bot.gateway, state_backend.open(), rules, read_mentor_list(bot.gateway),
+                       read_community_settings(bot.gateway),
+                       on_decisions=lambda _decisions: wiki.lock_globally("Soon locked"))
+    assert {d.mentor.username: d.action for d in result.decisions} == {
+        "Lapsing mentor": "warn", "Soon locked": "warn", "Active mentor": "none"}
+    assert result.refused == [("Soon locked", "warn", "globally locked: GrowthExperiments counts the mentor as "
+                                                      "away already")]
+    assert "Your mentorship activity" in talk(admin, "Lapsing mentor")  # the sweep went on
+    assert talk(admin, "Soon locked") == ""
+    locks_asked = [params["guiuser"] for params in asked if params.get("meta") == "globaluserinfo"]
+    assert sorted(locks_asked) == ["Lapsing mentor", "Soon locked"]
+
+
+def test_mentees_stay_when_no_one_can_tell_who_is_away(wiki: DevWiki, admin: WikiClient,
+                                                       sweep: Callable[..., Sweep]) -> None:
+    add_mentor(wiki, admin, "Gone mentor", weight=4)
+    wiki.anonymous().create_account("Newcomer 1", PASSWORD)
+    add_mentor(wiki, admin, "Busy mentor", weight=4)
+    backdate(wiki, "Gone mentor", 70)
+    # Special:ManageMentors gone: the list's copy of away dates is all there is (and REL1_43's has none).
+    with wiki.extra_settings("$wgHooks['SpecialPage_initList'][] = static function ( &$list ) { "
+                             "unset( $list['ManageMentors'] ); };"):
+        result = sweep({"activity": {"measure": "last-edit"}, "remove_after_days": 60, "max_action_share": 1})
+    assert result.actions()["Gone mentor"] == "remove"
+    assert result.result.moved == []
+    assert any("keep them as mentor: Special:ManageMentors could not be read" in note for note in result.result.notes)
+    assert any("may be away" in note for note in result.result.notes)
+    mentor = admin.get(action="expandtemplates", prop="wikitext", text="{{#mentor:Newcomer 1}}")
+    assert mentor["expandtemplates"]["wikitext"] == "Gone mentor"
+
+
+def test_who_is_a_mentor_comes_from_the_page_not_the_cached_module(wiki: DevWiki, admin: WikiClient,
+                                                                   sweep: Callable[..., Sweep]) -> None:
+    """GE (master) serves the set of mentors from a cache a direct page edit leaves stale; REL1_43 has no cache."""
+    add_mentor(wiki, admin, "Gone mentor", weight=4)
+    wiki.anonymous().create_account("Newcomer 1", PASSWORD)
+    add_mentor(wiki, admin, "Busy mentor", weight=1)
+    left_id = add_mentor(wiki, admin, "Left mentor", weight=4)
+    # The module has the set of mentors in its cache now (REL1_43's copy of the page settles within a second).
+    assert served_within(wiki, "Left mentor", True)
+    page = json.loads(admin.page_text("MediaWiki:GrowthMentors.json") or "{}")
+    del page["Mentors"][str(left_id)]
+    admin.edit("MediaWiki:GrowthMentors.json", json.dumps(page), summary="Left mentor asked to leave")
+    stale = wiki.growth == "standin"
+    assert served_within(wiki, "Left mentor", stale)
+    backdate(wiki, "Gone mentor", 70)
+    result = sweep({"activity": {"measure": "last-edit"}, "remove_after_days": 60, "max_action_share": 1})
+    assert "Left mentor" not in result.actions()
+    assert {new for _mentee, _old, new in result.result.moved} == {"Busy mentor"}
+    said = [note for note in result.result.notes if "still serves Left mentor" in note]
+    assert len(said) == (1 if stale else 0)
 
 
 # --- exemptions, blocks, self-set away dates ---------------------------------------------------
@@ -229,16 +320,15 @@ def test_self_set_away_dates(wiki: DevWiki, admin: WikiClient, sweep: Callable[.
     result = sweep(rules)
     # 300 days goes past the removal point (40 days from now): capped, and the mentor is told why.
     assert result.actions() == {"Long holiday": "away", "Short holiday": "none"}
-    listed = mentor_list(wiki)
-    capped = datetime.fromisoformat(listed["Long holiday"]["awayTimestamp"].replace("Z", "+00:00"))
-    assert capped - datetime.now(UTC) < timedelta(days=41)
+    capped = wiki.away_until("Long holiday")
+    assert capped and capped - datetime.now(UTC) < timedelta(days=41)
     assert "Your away period as a mentor was shortened" in talk(admin, "Long holiday")
-    assert listed["Short holiday"]["awayTimestamp"].startswith(until(30)[:10])
+    assert f"{wiki.away_until('Short holiday'):%Y-%m-%d}" == until(30)[:10]
 
 
 def test_growthexperiments_own_cleaner_makes_the_sweep_refuse_those_stages(
         wiki: DevWiki, admin: WikiClient, sweep: Callable[..., Sweep]) -> None:
-    admin.edit("MediaWiki:GrowthExperimentsMentorship.json", json.dumps(
+    admin.edit(wiki.settings_page, json.dumps(
         {"GEMentorshipShouldBeAutoawayed": True, "GEMentorshipShouldBeAutoremoved": True}))
     add_mentor(wiki, admin, "Gone mentor", inactive_days=70)
     result = sweep(LAST_EDIT)
@@ -297,19 +387,20 @@ def test_last_action_counts_logged_actions(wiki: DevWiki, admin: WikiClient, swe
 
 def test_answered_questions(wiki: DevWiki, admin: WikiClient, state_backend: StateBackend,
                             sweep: Callable[..., Sweep]) -> None:
-    for tag in ("mentorship module question", "mentorship panel question"):
-        admin.post("managetags", operation="create", tag=tag, reason="test")
     add_mentor(wiki, admin, "Helpful mentor")
     add_mentor(wiki, admin, "Silent mentor")
     mentee = WikiClient(wiki.api)
     mentee.create_account("Curious newcomer", PASSWORD)
     mentee.login("Curious newcomer", PASSWORD)
+    # Asked as a mentee asks: through GrowthExperiments' question poster, which tags the edit itself.
     for mentor in ("Helpful mentor", "Silent mentor"):
-        mentee.post("edit", title=f"User talk:{mentor}", section="new", sectiontitle="How do I cite?",
-                    text="Question? ~~~~", tags="mentorship module question")
+        moved = admin.post("growthsetmentor", mentee="Curious newcomer", mentor=mentor, reason="test", check=False)
+        assert "error" not in moved or moved["error"]["code"].endswith("already-mentor")
+        mentee.post("helppanelquestionposter", source="mentor-homepage", body="How do I cite?")
+    question = admin.get(action="parse", page="User talk:Helpful mentor", prop="sections")["parse"]["sections"][0]
     WikiClient(wiki.api).login("Helpful mentor", PASSWORD).post(
-        "edit", title="User talk:Helpful mentor", section="1", appendtext="\nLike this. ~~~~",
-        summary="/* How do I cite? */ answer")
+        "edit", title="User talk:Helpful mentor", section=question["index"], appendtext="\nLike this. ~~~~",
+        summary=f"/* {question['line']} */ answer")
     backdate(wiki, "Curious newcomer", 10, tables=("revision", "recentchanges"))
     backdate(wiki, "Helpful mentor", 9.5, tables=("revision", "recentchanges"))
     rules = {"activity": {"measure": "answered-questions", "window_days": 30, "answer_within_days": 3,
@@ -351,8 +442,13 @@ def test_dry_run_shows_the_list_diff_and_notices_and_changes_nothing(
     assert content_digest(wiki) == before
     printed = "\n".join(result.run.output)
     assert "Mentor list after this sweep:" in printed
-    assert '+\t\t\t"awayTimestamp"' in printed or '"awayTimestamp"' in printed
-    assert '-\t\t"' in printed  # the removed mentor's entry
+    gone_id = wiki.anonymous().get(list="users", ususers="Gone mentor")["query"]["users"][0]["userid"]
+    assert f'-\t\t"{gone_id}": {{' in printed  # the removed mentor's entry
+    # The away mark is the module's call, with the date; the page is not where GE keeps it.
+    removal_point = (datetime.now(UTC) + timedelta(days=40)).strftime("%Y-%m-%d")
+    assert ("DRY RUN: would POST action=growthmanagementorlist geaction=change username=Lapsing mentor "
+            f"isaway=1 awaytimestamp={removal_point}") in printed
+    assert "awayTimestamp" not in printed
     assert "+== You are marked away as a mentor ==" in printed
     assert "+== You were removed from the mentor list ==" in printed
     assert "DRY RUN: would POST action=growthmanagementorlist geaction=remove username=Gone mentor" in printed
@@ -384,11 +480,14 @@ def test_a_human_edit_to_the_list_during_a_sweep_is_kept(wiki: DevWiki, admin: W
     bot = make_bot(username="MentorBot@jsononly", password="fallbackpasswordfallbackpassword00")
     original_read = bot.gateway.read_page
     human_edits: list[int] = []
+    reads: list[str] = []
 
     def read_then_human_edits(title: str) -> Any:
-        """The bot reads the list to change it; a human saves the list just after."""
+        """The bot reads the list to change it (its second read: the first tells who is a mentor);
+        a human saves the list just after."""
         page = original_read(title)
-        if title == "MediaWiki:GrowthMentors.json" and not human_edits:
+        reads.append(title)
+        if title == "MediaWiki:GrowthMentors.json" and reads.count(title) == 2:
             document = json.loads(page.text)
             document["Mentors"][str(carol)]["message"] = "Edited by a human meanwhile"
             human_edits.append(admin.edit(title, json.dumps(document))["edit"]["newrevid"])
@@ -398,7 +497,8 @@ def test_a_human_edit_to_the_list_during_a_sweep_is_kept(wiki: DevWiki, admin: W
     result = sweep({"activity": {"measure": "last-edit"}, "remove_after_days": 60, "max_action_share": 1}, bot=bot)
     assert result.actions()["Gone mentor"] == "remove"
     assert any("cannot mark anyone away" in note for note in result.result.notes)
-    listed = mentor_list(wiki)
+    listed = {entry["username"]: entry for entry in json.loads(admin.page_text(
+        "MediaWiki:GrowthMentors.json") or "{}")["Mentors"].values()}
     assert set(listed) == {"Carol mentor"}
     assert human_edits and listed["Carol mentor"]["message"] == "Edited by a human meanwhile"
 
@@ -441,7 +541,6 @@ def test_the_wikis_own_message_texts_are_used(wiki: DevWiki, admin: WikiClient, 
     assert "Lapsing mentor님, 20일 동안 활동이 없었습니다. {unknown}" in text
 
 
-@both_flavours
 def test_one_mentors_refusal_never_stops_a_sweep(wiki: DevWiki, admin: WikiClient, sweep: Callable[..., Sweep],
                                                  make_bot: Callable[..., BotRun], state_backend: StateBackend) -> None:
     """A mentor blocked (or, on Wikimedia, locked) after the sweep decided: GE refuses; the sweep goes on."""
@@ -456,7 +555,7 @@ def test_one_mentors_refusal_never_stops_a_sweep(wiki: DevWiki, admin: WikiClien
     def block_while_deciding(_decisions: list[Any]) -> None:
         admin.post("block", user="Blocked mentor", expiry="1 week", reason="test")
 
-    result = run_sweep(gateway, state_backend.open(), rules, list(read_mentor_list(gateway).mentors),
+    result = run_sweep(gateway, state_backend.open(), rules, read_mentor_list(gateway),
                        read_community_settings(gateway), on_decisions=block_while_deciding)
     assert {d.mentor.username: d.action for d in result.decisions} == {"Blocked mentor": "away",
                                                                        "Lapsing mentor": "away"}
@@ -468,7 +567,6 @@ def test_one_mentors_refusal_never_stops_a_sweep(wiki: DevWiki, admin: WikiClien
     assert "You are marked away" not in talk(admin, "Blocked mentor")  # no notice of what did not happen
 
 
-@both_flavours
 def test_a_mentor_already_away_is_not_marked_again(wiki: DevWiki, admin: WikiClient,
                                                    sweep: Callable[..., Sweep]) -> None:
     """The away state is read where GrowthExperiments keeps it (REL1_43's list never shows it)."""
@@ -484,7 +582,6 @@ def test_a_mentor_already_away_is_not_marked_again(wiki: DevWiki, admin: WikiCli
     assert (admin.page_text("Project:Mentorship/Bot log") or "").count("== Sweep of") == log_sections
 
 
-@both_flavours
 def test_without_the_module_nobody_is_claimed_away(wiki: DevWiki, admin: WikiClient, make_bot: Callable[..., BotRun],
                                                     sweep: Callable[..., Sweep]) -> None:
     """A direct edit of the list cannot make a mentor away: the bot writes nothing for it and tells nobody it did."""

@@ -21,7 +21,7 @@ from bot.activity import ActivityReader, MentorFacts
 from bot.community import CommunitySettings
 from bot.dump import read_mentor_batches
 from bot.gateway import Gateway
-from bot.mentors import Mentor
+from bot.mentors import Mentor, MentorList
 from bot.reports import Cell, Report
 from bot.rules import Measure, SweepRules
 from bot.state import StateStore
@@ -88,9 +88,16 @@ def mentee_counts_from_dump(path: Path) -> dict[int, tuple[int, int]]:
     return {mentor: (total, active[mentor]) for mentor, total in totals.items()}
 
 
-def mentor_dashboard(gateway: Gateway, store: StateStore, mentors: list[Mentor], rules: SweepRules | None,
+def away_text(mentor: Mentor, away_known: bool) -> str:
+    if mentor.away_blocked:
+        return "blocked or locked"
+    return day(mentor.away_until) or ("" if away_known else "unknown")
+
+
+def mentor_dashboard(gateway: Gateway, store: StateStore, mentor_list: MentorList, rules: SweepRules | None,
                      settings: CommunitySettings, now: datetime | None = None, dump: Path | None = None) -> Report:
     now = now or datetime.now(UTC)
+    mentors = list(mentor_list.mentors)
     wiki = gateway.config.wiki_key
     reader = ActivityReader(gateway, now)
     facts = reader.users([m.user_id for m in mentors])
@@ -143,7 +150,8 @@ def mentor_dashboard(gateway: Gateway, store: StateStore, mentors: list[Mentor],
         median = statistics.median(answers) if answers else None
         mentee_total, mentee_active = mentees.get(mentor.user_id, (0, 0))
         rows.append([
-            mentor.username, mentor.weight, day(mentor.away_until), day(fact.last_edit if fact else None),
+            mentor.username, mentor.weight, away_text(mentor, mentor_list.away_known),
+            day(fact.last_edit if fact else None),
             day(fact.last_logged_action if fact else None),
             *[(f"{EDIT_CAP}+" if counts.get(g, 0) >= EDIT_CAP else counts.get(g, 0)) for g in group_names],
             mentee_total, mentee_active, questions, len(answers),
@@ -170,6 +178,7 @@ def mentor_dashboard(gateway: Gateway, store: StateStore, mentors: list[Mentor],
         "talk page; an answer is the mentor's own later edit to that thread.",
         "Status is where the sweep's rules put the mentor today (ok, warned, warning due, away due, removal "
         "due, away, exempt)." if rules else "Status: the wiki has no sweep rules page, so no status is given.",
+        *(f"{note[0].upper()}{note[1:]}." for note in mentor_list.notes()),
     ]
     return Report("mentors", "Mentor status dashboard", columns, rows, totals, notes,
                   lines=[f"{len(mentors)} mentors: " + ", ".join(f"{n} {s}" for s, n in sorted(statuses.items()))])

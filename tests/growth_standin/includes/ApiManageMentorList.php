@@ -122,7 +122,7 @@ class ApiManageMentorList extends ApiBase {
 			}
 		}
 
-		$backTs = Mentorship::isSitewideBlocked( $mentorUser ) ? null : Mentorship::getAwayTimestamp( $mentorUser );
+		$backTs = Mentorship::isAwayBecauseBlockOrLock( $mentorUser ) ? null : Mentorship::getAwayTimestamp( $mentorUser );
 		$this->getResult()->addValue( null, $this->getModuleName(), [
 			'status' => 'ok',
 			'mentor' => [
@@ -146,6 +146,12 @@ class ApiManageMentorList extends ApiBase {
 		if ( Mentorship::isSitewideBlocked( $mentor ) ) {
 			return StatusValue::newFatal(
 				'growthexperiments-mentor-dashboard-mentor-tools-mentor-status-error-cannot-be-changed-block'
+			);
+		}
+		if ( Mentorship::isLocked( $mentor ) ) {
+			return StatusValue::newFatal(
+				'growthexperiments-mentor-dashboard-mentor-tools-mentor-status-error-cannot-be-changed-lock',
+				$mentor->getName()
 			);
 		}
 		return StatusValue::newGood();

@@ -56,8 +56,9 @@ class Hooks implements
 	}
 
 	/**
-	 * An indefinite block of a registered user (sitewide or partial) drops both mentee rows.
-	 * Nothing is logged. Temporary blocks keep the rows.
+	 * An indefinite block of a registered user (sitewide or partial) who has a primary mentor
+	 * drops both mentee rows (a backup row alone stays). Nothing is logged. Temporary blocks
+	 * keep the rows.
 	 *
 	 * @inheritDoc
 	 */
@@ -66,7 +67,9 @@ class Hooks implements
 			return;
 		}
 		$target = $block->getTargetUserIdentity();
-		if ( $target && $target->isRegistered() ) {
+		if ( $target && $target->isRegistered()
+			&& MentorStore::getMentorId( $target, MentorStore::ROLE_PRIMARY ) !== null
+		) {
 			MentorStore::dropMentee( $target );
 		}
 	}
@@ -110,12 +113,12 @@ class Hooks implements
 
 	/** @inheritDoc */
 	public function onListDefinedTags( &$tags ) {
-		$tags[] = MentorList::CHANGE_TAG;
+		array_push( $tags, MentorList::CHANGE_TAG, ...array_values( ApiPostQuestion::SOURCE_TAGS ) );
 	}
 
 	/** @inheritDoc */
 	public function onChangeTagsListActive( &$tags ) {
-		$tags[] = MentorList::CHANGE_TAG;
+		array_push( $tags, MentorList::CHANGE_TAG, ...array_values( ApiPostQuestion::SOURCE_TAGS ) );
 	}
 
 	/**

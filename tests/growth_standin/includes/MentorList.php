@@ -20,7 +20,8 @@ use Wikimedia\Timestamp\ConvertibleTimestamp;
  * Reads, validates and writes the mentor list page MediaWiki:GrowthMentors.json.
  *
  * Page shape: {"Mentors": {"<user id>": {username?, message?, weight?, awayTimestamp?,
- * automaticallyAssigned?}}}. Nothing is cached: every read goes to the latest revision.
+ * automaticallyAssigned?}}}. Entries are read from the latest revision; only the set of mentor ids
+ * that list=growthmentorlist serves is cached (see getCachedMentorIds).
  */
 class MentorList {
 
@@ -85,6 +86,27 @@ class MentorList {
 	/** Custom intro message or null when the default text applies. */
 	public static function getMessage( array $entry ): ?string {
 		return isset( $entry['message'] ) ? (string)$entry['message'] : null;
+	}
+
+	private const IDS_CACHE_TTL = 86400;
+
+	private static function idsCacheKey(): string {
+		return self::idsCache()->makeKey( 'growthstandin-mentor-ids' );
+	}
+
+	private static function idsCache(): \Wikimedia\ObjectCache\BagOStuff {
+		return MediaWikiServices::getInstance()->getObjectCacheFactory()->getLocalClusterInstance();
+	}
+
+	/**
+	 * User ids of the mentors, from a cache kept for a day: GE master caches the set of mentors;
+	 * its writer clears the cache, a direct edit of the page does not.
+	 *
+	 * @return int[]
+	 */
+	public static function getCachedMentorIds(): array {
+		return self::idsCache()->getWithSetCallback( self::idsCacheKey(), self::IDS_CACHE_TTL,
+			static fn () => array_keys( self::loadEntries() ) );
 	}
 
 	public static function isMentor( UserIdentity $user ): bool {
@@ -232,6 +254,7 @@ class MentorList {
 		$updater->setContent( SlotRecord::MAIN, new JsonContent( FormatJson::encode( $data ) ) );
 		$updater->addTag( self::CHANGE_TAG );
 		$updater->saveRevision( CommentStoreComment::newUnsavedComment( $summary ) );
+		self::idsCache()->delete( self::idsCacheKey() );
 		return $updater->getStatus();
 	}
 

@@ -35,6 +35,16 @@ class Mentorship {
 		return $block !== null && $block->isSitewide();
 	}
 
+	/** Globally locked (CentralAuth, through core's UserIsLocked hook). */
+	public static function isLocked( UserIdentity $user ): bool {
+		return MediaWikiServices::getInstance()->getUserFactory()->newFromUserIdentity( $user )->isLocked();
+	}
+
+	/** Away whatever the option says: GE counts a sitewide-blocked or locked mentor as away. */
+	public static function isAwayBecauseBlockOrLock( UserIdentity $mentor ): bool {
+		return self::isSitewideBlocked( $mentor ) || self::isLocked( $mentor );
+	}
+
 	public static function isIndefinitelyBlocked( UserIdentity $user ): bool {
 		$block = MediaWikiServices::getInstance()->getBlockManager()->getBlock( $user, null, false );
 		return $block !== null && wfIsInfinity( $block->getExpiry() );
@@ -82,8 +92,8 @@ class Mentorship {
 	}
 
 	/**
-	 * Draw a mentor by weight among listed mentors with weight > 0 that are not away, not
-	 * sitewide blocked and not in $excludedIds.
+	 * Draw a mentor by weight among listed mentors with weight > 0 that are not away by date and
+	 * not in $excludedIds. As in GE, blocked or locked mentors are not skipped here.
 	 *
 	 * @param int[] $excludedIds
 	 */
@@ -96,7 +106,7 @@ class Mentorship {
 				continue;
 			}
 			$user = $lookup->getUserIdentityByUserId( $id );
-			if ( !$user || self::isAway( $user ) || self::isSitewideBlocked( $user ) ) {
+			if ( !$user || self::isAway( $user ) ) {
 				continue;
 			}
 			for ( $i = 0; $i < $weight; $i++ ) {

@@ -67,7 +67,7 @@ class SpecialManageMentors extends SpecialPage {
 
 	/** @return array{0:string,1:int} */
 	private function status( UserIdentity $mentor ): array {
-		if ( Mentorship::isSitewideBlocked( $mentor ) ) {
+		if ( Mentorship::isAwayBecauseBlockOrLock( $mentor ) ) {
 			return [ $this->msg( 'blockedtitle' )->text(), PHP_INT_MAX ];
 		}
 		$away = Mentorship::getAwayTimestamp( $mentor );
