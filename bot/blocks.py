@@ -22,7 +22,7 @@ from typing import Any
 
 from bot.errors import ApiFailure, MalformedDocument, load_json
 from bot.gateway import Gateway
-from bot.mentors import ALREADY_THE_MENTOR, MentorList, read_mentor_list
+from bot.mentors import ALREADY_THE_MENTOR, MentorList, current_mentors, read_mentor_list
 from bot.rules import normalize_username
 from bot.state import StateStore
 from bot.sweep import format_text
@@ -103,6 +103,16 @@ class BlockEvent:
         )
 
 
+@dataclass(frozen=True)
+class PlannedNotice:
+    """What the bot will do about one block-log entry, decided before anything is written."""
+
+    event: BlockEvent
+    original: str  # the mentee's mentor before the block
+    recipient: str  # who is told: the mentor, or the backup while the mentor is away
+    ends_indefinite_block: bool  # then the mentor from before may be brought back
+
+
 @dataclass
 class BlocksResult:
     started: bool = False  # first run: the cursor was set to now
@@ -125,20 +135,6 @@ def escape_reason(reason: str) -> str:
     """A block reason shown as plain text: no markup, links, templates, signatures or pings."""
     flat = " ".join(reason.split()) or "(none given)"
     return "<nowiki>" + html.escape(flat, quote=False) + "</nowiki>"
-
-
-def current_mentors(gateway: Gateway, names: list[str]) -> dict[str, str]:
-    """Primary mentors by ``{{#mentor:}}``, many names in one ``expandtemplates`` call."""
-    mentors: dict[str, str] = {}
-    for start in range(0, len(names), 50):
-        batch = names[start:start + 50]
-        text = "\n".join(f"{{{{#mentor:{name}}}}}" for name in batch)
-        result = gateway.get(action="expandtemplates", prop="wikitext", text=text)
-        lines = result["expandtemplates"]["wikitext"].split("\n")
-        for name, mentor in zip(batch, lines, strict=False):
-            if mentor.strip():
-                mentors[name] = mentor.strip()
-    return mentors
 
 
 class BlockNotifier:
@@ -202,7 +198,8 @@ class BlockNotifier:
         mentor_list = read_mentor_list(self.gateway)
         mentees = sorted({e.mentee for e in events if is_registered_name(e.mentee)})
         now_mentors = current_mentors(self.gateway, mentees) if mentees else {}
-        by_recipient: dict[str, list[tuple[BlockEvent, str, str]]] = {}  # event, line, original mentor
+        # Decide: for each entry, who is told and whether a mentor may be brought back (plain data).
+        planned: list[PlannedNotice] = []
         # Entries of this run, in log order: a block and its unblock can both be in one poll.
         indefinite_now: dict[str, bool] = {}
         mentor_before: dict[str, str] = {}
@@ -224,10 +221,16 @@ class BlockNotifier:
                 result.skipped.append(f"{event.mentee}: {recipient} opted out of block notices")
                 self.record(event, original)
                 continue
-            line = self.describe(event, settings)
-            if ends:
-                line += " " + self.bring_back(event, original, now_mentors, mentor_list, settings, result)
-            by_recipient.setdefault(recipient, []).append((event, line, original))
+            planned.append(PlannedNotice(event, original, recipient, ends))
+        # Act and verify: each restore is done and confirmed by the wiki before anyone is told of it.
+        outcomes = {plan.event.log_id: self.bring_back(plan.event, plan.original, now_mentors, mentor_list,
+                                                       settings, result)
+                    for plan in planned if plan.ends_indefinite_block}
+        # Tell: one post a recipient, every sentence from what was verified.
+        by_recipient: dict[str, list[tuple[BlockEvent, str, str]]] = {}  # event, line, original mentor
+        for plan in planned:
+            line = " ".join(filter(None, [self.describe(plan.event, settings), outcomes.get(plan.event.log_id)]))
+            by_recipient.setdefault(plan.recipient, []).append((plan.event, line, plan.original))
         for recipient, items in by_recipient.items():
             try:
                 self.notify(recipient, items, settings, result)
@@ -272,6 +275,12 @@ class BlockNotifier:
         active = listed is not None and not listed.away_at(datetime.now(UTC))
         can = (settings.restore and active and self.gateway.site.has_right("setmentor")
                and self.gateway.capabilities().has("growthsetmentor"))
+        why = f"restored after the block ended (log id {event.log_id})"
+        if any(move[1] == event.mentee and move[3] == original and move[5] == why
+               for move in self.store.moves(self.wiki)):
+            # Restored by a run that ended before telling: say what that run did.
+            result.restored.append((event.mentee, original))
+            return format_text(texts["restored"], {"mentee": event.mentee})
         if now_mentors.get(event.mentee) == original:  # never dropped (GrowthExperiments REL1_43 keeps the pair)
             return format_text(texts["kept"], {"mentee": event.mentee})
         if self.still_indefinitely_blocked(event.mentee):
@@ -288,7 +297,7 @@ class BlockNotifier:
             # Say only what the wiki shows: the mentor as {{#mentor:}} gives it now.
             if current_mentors(self.gateway, [event.mentee]).get(event.mentee) == original:
                 result.restored.append((event.mentee, original))
-                self.store.record_move(self.wiki, None, event.mentee, None, original, "restored after the block ended")
+                self.store.record_move(self.wiki, None, event.mentee, None, original, why)
                 return format_text(texts["restored"], {"mentee": event.mentee})
         claim = f"[[Special:ClaimMentee/{event.mentee}|claim them as your mentee again]]"
         return format_text(texts["claim"], {"mentee": event.mentee, "claim_link": claim})
@@ -325,7 +334,7 @@ class BlockNotifier:
                               settings.messages["outro"]])
             posted = self.gateway.add_section(title, settings.messages["heading"], body,
                                               f"Mentorship: {len(fresh)} block notice(s)", notice_type="blocks",
-                                              page=page)
+                                              marker=self.marker(fresh[0][0]), page=page)
             if posted:
                 result.posted[recipient] = [event.log_id for event, _line in fresh]
             else:

@@ -114,6 +114,13 @@ class GlobalOptions:
         click.echo(json.dumps({"time": moment, **self.where, "event": event, **fields}, default=str,
                               ensure_ascii=False))
 
+    def retry(self, text: str) -> None:
+        """A fault the bot handled (a retry): one line on stderr, or one JSON event."""
+        if self.log_json:
+            self.emit("retry", text=text)
+        else:
+            click.echo(f"note: {text}", err=True)
+
     def decision(self, decision: Decision) -> None:
         if self.log_json:
             self.emit("decision", mentor=decision.mentor.username, action=decision.action,
@@ -184,8 +191,9 @@ def run_task(options: GlobalOptions, task: str, body: Callable[[Gateway, StateSt
         options.where = {"wiki": config.wiki_key, "task": task}
         store = open_store(config) if lock else None
         with store.run_lock(config.wiki_key, task) if store else nullcontext() as lock_check:
-            site = connect(config, counters, task)
-            outcome = body(Gateway(site, config, counters, echo=options.say, lock_check=lock_check), store)
+            site = connect(config, counters, task, note=options.retry)
+            outcome = body(Gateway(site, config, counters, echo=options.say, lock_check=lock_check,
+                                    note=options.retry), store)
             exit_code = outcome.exit_code
     except StopRun as stop:
         status, exit_code, message = "stopped", stop.exit_code, str(stop)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -39,6 +40,8 @@ GE_MODULES = (
     "query+globaluserinfo",  # CentralAuth: global locks
 )
 STOP_VALUES = ("", "run")
+# API error codes that mean "try again" (pywikibot retries these itself first, then gives up).
+TRANSIENT_CODES = frozenset({"maxlag", "ratelimited", "badtoken", "readonly", "actionthrottledtext"})
 CONFLICT_ATTEMPTS = 3
 Echo = Callable[[str], None]
 
@@ -52,6 +55,7 @@ class Counters:
     skipped_writes: int = 0  # writes a dry run did not send
     notices: int = 0
     errors: int = 0
+    retries: int = 0  # requests sent again after a transient fault
     started: float = field(default_factory=time.monotonic)
 
     def summary(self) -> dict[str, Any]:
@@ -61,6 +65,7 @@ class Counters:
             "dry_run_writes": self.skipped_writes,
             "notices": self.notices,
             "errors": self.errors,
+            "retries": self.retries,
             "seconds": round(time.monotonic() - self.started, 2),
         }
 
@@ -106,15 +111,46 @@ def bot_may_edit(text: str, username: str, notice_type: str | None = None) -> bo
     return True
 
 
+def transient_reason(error: BaseException) -> str | None:
+    """Why a retry may mend this fault, in a few words; None when it will not."""
+    import requests
+    from pywikibot.exceptions import APIError, MaxlagTimeoutError, ServerError, SiteDefinitionError
+    from pywikibot.exceptions import ApiTimeoutError as PywikibotTimeout
+
+    if isinstance(error, APIError):
+        transient = error.code in TRANSIENT_CODES or error.code.startswith("internal_api_error")
+        return f"the wiki answered {error.code}" if transient else None
+    if isinstance(error, MaxlagTimeoutError):
+        return "the wiki's databases stayed lagged"
+    if isinstance(error, SiteDefinitionError):  # pywikibot's word, for a site given by URL, for a non-JSON answer
+        return "the answer was not JSON (cut short, or an error page)"
+    if isinstance(error, PywikibotTimeout):
+        return "no usable answer, through pywikibot's own retries too"
+    if isinstance(error, ServerError | requests.RequestException | OSError):
+        return f"no usable answer ({one_line(error)})"
+    return None
+
+
+def retries(count: int) -> str:
+    return f"{count} retry" if count == 1 else f"{count} retries"
+
+
+def one_line(error: BaseException) -> str:
+    text = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {text[-1] if text else ''}".rstrip(": ")
+
+
 class Gateway:
     """Reads and writes for one wiki, with the run's counters."""
 
     def __init__(self, site: Any, config: BotConfig, counters: Counters | None = None,
-                 echo: Echo = print, lock_check: Callable[[], None] | None = None) -> None:
+                 echo: Echo = print, lock_check: Callable[[], None] | None = None,
+                 note: Echo | None = None) -> None:
         self.site = site
         self.config = config
         self.counters = counters or Counters()
         self.echo = echo
+        self.note = note or (lambda line: print(f"note: {line}", file=sys.stderr))  # retries and the like
         self.lock_check = lock_check  # raises when the run's lock in the state store is lost
         self._capabilities: Capabilities | None = None
 
@@ -126,35 +162,56 @@ class Gateway:
 
     def _submit(self, params: dict[str, Any], *, write: bool = False,
                 expected_warnings: bool = False) -> dict[str, Any]:
-        from pywikibot.data import api
-        from pywikibot.exceptions import APIError, ApiTimeoutError, MaxlagTimeoutError
+        """One API request, retried a bounded number of times while the fault is transient.
 
+        Transient: no answer, an answer that is not JSON (cut, or an HTML error page), a 5xx,
+        maxlag, ratelimited, badtoken. A write is retried too: each kind of write the bot makes
+        is safe to repeat (see ``save_page``, and the callers' read-backs of GE's modules).
+        """
         params = {"formatversion": "2", **params}
-        request = api.Request(site=self.site, parameters=params, use_get=False)
-        if write:
-            # pywikibot knows only core write actions; make it throttle every write as one,
-            # and set assert after it has put its own default in.
-            request.write = True
-            request["assert"] = self.config.assert_user
-        if expected_warnings:
-            request._warning_handler = lambda module, text: True
+        action = str(params.get("action", ""))
+        for attempt in range(1, self.config.max_retries + 2):
+            outcome = self._submit_once(params, write, expected_warnings)
+            if isinstance(outcome, dict):
+                return outcome
+            if attempt > self.config.max_retries:
+                self.counters.errors += 1
+                raise WikiUnavailable(f"The wiki at {self.config.wiki_key} kept failing ({outcome}) through "
+                                      f"{retries(self.config.max_retries)}; try again later.")
+            self.counters.retries += 1
+            wait = min(self.config.retry_wait * 2 ** (attempt - 1), self.config.retry_max)
+            self.note(f"retrying {action or 'request'} in {wait:g} s ({attempt}/{self.config.max_retries}): "
+                      f"{outcome}")
+            if outcome == "the wiki answered badtoken":
+                self.site.tokens.clear()  # fetched afresh on the next try
+            time.sleep(wait)
+        raise AssertionError("unreachable")
+
+    def _submit_once(self, params: dict[str, Any], write: bool, expected_warnings: bool) -> dict[str, Any] | str:
+        """The answer, or why a retry may help; raises for a fault a retry would not mend."""
+        from pywikibot.data import api
+        from pywikibot.exceptions import APIError
+
         try:
+            # The token is fetched here, inside the retried part: fetching it is a request too.
+            request = api.Request(site=self.site, parameters={**params, "token": self.site.tokens["csrf"]}
+                                  if write else dict(params), use_get=False)
+            if write:
+                # pywikibot knows only core write actions; make it throttle every write as one,
+                # and set assert after it has put its own default in.
+                request.write = True
+                request["assert"] = self.config.assert_user
+            if expected_warnings:
+                request._warning_handler = lambda module, text: True
             result: dict[str, Any] = request.submit()
-        except APIError as error:
-            self.counters.errors += 1
-            raise ApiFailure(error.code, error.info, str(params.get("action", ""))) from None
-        except MaxlagTimeoutError:
-            self.counters.errors += 1
-            raise WikiUnavailable(
-                f"The wiki at {self.config.wiki_key} stayed lagged beyond maxlag={self.config.maxlag} "
-                f"through {self.config.max_retries} retries; try again later."
-            ) from None
-        except (ApiTimeoutError, ConnectionError, OSError) as error:
-            self.counters.errors += 1
-            raise WikiUnavailable(
-                f"The wiki at {self.config.wiki_key} kept failing after "
-                f"{self.config.max_retries} retries: {error}"
-            ) from None
+        except Exception as error:
+            reason = transient_reason(error)
+            if reason is not None:
+                return reason
+            if isinstance(error, APIError):
+                self.counters.errors += 1
+                raise ApiFailure(error.code, error.info, str(params.get("action", ""))) from None
+            raise
         return result
 
     def get(self, **params: Any) -> dict[str, Any]:
@@ -262,7 +319,6 @@ class Gateway:
             shown = " ".join(f"{k}={v}" for k, v in params.items() if k != "text")
             self.echo(f"DRY RUN: would POST {shown}")
             return None
-        params = {**params, "token": self.site.tokens["csrf"]}
         result = self._submit(params, write=True)
         self.counters.writes += 1
         return result
@@ -296,27 +352,34 @@ class Gateway:
                     page: PageText | None = None) -> bool:
         """Post a new section (a notice) to a page, honouring bot exclusion. False if excluded.
 
-        ``section=new`` appends on the server, so a reply saved meanwhile can never be lost.
-        A ``marker`` (a hidden comment inside ``text``) already on the page means the notice
-        was posted by a run that crashed before recording it: it is not posted twice.
+        The section is appended to the text as read and saved against that revision, so the save
+        is safe to repeat: sent again after a lost answer it changes nothing (MediaWiki takes the
+        bot's own save as no conflict, and the text is the same), and one that meets someone
+        else's edit conflicts and is redone on the page as it is then; a reply is never lost. A
+        ``marker`` (a hidden comment inside ``text``) already on the page means the notice is
+        there (a lost answer, or a run that crashed before recording it): it is not posted twice.
         ``page`` is the page as read in a batch earlier in the run, to save a request.
         """
-        page = page or self.read_page(title)
-        if page.exists and not bot_may_edit(page.text, self.username, notice_type):
-            self.echo(f"Skipped [[{title}]]: it excludes this bot.")
-            return False
-        if marker and marker in page.text:
+        for _attempt in range(CONFLICT_ATTEMPTS):
+            page = page or self.read_page(title)
+            if page.exists and not bot_may_edit(page.text, self.username, notice_type):
+                self.echo(f"Skipped [[{title}]]: it excludes this bot.")
+                return False
+            if marker and marker in page.text:
+                return True
+            new_text = (page.text.rstrip() + "\n\n" if page.text.strip() else "") + f"== {heading} ==\n{text}"
+            try:
+                saved = self.save_page(page, new_text, summary, check_exclusion=False)
+            except ApiFailure as failure:
+                if failure.code not in ("editconflict", "articleexists"):
+                    raise
+                page = None  # someone else saved meanwhile (or our lost save did): look again
+                continue
+            if saved is not None:
+                self.counters.notices += 1
             return True
-        if self.config.dry_run:
-            self.show_diff(page, (page.text.rstrip() + "\n\n" if page.text.strip() else "")
-                            + f"== {heading} ==\n{text}")
-        params: dict[str, Any] = {"action": "edit", "title": title, "section": "new",
-                                  "sectiontitle": heading, "text": text, "summary": summary}
-        if self.config.assert_user == "bot":
-            params["bot"] = 1
-        if self._write(params) is not None:
-            self.counters.notices += 1
-        return True
+        raise EditConflictUnresolved(f"[[{title}]] changed under the bot {CONFLICT_ATTEMPTS} times; "
+                                     "the notice was not posted.")
 
     def read_revision(self, revid: int) -> str:
         result = self.get(prop="revisions", revids=revid, rvprop="content", rvslots="main")

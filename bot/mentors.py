@@ -30,6 +30,8 @@ DEFAULT_WEIGHT = 2
 MAX_MESSAGE_LENGTH = 240
 # growthsetmentor's answer when the mentee has that mentor already: after a lost answer, done.
 ALREADY_THE_MENTOR = "growthexperiments-homepage-claimmentee-already-mentor"
+# growthmanagementorlist's answer for a mentor not on the list: after a lost answer to a removal, maybe done.
+NOT_IN_THE_LIST = "growthexperiments-mentor-writer-error-not-in-the-list"
 ENTRY_KEYS = ("username", "message", "weight", "awayTimestamp", "automaticallyAssigned")
 
 
@@ -53,6 +55,11 @@ class Mentor:
         data = asdict(self)
         data["away_until"] = self.away_until.isoformat().replace("+00:00", "Z") if self.away_until else None
         return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Mentor:
+        away = data.get("away_until")
+        return cls(**{**data, "away_until": datetime.fromisoformat(away.replace("Z", "+00:00")) if away else None})
 
 
 @dataclass(frozen=True)
@@ -291,3 +298,17 @@ def _compared_with_module(mentor_list: MentorList, served: Any) -> MentorList:
         mentor_list,
         served_not_listed=tuple(name for user_id, name in sorted(served_names.items()) if user_id not in listed),
         listed_not_served=tuple(m.username for m in mentor_list.mentors if m.user_id not in served_names))
+
+
+def current_mentors(gateway: Gateway, names: list[str]) -> dict[str, str]:
+    """Primary mentors by ``{{#mentor:}}``, many names in one ``expandtemplates`` call."""
+    mentors: dict[str, str] = {}
+    for start in range(0, len(names), 50):
+        batch = names[start:start + 50]
+        text = "\n".join(f"{{{{#mentor:{name}}}}}" for name in batch)
+        result = gateway.get(action="expandtemplates", prop="wikitext", text=text)
+        lines = result["expandtemplates"]["wikitext"].split("\n")
+        for name, mentor in zip(batch, lines, strict=False):
+            if mentor.strip():
+                mentors[name] = mentor.strip()
+    return mentors

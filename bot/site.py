@@ -8,7 +8,11 @@ directory. An operator's own ``PYWIKIBOT_DIR`` with a ``user-config.py`` is resp
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
+import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -18,7 +22,7 @@ import requests
 from bot import __version__
 from bot.config import BotConfig, require_private
 from bot.errors import ConfigError, LoginFailed, WikiUnavailable
-from bot.gateway import Counters
+from bot.gateway import TRANSIENT_CODES, Counters, retries, transient_reason
 
 
 def _runtime_dir(config: BotConfig, task: str = "") -> tuple[Path, bool]:
@@ -54,8 +58,13 @@ def family_name(api: str) -> str:
     return f"{host}-{parsed.port}" if parsed.port else host
 
 
-def connect(config: BotConfig, counters: Counters | None = None, task: str = "") -> Any:
-    """Return a logged-in pywikibot APISite; every HTTP request is counted in ``counters``."""
+def connect(config: BotConfig, counters: Counters | None = None, task: str = "",
+            note: Callable[[str], None] | None = None) -> Any:
+    """Return a logged-in pywikibot APISite; every HTTP request is counted in ``counters``.
+
+    ``note`` gets one line for each request retried after a fault (stderr by default).
+    """
+    note = note or (lambda line: print(f"note: {line}", file=sys.stderr))
     if config.api:
         probe(config.api)
         if counters is not None:
@@ -63,10 +72,6 @@ def connect(config: BotConfig, counters: Counters | None = None, task: str = "")
     pywikibot = import_pywikibot(config, task)
     watcher = ResponseWatcher(counters)
     watcher.install()
-    from pywikibot import login
-    from pywikibot.exceptions import Error as PywikibotError
-    from pywikibot.family import AutoFamily
-
     settings = pywikibot.config
     settings.put_throttle = config.edit_interval
     settings.read_maxlag = settings.write_maxlag = config.maxlag  # Wikimedia asks for 5 on all
@@ -78,7 +83,32 @@ def connect(config: BotConfig, counters: Counters | None = None, task: str = "")
     )
     settings.noisysleep = max(config.retry_max, 1.0) + 1  # keep pywikibot's sleeps quiet
 
+    quiet_retries(pywikibot, note)
     account = config.username.split("@", 1)[0] if config.username else None
+    for attempt in range(1, config.max_retries + 2):
+        try:
+            site = _open_and_login(pywikibot, config, account, watcher)
+        except Exception as error:
+            reason = transient_reason(error)
+            if reason is None:
+                raise
+            if attempt > config.max_retries:
+                raise WikiUnavailable(f"Cannot log in to {config.wiki_key}: {reason}, through "
+                                      f"{retries(config.max_retries)}; try again later.") from None
+            wait = min(config.retry_wait * 2 ** (attempt - 1), config.retry_max)
+            note(f"retrying the login in {wait:g} s ({attempt}/{config.max_retries}): {reason}")
+            time.sleep(wait)
+        else:
+            return site
+    raise AssertionError("unreachable")
+
+
+def _open_and_login(pywikibot: Any, config: BotConfig, account: str | None, watcher: ResponseWatcher) -> Any:
+    from pywikibot import login
+    from pywikibot.exceptions import Error as PywikibotError
+    from pywikibot.family import AutoFamily
+
+    settings = pywikibot.config
     try:
         if config.api:
             family = AutoFamily(family_name(config.api), config.api)
@@ -92,6 +122,8 @@ def connect(config: BotConfig, counters: Counters | None = None, task: str = "")
                 settings.usernames[fam or "wikipedia"][code] = account
             site = pywikibot.Site(code, fam or "wikipedia")
     except PywikibotError as error:
+        if transient_reason(error):
+            raise
         raise ConfigError(f"Cannot open the wiki {config.wiki_key}: {error}") from None
     watcher.site = site
 
@@ -101,9 +133,9 @@ def connect(config: BotConfig, counters: Counters | None = None, task: str = "")
         else:
             check_password_file(settings)
             site.login()
-    except (ConnectionError, OSError) as error:
-        raise WikiUnavailable(f"Cannot reach the wiki at {config.wiki_key}: {error}") from None
     except PywikibotError as error:
+        if transient_reason(error):
+            raise
         raise LoginFailed(f"Login to {config.wiki_key} failed: {error}") from None
     except EOFError:
         raise LoginFailed(
@@ -113,6 +145,43 @@ def connect(config: BotConfig, counters: Counters | None = None, task: str = "")
     if not site.logged_in():
         raise LoginFailed(f"Login to {config.wiki_key} as {config.username or account} failed.")
     return site
+
+
+class OneLineRetries(logging.Filter):
+    """pywikibot's chatter about faults it retries, as one line in the bot's words.
+
+    pywikibot prints a traceback (or 20 lines of an error page) for each request it sends again,
+    and a warning for every API error, handled or not. The bot says what it did about an error
+    itself; a retry becomes ``note: retrying a request: <why>``.
+    """
+
+    DROPPED = ("An error occurred for uri", "Waiting ", "API error ", "Http response status")
+
+    def __init__(self, note: Callable[[str], None]) -> None:
+        super().__init__()
+        self.note = note
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno < logging.WARNING:
+            return True
+        message = record.getMessage()
+        lines = [line.strip() for line in message.strip().splitlines() if line.strip()]
+        code = message[len("API error "):].split(":", 1)[0] if message.startswith("API error ") else ""
+        why = (lines[-1] if "Traceback (most recent call last)" in message
+               else "the answer was not JSON" if message.startswith("Non-JSON response received")
+               else f"the wiki answered {code}" if code in TRANSIENT_CODES else None)
+        if why:
+            self.note(f"retrying a request: {why}")
+            return False
+        return not message.startswith(self.DROPPED)
+
+
+def quiet_retries(pywikibot: Any, note: Callable[[str], None]) -> None:
+    pywikibot.bot.init_handlers()
+    for handler in logging.getLogger("pywiki").handlers:
+        for old in [f for f in handler.filters if isinstance(f, OneLineRetries)]:
+            handler.removeFilter(old)
+        handler.addFilter(OneLineRetries(note))
 
 
 def check_password_file(settings: Any) -> None:

@@ -135,6 +135,19 @@ MIGRATIONS: tuple[str, ...] = (
         reason TEXT NOT NULL
     );
     """,
+    # Multi-step work, recorded before its first write and marked finished after its last, so a
+    # run killed between the steps is finished by the next one before it decides anything new.
+    """
+    CREATE TABLE journal (
+        wiki VARCHAR(255) NOT NULL,
+        task VARCHAR(64) NOT NULL,
+        entry VARCHAR(255) NOT NULL,
+        plan TEXT NOT NULL,
+        planned_at REAL NOT NULL,
+        finished_at REAL,
+        PRIMARY KEY (wiki, task, entry)
+    );
+    """,
 )
 
 
@@ -292,6 +305,23 @@ class StateStore:
                 "INSERT OR IGNORE INTO sweep_step (wiki, user_id, lapse_start, stage, done_at) VALUES (?, ?, ?, ?, ?)",
                 (wiki, user_id, lapse_start, stage, time.time()),
             )
+
+    def plan(self, wiki: str, task: str, entry: str, plan: dict[str, Any]) -> None:
+        """Record work before its first write (a second plan for the same entry is ignored)."""
+        with self.transaction() as db:
+            db.execute("INSERT OR IGNORE INTO journal (wiki, task, entry, plan, planned_at) VALUES (?, ?, ?, ?, ?)",
+                       (wiki, task, entry, json.dumps(plan, ensure_ascii=False), time.time()))
+
+    def finish(self, wiki: str, task: str, entry: str) -> None:
+        with self.transaction() as db:
+            db.execute("UPDATE journal SET finished_at = ? WHERE wiki = ? AND task = ? AND entry = ?",
+                       (time.time(), wiki, task, entry))
+
+    def unfinished(self, wiki: str, task: str) -> list[tuple[str, dict[str, Any]]]:
+        """Work a run planned and did not finish, oldest first."""
+        rows = self.db.execute("SELECT entry, plan FROM journal WHERE wiki = ? AND task = ? AND finished_at IS NULL "
+                               "ORDER BY planned_at", (wiki, task))
+        return [(entry, json.loads(plan)) for entry, plan in rows]
 
     def record_move(self, wiki: str, mentee_id: int | None, mentee: str, from_mentor: str | None,
                     to_mentor: str, reason: str) -> None:

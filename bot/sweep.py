@@ -12,7 +12,7 @@ import json
 import random
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -20,7 +20,15 @@ from bot.activity import ALL_NAMESPACES, ActivityReader, MentorFacts
 from bot.community import CommunitySettings
 from bot.errors import ApiFailure, StopRun
 from bot.gateway import Gateway, PageText
-from bot.mentors import ALREADY_THE_MENTOR, MENTOR_LIST_PAGE, Mentor, MentorList
+from bot.mentors import (
+    ALREADY_THE_MENTOR,
+    MENTOR_LIST_PAGE,
+    NOT_IN_THE_LIST,
+    Mentor,
+    MentorList,
+    current_mentors,
+    parse_mentor_page,
+)
 from bot.rules import MAX_AWAY_DAYS, Measure, SweepRules
 from bot.state import StateStore
 
@@ -248,6 +256,22 @@ def iso(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def journal_entry(decision: Decision) -> str:
+    return f"{decision.mentor.user_id}:{decision.lapse_start}:{decision.action}"
+
+
+def decision_to_json(decision: Decision) -> dict[str, Any]:
+    data = {item.name: getattr(decision, item.name) for item in fields(Decision)}
+    return {**data, "mentor": decision.mentor.to_json(),
+            "away_until": iso(decision.away_until) if decision.away_until else None}
+
+
+def decision_from_json(data: dict[str, Any]) -> Decision:
+    away = data.get("away_until")
+    return Decision(**{**data, "mentor": Mentor.from_json(data["mentor"]),
+                       "away_until": datetime.fromisoformat(away.replace("Z", "+00:00")) if away else None})
+
+
 class SweepActor:
     """Hands decisions to the gateway: the only part of the sweep that writes."""
 
@@ -267,7 +291,8 @@ class SweepActor:
 
     def act(self, decisions: list[Decision]) -> SweepResult:
         result = SweepResult(decisions)
-        acting = [d for d in decisions if d.action != "none"]
+        resumed = self.finish_earlier_work(result)
+        acting = [d for d in decisions if d.action != "none" and journal_entry(d) not in resumed]
         if not acting:
             return result
         if not self.use_module and any(d.action in ("away", "remove") for d in acting):
@@ -288,15 +313,36 @@ class SweepActor:
                 result.refused.append((decision.mentor.username, decision.action,
                                        "globally locked: GrowthExperiments counts the mentor as away already"))
                 continue
-            try:
-                self.act_one(decision, leaving, result, talk_pages)
-            except ApiFailure as failure:
-                if not failure.code.startswith(MENTOR_REFUSAL_PREFIX):
-                    raise
-                # This mentor only (a lock, a block, gone from the list, ...): say so, and go on with the rest.
-                result.refused.append((decision.mentor.username, decision.action, f"{failure.code}: {failure.info}"))
+            self.act_journaled(decision, leaving, result, talk_pages)
         self.write_run_log(acting, result)
         return result
+
+    def act_journaled(self, decision: Decision, leaving: set[int], result: SweepResult,
+                      talk_pages: dict[str, PageText]) -> None:
+        """One decision, recorded before its first write and marked finished after its last."""
+        entry = journal_entry(decision)
+        if not self.gateway.config.dry_run:
+            self.store.plan(self.wiki, "sweep", entry, decision_to_json(decision))
+        try:
+            self.act_one(decision, leaving, result, talk_pages)
+        except ApiFailure as failure:
+            if not failure.code.startswith(MENTOR_REFUSAL_PREFIX):
+                raise  # the plan stays open: the next run finishes it
+            # This mentor only (a lock, a block, gone from the list, ...): say so, and go on with the rest.
+            result.refused.append((decision.mentor.username, decision.action, f"{failure.code}: {failure.info}"))
+        if not self.gateway.config.dry_run:
+            self.store.finish(self.wiki, "sweep", entry)
+
+    def finish_earlier_work(self, result: SweepResult) -> set[str]:
+        """Finish each decision an earlier run began and did not end (killed between its steps)."""
+        done = set()
+        for entry, plan in self.store.unfinished(self.wiki, "sweep"):
+            decision = decision_from_json(plan)
+            result.notes.append(f"Finished what an earlier run left half-done: {decision.action} "
+                                f"{decision.mentor.username}.")
+            self.act_journaled(decision, {decision.mentor.user_id}, result, {})
+            done.add(entry)
+        return done
 
     def act_one(self, decision: Decision, leaving: set[int], result: SweepResult,
                 talk_pages: dict[str, PageText]) -> None:
@@ -316,14 +362,29 @@ class SweepActor:
         elif decision.action == "remove":
             mentees = self.mentees(mentor)
             if self.use_module:
-                self.gateway.post("growthmanagementorlist", geaction="remove", username=mentor.username,
-                                  summary=self.summary("removed", decision))
+                try:
+                    self.gateway.post("growthmanagementorlist", geaction="remove", username=mentor.username,
+                                      summary=self.summary("removed", decision))
+                except ApiFailure as failure:
+                    # After a lost answer the retry finds the mentor gone: done, if the bot's own save did it.
+                    if failure.code != NOT_IN_THE_LIST or not self.removed_by_bot(mentor):
+                        raise
             else:
                 self.edit_list(decision)
             self.move_mentees(mentor, mentees, leaving, result)
         self.notify(decision, talk_pages.get(f"User talk:{mentor.username}"))
         if not self.gateway.config.dry_run:
             self.store.record_step(self.wiki, mentor.user_id, decision.lapse_start, decision.action)
+
+    def removed_by_bot(self, mentor: Mentor) -> bool:
+        """Whether the bot's latest save of the list no longer has this mentor (a human may have saved since)."""
+        page = self.gateway.get(prop="revisions", titles=MENTOR_LIST_PAGE, rvprop="content", rvslots="main",
+                                rvuser=self.gateway.username, rvlimit=1)["query"]["pages"][0]
+        revisions = page.get("revisions") or []
+        if not revisions:
+            return False
+        listed, _anomalies = parse_mentor_page(revisions[0]["slots"]["main"]["content"], MENTOR_LIST_PAGE)
+        return all(m.user_id != mentor.user_id for m in listed)
 
     def globally_locked(self, names: list[str]) -> set[str]:
         """Which of these mentors are globally locked (CentralAuth), asked only where the wiki has it."""
@@ -366,6 +427,7 @@ class SweepActor:
         if not pool:
             result.notes.append(f"No active auto-assigned mentor is left to take {removed.username}'s mentees.")
             return
+        sent: dict[str, tuple[int, str]] = {}  # mentee -> (id, new mentor)
         for mentee in mentees:
             candidates = [m for m in pool if m.user_id != int(mentee["id"])]  # a mentor may be a mentee too
             if not candidates:
@@ -381,10 +443,17 @@ class SweepActor:
                     result.notes.append(f"{mentee['name']} was not moved: {failure.info}")
                     continue
                 # else the answer to an earlier try was lost: the move is done
-            result.moved.append((mentee["name"], removed.username, new.username))
+            sent[mentee["name"]] = (int(mentee["id"]), new.username)
+        # Say only what the wiki shows: each mentor as {{#mentor:}} gives it now.
+        shown = current_mentors(self.gateway, list(sent)) if sent and not self.gateway.config.dry_run else {}
+        for name, (mentee_id, new_mentor) in sent.items():
+            if not self.gateway.config.dry_run and shown.get(name) != new_mentor:
+                result.notes.append(f"{name} was not moved: the wiki still shows {shown.get(name) or 'no mentor'}.")
+                continue
+            result.moved.append((name, removed.username, new_mentor))
             if not self.gateway.config.dry_run:  # researchers exclude these: the bot, not GE, chose the mentor
-                self.store.record_move(self.wiki, int(mentee["id"]), mentee["name"], removed.username,
-                                       new.username, "mentor removed for inactivity")
+                self.store.record_move(self.wiki, mentee_id, name, removed.username, new_mentor,
+                                       "mentor removed for inactivity")
 
     def edit_list(self, decision: Decision) -> None:
         """The removal made by editing the JSON page (the fallback when the module cannot be used)."""

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import fcntl
 import hashlib
 import json
 import os
@@ -38,6 +39,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -301,10 +303,20 @@ def copy_data(template: Path, wiki: Path) -> None:
         (wiki / knob).unlink(missing_ok=True)
 
 
+@contextlib.contextmanager
+def cache_lock() -> Iterator[None]:
+    """One process at a time fills the cache (test workers start their wikis side by side)."""
+    CACHE.mkdir(parents=True, exist_ok=True)
+    with (CACHE / ".lock").open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+
+
 def up(directory: str | None, port: int | None, growth: str = "standin") -> dict[str, object]:
-    ensure_php()
-    code = mediawiki_root()
-    template = build_template(code, growth)
+    with cache_lock():
+        ensure_php()
+        code = mediawiki_root()
+        template = build_template(code, growth)
     wiki = Path(directory) if directory else Path(tempfile.mkdtemp(prefix="mentorbot-wiki-"))
     wiki.mkdir(parents=True, exist_ok=True)
     for sub in ("cache", "images"):

@@ -600,3 +600,52 @@ def test_without_the_module_nobody_is_claimed_away(wiki: DevWiki, admin: WikiCli
     assert "Lapsing mentor was not marked away: that needs growthmanagementorlist" in "\n".join(result.result.notes)
     assert admin.page_text("MediaWiki:GrowthMentors.json") == before
     assert "marked away" not in talk(admin, "Lapsing mentor")
+
+
+def test_a_change_a_human_makes_during_the_run_survives_the_away_mark(
+        wiki: DevWiki, admin: WikiClient, make_bot: Callable[..., BotRun], state_backend: StateBackend) -> None:
+    """The away mark sends neither message nor weight: what a human set after the list was read stays."""
+    add_mentor(wiki, admin, "Lapsing mentor", weight=2, inactive_days=20)
+    rules = parse_rules(json.dumps({"activity": {"measure": "last-edit"}, "away_after_days": 14,
+                                    "max_action_share": 1}), "rules")
+    bot = make_bot()
+
+    def human_changes_the_entry(_decisions: list[Any]) -> None:
+        admin.post("growthmanagementorlist", geaction="change", username="Lapsing mentor", weight=4,
+                   message="Back in January, ask me then")
+
+    result = run_sweep(bot.gateway, state_backend.open(), rules, read_mentor_list(bot.gateway),
+                       read_community_settings(bot.gateway), on_decisions=human_changes_the_entry)
+    assert {d.mentor.username: d.action for d in result.decisions} == {"Lapsing mentor": "away"}
+    entry = mentor_list(wiki)["Lapsing mentor"]
+    assert (entry["weight"], entry["message"]) == (4, "Back in January, ask me then")
+    assert wiki.away_until("Lapsing mentor") is not None
+
+
+def test_a_removal_cut_short_by_a_crash_is_finished_by_the_next_run(
+        wiki: DevWiki, admin: WikiClient, sweep: Callable[..., Sweep], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Removed, then killed before the mentees were moved: the next run moves them and tells the mentor, once."""
+    from bot.sweep import SweepActor
+
+    add_mentor(wiki, admin, "Gone mentor", weight=4)
+    wiki.anonymous().create_account("Newcomer 1", PASSWORD)
+    add_mentor(wiki, admin, "Busy mentor", weight=2)
+    backdate(wiki, "Gone mentor", 70)
+    rules = {"activity": {"measure": "last-edit"}, "remove_after_days": 60, "max_action_share": 1}
+    with monkeypatch.context() as patch:
+        def killed(*_args: Any) -> None:
+            raise RuntimeError("killed between the removal and the moves")
+
+        patch.setattr(SweepActor, "move_mentees", killed)
+        with pytest.raises(RuntimeError):
+            sweep(rules)
+    assert "Gone mentor" not in {entry["username"] for entry in json.loads(
+        admin.page_text("MediaWiki:GrowthMentors.json") or "{}")["Mentors"].values()}
+    second = sweep(rules)
+    assert "Gone mentor" not in second.actions()  # off the list: no decision would ever come back to them
+    assert any("Finished what an earlier run left half-done: remove Gone mentor" in note
+               for note in second.result.notes)
+    assert ("Newcomer 1", "Gone mentor", "Busy mentor") in second.result.moved
+    assert talk(admin, "Gone mentor").count("You were removed from the mentor list") == 1
+    third = sweep(rules)
+    assert third.result.notes == [] and third.run.counters.writes == 0

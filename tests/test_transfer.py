@@ -42,6 +42,7 @@ def filled_store(backend: StateBackend) -> StateStore:
     store.record_graduates(WIKI, [11])
     store.record_invitation(WIKI, 12)
     store.record_move(WIKI, 11, "초보자", "멘토", "Mentor B", "mentor removed for inactivity")
+    store.plan(WIKI, "sweep", "7:2026-10-01T00:00:00Z:remove", {"action": "remove", "mentor": {"user_id": 7}})
     return store
 
 
@@ -59,7 +60,8 @@ def test_a_round_trip_keeps_every_row_of_every_table(make_state: Callable[[str],
     counts = export_state(origin, tmp_path / name)
     assert all(counts[table] > 0 for table in counts), counts  # the fixture fills every table
     assert set(counts) == {"runs", "sweep_lapse", "sweep_step", "mentorship_pair", "snapshot", "cursor",
-                           "block_notice", "wiki_number", "registration", "graduation", "mentee_move"}
+                           "block_notice", "wiki_number", "registration", "graduation", "mentee_move",
+                           "journal"}
     destination = make_state(target).open()
     assert import_state(destination, tmp_path / name) == counts
     assert contents(destination) == contents(origin)
