@@ -16,6 +16,7 @@ from typing import Any
 
 from bot.gateway import Gateway
 from bot.rules import QUESTION_TAGS
+from bot.timestamps import is_indefinite, iso, parse_iso
 
 SECTION = re.compile(r"/\*\s*(.*?)\s*\*/")
 ALL_NAMESPACES = -1  # the namespace "number" of the group that counts every namespace
@@ -24,7 +25,7 @@ IMPLICIT_GROUPS = frozenset({"*", "user", "autoconfirmed", "temp"})
 
 
 def parse_time(value: str) -> datetime:
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return parse_iso(value)
 
 
 def section_of(comment: str) -> str | None:
@@ -102,7 +103,7 @@ class ActivityReader:
                 block = None
                 if "blockid" in user:
                     expiry = user.get("blockexpiry", "infinite")
-                    block = Block(None if expiry in ("infinite", "infinity") else parse_time(expiry),
+                    block = Block(None if is_indefinite(expiry) else parse_time(expiry),
                                   bool(user.get("blockpartial", False)))
                 facts[int(user["userid"])] = MentorFacts(
                     user_id=int(user["userid"]), name=user["name"],
@@ -124,9 +125,9 @@ class ActivityReader:
         """
         extra: dict[str, Any] = {"ucprop": f"ids|{prop}", "uclimit": "max", "ucdir": "older"}
         if until is not None:
-            extra["ucend"] = until.strftime("%Y-%m-%dT%H:%M:%SZ")
+            extra["ucend"] = iso(until)
         if start is not None:
-            extra["ucstart"] = start.strftime("%Y-%m-%dT%H:%M:%SZ")
+            extra["ucstart"] = iso(start)
         if namespaces is not None:
             extra["ucnamespace"] = "|".join(str(n) for n in sorted(set(namespaces)))
         for chunk in chunks(sorted(names), self.batch):
@@ -230,7 +231,7 @@ class ActivityReader:
         for tag in QUESTION_TAGS:
             for result in self.gateway.query_all(
                     list="recentchanges", rctag=tag, rcnamespace=3, rcprop="title|timestamp|comment",
-                    rclimit="max", rcend=since.strftime("%Y-%m-%dT%H:%M:%SZ")):
+                    rclimit="max", rcend=iso(since)):
                 for change in result["query"]["recentchanges"]:
                     owner = user_of_talk_page(change)
                     fact = by_name.get(owner) if owner and "/" not in change["title"] else None

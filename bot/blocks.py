@@ -15,20 +15,19 @@ from __future__ import annotations
 
 import html
 import ipaddress
-import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bot.errors import ApiFailure, MalformedDocument, load_json
+from bot.errors import ApiFailure
 from bot.gateway import Gateway
 from bot.mentors import ALREADY_THE_MENTOR, MentorList, current_mentors, read_mentor_list
-from bot.rules import normalize_username
+from bot.rules import load_checked, normalize_username
 from bot.state import StateStore
 from bot.sweep import format_text
+from bot.timestamps import is_indefinite, iso, parse_iso
 
 TASK = "blocks"
-INDEFINITE = ("infinite", "indefinite", "infinity", "never")
 POLL_MARGIN = timedelta(minutes=5)
 
 DEFAULT_MESSAGES = {
@@ -53,24 +52,13 @@ class BlockSettings:
 
 
 def parse_block_settings(text: str, source: str) -> BlockSettings:
-    """The wiki's settings page for block notices; every key is optional, none unknown."""
-    document = load_json(text, source)
-    known = {"optout": list, "restore": bool, "notify_backup_when_away": bool, "messages": dict}
-    for key, value in document.items():
-        if key not in known:
-            raise MalformedDocument(source, f"$.{key}", "unknown key")
-        if not isinstance(value, known[key]):
-            raise MalformedDocument(source, f"$.{key}", f"must be of type {known[key].__name__}")
-    messages = dict(DEFAULT_MESSAGES)
-    for key, value in document.get("messages", {}).items():
-        if key not in DEFAULT_MESSAGES or not isinstance(value, str):
-            raise MalformedDocument(source, f"$.messages.{key}", "unknown message or not a string")
-        messages[key] = value
+    """The wiki's settings page for block notices, checked against its JSON Schema; every key is optional."""
+    document = load_checked(text, source, "block-settings")
     return BlockSettings(
-        optout=frozenset(normalize_username(str(n)) for n in document.get("optout", [])),
+        optout=frozenset(normalize_username(name) for name in document.get("optout", [])),
         restore=document.get("restore", False),
         notify_backup_when_away=document.get("notify_backup_when_away", False),
-        messages=messages,
+        messages={**DEFAULT_MESSAGES, **document.get("messages", {})},
     )
 
 
@@ -98,7 +86,7 @@ class BlockEvent:
             mentee=str(entry["title"]).split(":", 1)[1],
             admin="(hidden)" if "userhidden" in entry else entry.get("user", "?"),
             reason="(hidden)" if "commenthidden" in entry else entry.get("comment", ""),
-            indefinite=entry["action"] != "unblock" and (duration in INDEFINITE or not expiry),
+            indefinite=entry["action"] != "unblock" and (is_indefinite(duration) or not expiry),
             sitewide=bool(params.get("sitewide", True)), expiry=expiry or "indefinite",
         )
 
@@ -138,11 +126,12 @@ def escape_reason(reason: str) -> str:
 
 
 class BlockNotifier:
-    def __init__(self, gateway: Gateway, store: StateStore, settings_page: str) -> None:
+    def __init__(self, gateway: Gateway, store: StateStore, settings_page: str, now: datetime | None = None) -> None:
         self.gateway = gateway
         self.store = store
         self.settings_page = settings_page
         self.wiki = gateway.config.wiki_key
+        self.now = now or datetime.now(UTC)  # the run's time: who is away is judged at one moment
 
     def poll(self) -> list[BlockEvent] | None:
         """Block-log entries from the cursor on (less a margin); None on the first run.
@@ -153,11 +142,11 @@ class BlockNotifier:
         as seen, so it starts from now.
         """
         cursor = self.store.get_cursor(self.wiki, TASK)
-        now = datetime.now(UTC)
-        since = (datetime.fromisoformat(cursor.split("|")[-1].replace("Z", "+00:00")) if cursor else now) - POLL_MARGIN
+        now = self.now
+        since = (parse_iso(cursor.split("|")[-1]) if cursor else now) - POLL_MARGIN
         events = []
         for result in self.gateway.query_all(
-                list="logevents", letype="block", ledir="newer", lestart=f"{since:%Y-%m-%dT%H:%M:%SZ}",
+                list="logevents", letype="block", ledir="newer", lestart=iso(since),
                 lelimit="max", leprop="ids|title|type|user|timestamp|comment|details"):
             events += [BlockEvent.from_log(entry) for entry in result["query"]["logevents"] if entry.get("ns") == 2]
         if cursor is None:
@@ -165,12 +154,12 @@ class BlockNotifier:
                 for event in events:
                     self.record(event, None)
                 with self.store.transaction() as db:
-                    self.store.set_cursor(db, self.wiki, TASK, f"{now:%Y-%m-%dT%H:%M:%SZ}")
+                    self.store.set_cursor(db, self.wiki, TASK, iso(now))
             return None
         return sorted(events, key=lambda e: e.log_id)
 
     def handled(self) -> set[int]:
-        return {row[0] for row in self.store.db.execute("SELECT log_id FROM block_notice WHERE wiki = ?", (self.wiki,))}
+        return self.store.handled_block_entries(self.wiki)
 
     def run(self) -> BlocksResult:
         result = BlocksResult()
@@ -240,17 +229,15 @@ class BlockNotifier:
 
     def original_mentor(self, event: BlockEvent, now_mentors: dict[str, str]) -> str | None:
         """The mentor from before an indefinite block: what the bot recorded, else the snapshot."""
-        recorded = self.store.db.execute(
-            "SELECT mentor FROM block_notice WHERE wiki = ? AND mentee = ? AND mentor IS NOT NULL "
-            "ORDER BY log_id DESC LIMIT 1", (self.wiki, event.mentee)).fetchone()
+        recorded = self.store.mentor_recorded_at_block(self.wiki, event.mentee)
         if event.action != "block" and recorded:
-            return str(recorded[0])
+            return recorded
         return now_mentors.get(event.mentee) or self.store.last_mentor(self.wiki, event.mentee)
 
     def recipient(self, mentee: str, mentor: str, mentor_list: MentorList, settings: BlockSettings) -> str:
         """The mentor, or, where the wiki asks for it, the mentee's backup mentor while the mentor is away."""
         listed = mentor_list.by_name(mentor)
-        away = listed is not None and listed.away_at(datetime.now(UTC))
+        away = listed is not None and listed.away_at(self.now)
         if away and settings.notify_backup_when_away:
             backup = self.store.last_mentor(self.wiki, mentee, role="backup")
             if backup and backup != mentor:
@@ -262,17 +249,14 @@ class BlockNotifier:
             return False
         if event.mentee in indefinite_now:
             return indefinite_now[event.mentee]
-        was = self.store.db.execute(
-            "SELECT indefinite FROM block_notice WHERE wiki = ? AND mentee = ? AND log_id < ? "
-            "ORDER BY log_id DESC LIMIT 1", (self.wiki, event.mentee, event.log_id)).fetchone()
-        return bool(was and was[0])
+        return self.store.was_indefinitely_blocked(self.wiki, event.mentee, event.log_id)
 
     def bring_back(self, event: BlockEvent, original: str, now_mentors: dict[str, str], mentor_list: MentorList,
                    settings: BlockSettings, result: BlocksResult) -> str:
         """Restore the original mentor where allowed; otherwise the text tells them how to claim."""
         texts = settings.messages
         listed = mentor_list.by_name(original)
-        active = listed is not None and not listed.away_at(datetime.now(UTC))
+        active = listed is not None and not listed.away_at(self.now)
         can = (settings.restore and active and self.gateway.site.has_right("setmentor")
                and self.gateway.capabilities().has("growthsetmentor"))
         why = f"restored after the block ended (log id {event.log_id})"
@@ -305,7 +289,7 @@ class BlockNotifier:
     def still_indefinitely_blocked(self, mentee: str) -> bool:
         """Another block may remain (several blocks, or a new one later in this poll)."""
         blocks = self.gateway.get(list="blocks", bkusers=mentee, bkprop="expiry")["query"]["blocks"]
-        return any(block.get("expiry") in INDEFINITE for block in blocks)
+        return any(is_indefinite(str(block.get("expiry"))) for block in blocks)
 
     def describe(self, event: BlockEvent, settings: BlockSettings) -> str:
         fields = {
@@ -350,8 +334,4 @@ class BlockNotifier:
         """The entry is handled: it will not be noticed again, even if the cursor is older."""
         if self.gateway.config.dry_run:
             return
-        with self.store.transaction() as db:
-            db.execute("INSERT OR IGNORE INTO block_notice (wiki, log_id, mentee, mentor, action, indefinite, "
-                       "handled_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                       (self.wiki, event.log_id, event.mentee, mentor, event.action, int(event.indefinite),
-                        time.time()))
+        self.store.record_block_entry(self.wiki, event.log_id, event.mentee, mentor, event.action, event.indefinite)

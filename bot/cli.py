@@ -63,6 +63,7 @@ from bot.snapshot import snapshot_from_api, snapshot_from_dump
 from bot.state import StateStore, open_store
 from bot.status import status_report
 from bot.sweep import Decision, run_sweep
+from bot.timestamps import iso
 from bot.transfer import export_state, import_state
 
 
@@ -110,7 +111,7 @@ class GlobalOptions:
 
     def emit(self, event: str, **fields: Any) -> None:
         """One structured log line: when, which wiki and task, what happened."""
-        moment = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        moment = iso(datetime.now(UTC))
         click.echo(json.dumps({"time": moment, **self.where, "event": event, **fields}, default=str,
                               ensure_ascii=False))
 

@@ -29,6 +29,7 @@ from bot.errors import (
     WikiUnavailable,
     load_json,
 )
+from bot.faults import retries, transient_reason
 
 # GrowthExperiments and CommunityConfiguration modules, as paraminfo names them.
 GE_MODULES = (
@@ -40,8 +41,6 @@ GE_MODULES = (
     "query+globaluserinfo",  # CentralAuth: global locks
 )
 STOP_VALUES = ("", "run")
-# API error codes that mean "try again" (pywikibot retries these itself first, then gives up).
-TRANSIENT_CODES = frozenset({"maxlag", "ratelimited", "badtoken", "readonly", "actionthrottledtext"})
 CONFLICT_ATTEMPTS = 3
 Echo = Callable[[str], None]
 
@@ -109,35 +108,6 @@ def bot_may_edit(text: str, username: str, notice_type: str | None = None) -> bo
             if key == "optout" and notice_type and (names & {notice_type.lower(), "all"}):
                 return False
     return True
-
-
-def transient_reason(error: BaseException) -> str | None:
-    """Why a retry may mend this fault, in a few words; None when it will not."""
-    import requests
-    from pywikibot.exceptions import APIError, MaxlagTimeoutError, ServerError, SiteDefinitionError
-    from pywikibot.exceptions import ApiTimeoutError as PywikibotTimeout
-
-    if isinstance(error, APIError):
-        transient = error.code in TRANSIENT_CODES or error.code.startswith("internal_api_error")
-        return f"the wiki answered {error.code}" if transient else None
-    if isinstance(error, MaxlagTimeoutError):
-        return "the wiki's databases stayed lagged"
-    if isinstance(error, SiteDefinitionError):  # pywikibot's word, for a site given by URL, for a non-JSON answer
-        return "the answer was not JSON (cut short, or an error page)"
-    if isinstance(error, PywikibotTimeout):
-        return "no usable answer, through pywikibot's own retries too"
-    if isinstance(error, ServerError | requests.RequestException | OSError):
-        return f"no usable answer ({one_line(error)})"
-    return None
-
-
-def retries(count: int) -> str:
-    return f"{count} retry" if count == 1 else f"{count} retries"
-
-
-def one_line(error: BaseException) -> str:
-    text = str(error).strip().splitlines()
-    return f"{type(error).__name__}: {text[-1] if text else ''}".rstrip(": ")
 
 
 class Gateway:

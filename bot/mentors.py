@@ -20,6 +20,7 @@ from html import unescape
 from typing import TYPE_CHECKING, Any
 
 from bot.errors import MalformedDocument, load_json
+from bot.timestamps import parse_iso
 
 if TYPE_CHECKING:
     from bot.gateway import Gateway
@@ -59,7 +60,7 @@ class Mentor:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Mentor:
         away = data.get("away_until")
-        return cls(**{**data, "away_until": datetime.fromisoformat(away.replace("Z", "+00:00")) if away else None})
+        return cls(**{**data, "away_until": parse_iso(away) if away else None})
 
 
 @dataclass(frozen=True)
@@ -171,7 +172,7 @@ def away_date(value: Any, path: str, anomalies: list[Anomaly]) -> datetime | Non
             return parsed
     if isinstance(value, str):
         try:
-            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            parsed = parse_iso(value)
         except ValueError:
             pass
         else:
@@ -312,3 +313,18 @@ def current_mentors(gateway: Gateway, names: list[str]) -> dict[str, str]:
             if mentor.strip():
                 mentors[name] = mentor.strip()
     return mentors
+
+
+@dataclass(frozen=True)
+class Mentee:
+    user_id: int
+    name: str
+
+
+def mentees_of(gateway: Gateway, mentor: Mentor) -> list[Mentee]:
+    """The mentor's primary mentees as GrowthExperiments lists them (inactive ones too); none without the module."""
+    if not gateway.capabilities().has("query+growthmentormentee"):
+        return []
+    result = gateway.get(list="growthmentormentee", gemmmentor=mentor.username)
+    return [Mentee(int(mentee["id"]), str(mentee["name"]))
+            for mentee in result.get("growthmentormentee", {}).get("mentees", [])]

@@ -14,7 +14,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
 import requests
@@ -22,7 +22,10 @@ import requests
 from bot import __version__
 from bot.config import BotConfig, require_private
 from bot.errors import ConfigError, LoginFailed, WikiUnavailable
-from bot.gateway import TRANSIENT_CODES, Counters, retries, transient_reason
+from bot.faults import TRANSIENT_CODES, retries, transient_reason
+
+if TYPE_CHECKING:
+    from bot.gateway import Counters
 
 
 def _runtime_dir(config: BotConfig, task: str = "") -> tuple[Path, bool]:

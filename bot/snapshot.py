@@ -18,7 +18,7 @@ from pathlib import Path
 
 from bot.dump import read_mentor_rows
 from bot.gateway import Gateway
-from bot.mentors import names_for_ids, read_mentor_list
+from bot.mentors import mentees_of, names_for_ids, read_mentor_list
 from bot.state import StateStore, batched
 
 
@@ -35,15 +35,11 @@ def snapshot_from_api(gateway: Gateway, store: StateStore) -> SnapshotResult:
     mentors = read_mentor_list(gateway).mentors
     rows: list[tuple[int, str, int, str | None, str | None]] = []
     for mentor in mentors:
-        result = gateway.get(list="growthmentormentee", gemmmentor=mentor.username)
-        for mentee in result.get("growthmentormentee", {}).get("mentees", []):
-            rows.append((int(mentee["id"]), "primary", mentor.user_id, mentee["name"], mentor.username))
+        rows.extend((mentee.user_id, "primary", mentor.user_id, mentee.name, mentor.username)
+                    for mentee in mentees_of(gateway, mentor))
     wiki = gateway.config.wiki_key
     taken_at = time.time()
-    with store.transaction() as db:
-        count = store.save_pairs(db, wiki, taken_at, rows)
-        db.execute("INSERT INTO snapshot (wiki, taken_at, source, pairs) VALUES (?, ?, 'api', ?)",
-                   (wiki, taken_at, count))
+    count = store.save_snapshot(wiki, taken_at, "api", rows)
     return SnapshotResult("api", count, len(mentors))
 
 
@@ -62,10 +58,7 @@ def snapshot_from_dump(gateway: Gateway, store: StateStore, path: Path) -> Snaps
             mentors.add(row.mentor_id)
             yield row.mentee_id, row.role, row.mentor_id, None, None
 
-    with store.transaction() as db:
-        count = store.save_pairs(db, wiki, taken_at, rows())
-        db.execute("INSERT INTO snapshot (wiki, taken_at, source, pairs) VALUES (?, ?, ?, ?)",
-                   (wiki, taken_at, f"dump:{path.name}", count))
+    count = store.save_snapshot(wiki, taken_at, f"dump:{path.name}", rows())
     resolved = resolve_names(gateway, store)
     return SnapshotResult("dump", count, len(mentors), resolved)
 
@@ -84,17 +77,9 @@ def dump_date(path: Path) -> float:
 def resolve_names(gateway: Gateway, store: StateStore) -> int:
     """Fill in names for user ids that have none, with ``list=users`` in batches of 50."""
     wiki = gateway.config.wiki_key
-    missing = [row[0] for row in store.db.execute(
-        "SELECT DISTINCT id FROM (SELECT mentee_id AS id FROM mentorship_pair WHERE wiki = ? AND mentee_name IS NULL "
-        "UNION SELECT mentor_id FROM mentorship_pair WHERE wiki = ? AND mentor_name IS NULL) AS unnamed",
-        (wiki, wiki))]
     resolved = 0
-    for chunk in batched(missing, 5000):
+    for chunk in batched(store.unnamed_ids(wiki), 5000):
         names = names_for_ids(gateway, chunk)
-        with store.transaction() as db:
-            db.executemany("UPDATE mentorship_pair SET mentee_name = ? WHERE wiki = ? AND mentee_id = ?",
-                           [(name, wiki, user_id) for user_id, name in names.items()])
-            db.executemany("UPDATE mentorship_pair SET mentor_name = ? WHERE wiki = ? AND mentor_id = ?",
-                           [(name, wiki, user_id) for user_id, name in names.items()])
+        store.name_ids(wiki, names)
         resolved += len(names)
     return resolved

@@ -357,6 +357,77 @@ class StateStore:
             count += len(chunk)
         return count
 
+    def save_snapshot(self, wiki: str, taken_at: float, source: str,
+                      pairs: Iterable[tuple[int, str, int, str | None, str | None]]) -> int:
+        """The pairs of one snapshot (``api`` or ``dump:<file>``) and its record, in one unit of work."""
+        with self.transaction() as db:
+            count = self.save_pairs(db, wiki, taken_at, pairs)
+            db.execute("INSERT INTO snapshot (wiki, taken_at, source, pairs) VALUES (?, ?, ?, ?)",
+                       (wiki, taken_at, source, count))
+        return count
+
+    def newest_snapshot(self, wiki: str) -> tuple[float, str] | None:
+        """When the newest snapshot was taken, and from what."""
+        row = self.db.execute("SELECT taken_at, source FROM snapshot WHERE wiki = ? ORDER BY taken_at DESC LIMIT 1",
+                              (wiki,)).fetchone()
+        return (float(row[0]), str(row[1])) if row else None
+
+    def mentees_seen_since(self, wiki: str, role: str, since: float) -> Iterator[int]:
+        """Mentee ids with a pair in this role seen at or after ``since``, streamed."""
+        cursor = self.db.stream("SELECT mentee_id FROM mentorship_pair WHERE wiki = ? AND role = ? AND last_seen >= ?",
+                                (wiki, role, since))
+        while batch := cursor.fetchmany(10_000):
+            yield from (mentee for (mentee,) in batch)
+
+    def unnamed_ids(self, wiki: str) -> list[int]:
+        """User ids in recorded pairs that have no name yet (from a dump)."""
+        return [row[0] for row in self.db.execute(
+            "SELECT DISTINCT id FROM (SELECT mentee_id AS id FROM mentorship_pair "
+            "WHERE wiki = ? AND mentee_name IS NULL "
+            "UNION SELECT mentor_id FROM mentorship_pair WHERE wiki = ? AND mentor_name IS NULL) AS unnamed",
+            (wiki, wiki))]
+
+    def name_ids(self, wiki: str, names: dict[int, str]) -> None:
+        with self.transaction() as db:
+            db.executemany("UPDATE mentorship_pair SET mentee_name = ? WHERE wiki = ? AND mentee_id = ?",
+                           [(name, wiki, user_id) for user_id, name in names.items()])
+            db.executemany("UPDATE mentorship_pair SET mentor_name = ? WHERE wiki = ? AND mentor_id = ?",
+                           [(name, wiki, user_id) for user_id, name in names.items()])
+
+    # --- block notices
+
+    def handled_block_entries(self, wiki: str) -> set[int]:
+        return {row[0] for row in self.db.execute("SELECT log_id FROM block_notice WHERE wiki = ?", (wiki,))}
+
+    def record_block_entry(self, wiki: str, log_id: int, mentee: str, mentor: str | None, action: str,
+                           indefinite: bool) -> None:
+        """A block-log entry handled: it will not be noticed again, even if the cursor is older."""
+        with self.transaction() as db:
+            db.execute("INSERT OR IGNORE INTO block_notice (wiki, log_id, mentee, mentor, action, indefinite, "
+                       "handled_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                       (wiki, log_id, mentee, mentor, action, int(indefinite), time.time()))
+
+    def mentor_recorded_at_block(self, wiki: str, mentee: str) -> str | None:
+        """The mentor the bot recorded with the mentee's latest handled block entry."""
+        row = self.db.execute("SELECT mentor FROM block_notice WHERE wiki = ? AND mentee = ? AND mentor IS NOT NULL "
+                              "ORDER BY log_id DESC LIMIT 1", (wiki, mentee)).fetchone()
+        return str(row[0]) if row else None
+
+    def was_indefinitely_blocked(self, wiki: str, mentee: str, before_log_id: int) -> bool:
+        """Whether the mentee's latest handled entry before this one was an indefinite block."""
+        row = self.db.execute("SELECT indefinite FROM block_notice WHERE wiki = ? AND mentee = ? AND log_id < ? "
+                              "ORDER BY log_id DESC LIMIT 1", (wiki, mentee, before_log_id)).fetchone()
+        return bool(row and row[0])
+
+    # --- runs
+
+    def newest_runs(self) -> dict[tuple[str, str], list[tuple[float, str, str]]]:
+        """Per (wiki, task), its last 100 runs, newest first: finished_at, outcome, summary (JSON)."""
+        pairs = self.db.execute("SELECT DISTINCT wiki, task FROM runs ORDER BY wiki, task").fetchall()
+        return {(wiki, task): [tuple(row) for row in self.db.execute(
+            "SELECT finished_at, outcome, summary FROM runs WHERE wiki = ? AND task = ? "
+            "ORDER BY finished_at DESC LIMIT 100", (wiki, task)).fetchall()] for wiki, task in pairs}
+
     def last_mentor(self, wiki: str, mentee_name: str, role: str = "primary") -> str | None:
         """The mentor most recently seen for this mentee in any snapshot."""
         row = self.db.execute(

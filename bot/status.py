@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 import requests
@@ -21,6 +20,7 @@ from bot import __version__
 from bot.config import BotConfig
 from bot.gateway import STOP_VALUES
 from bot.state import StateStore
+from bot.timestamps import parse_iso
 
 
 @dataclass(frozen=True)
@@ -50,10 +50,7 @@ def ago(seconds: float) -> str:
 def task_statuses(store: StateStore) -> list[TaskStatus]:
     """The newest run of every (wiki, task) the store has seen."""
     statuses = []
-    pairs = store.db.execute("SELECT DISTINCT wiki, task FROM runs ORDER BY wiki, task").fetchall()
-    for wiki, task in pairs:
-        runs = store.db.execute("SELECT finished_at, outcome, summary FROM runs WHERE wiki = ? AND task = ? "
-                                "ORDER BY finished_at DESC LIMIT 100", (wiki, task)).fetchall()
+    for (wiki, task), runs in store.newest_runs().items():
         failed = 0
         for _finished, outcome, _summary in runs:
             if outcome != "error":
@@ -65,7 +62,7 @@ def task_statuses(store: StateStore) -> list[TaskStatus]:
 
 
 def parse_moment(value: str) -> float:
-    return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+    return parse_iso(value).timestamp()
 
 
 def pending_work(store: StateStore, wiki: str, now: float) -> list[str]:

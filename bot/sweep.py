@@ -24,16 +24,18 @@ from bot.mentors import (
     ALREADY_THE_MENTOR,
     MENTOR_LIST_PAGE,
     NOT_IN_THE_LIST,
+    Mentee,
     Mentor,
     MentorList,
     current_mentors,
+    mentees_of,
     parse_mentor_page,
 )
 from bot.rules import MAX_AWAY_DAYS, Measure, SweepRules
 from bot.state import StateStore
+from bot.timestamps import iso, parse_iso
 
 DAY = timedelta(days=1)
-ACTIONS = ("warn", "away", "remove")
 
 
 class CircuitBreakerTripped(StopRun):
@@ -62,6 +64,7 @@ class Decision:
     notice: str | None = None  # message key: warn, away, away_capped, removed
     next_stage: str = ""
     detail: str = ""  # for operators and the run log, not for the mentor's notice
+    warned: bool = False  # a warning for this lapse was given (under any measure still failing)
 
     @property
     def explanation(self) -> str:
@@ -133,7 +136,7 @@ def inactivity(facts: MentorFacts, rules: SweepRules, now: datetime,
 
 
 def lapse_key(lapse: Inactivity) -> str:
-    return lapse.since.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return iso(lapse.since)
 
 
 def next_stage_text(stage: str, days: int | None, lapse: datetime, now: datetime) -> str:
@@ -182,7 +185,8 @@ def decide_one(mentor: Mentor, fact: MentorFacts, lapse: Inactivity, rules: Swee
     key = lapse_key(lapse)
     stage = upcoming(rules, settings)
     base = Decision(mentor, "none", lapse.reason, rule=lapse.measure.describe(), days=lapse.days, lapse_start=key,
-                    next_stage=next_stage_text(*stage, lapse.since, now) if stage else "reminded again")
+                    next_stage=next_stage_text(*stage, lapse.since, now) if stage else "reminded again",
+                    warned=warned)
     refused = []
     blocked = fact.block
     if rules.remove_after_days and lapse.days >= rules.remove_after_days:
@@ -252,10 +256,6 @@ class SweepResult:
     refused: list[tuple[str, str, str]] = field(default_factory=list)  # mentor, action, GrowthExperiments' reason
 
 
-def iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def journal_entry(decision: Decision) -> str:
     return f"{decision.mentor.user_id}:{decision.lapse_start}:{decision.action}"
 
@@ -269,7 +269,7 @@ def decision_to_json(decision: Decision) -> dict[str, Any]:
 def decision_from_json(data: dict[str, Any]) -> Decision:
     away = data.get("away_until")
     return Decision(**{**data, "mentor": Mentor.from_json(data["mentor"]),
-                       "away_until": datetime.fromisoformat(away.replace("Z", "+00:00")) if away else None})
+                       "away_until": parse_iso(away) if away else None})
 
 
 class SweepActor:
@@ -360,7 +360,7 @@ class SweepActor:
             self.gateway.post("growthmanagementorlist", geaction="change", username=mentor.username, isaway=1,
                               awaytimestamp=iso(decision.away_until), summary=self.summary("marked away", decision))
         elif decision.action == "remove":
-            mentees = self.mentees(mentor)
+            mentees = mentees_of(self.gateway, mentor)
             if self.use_module:
                 try:
                     self.gateway.post("growthmanagementorlist", geaction="remove", username=mentor.username,
@@ -397,13 +397,7 @@ class SweepActor:
         return format_text(self.rules.summary, {"action": action, "reason": decision.reason,
                                                 "mentor": decision.mentor.username})
 
-    def mentees(self, mentor: Mentor) -> list[dict[str, Any]]:
-        if not self.gateway.capabilities().has("query+growthmentormentee"):
-            return []
-        result = self.gateway.get(list="growthmentormentee", gemmmentor=mentor.username)
-        return list(result.get("growthmentormentee", {}).get("mentees", []))
-
-    def move_mentees(self, removed: Mentor, mentees: list[dict[str, Any]], leaving: set[int],
+    def move_mentees(self, removed: Mentor, mentees: list[Mentee], leaving: set[int],
                      result: SweepResult) -> None:
         """Move each primary mentee to another auto-assigned, non-away mentor, drawn by weight."""
         if not mentees:
@@ -429,21 +423,21 @@ class SweepActor:
             return
         sent: dict[str, tuple[int, str]] = {}  # mentee -> (id, new mentor)
         for mentee in mentees:
-            candidates = [m for m in pool if m.user_id != int(mentee["id"])]  # a mentor may be a mentee too
+            candidates = [m for m in pool if m.user_id != mentee.user_id]  # a mentor may be a mentee too
             if not candidates:
                 continue
             # Seeded by mentee and day, so a dry run shows the same draw as the real run that follows.
-            draw = random.Random(f"{mentee['id']}:{self.now:%Y-%m-%d}")
+            draw = random.Random(f"{mentee.user_id}:{self.now:%Y-%m-%d}")
             new = draw.choices(candidates, weights=[m.weight for m in candidates])[0]
             try:
-                self.gateway.post("growthsetmentor", mentee=mentee["name"], mentor=new.username,
+                self.gateway.post("growthsetmentor", mentee=mentee.name, mentor=new.username,
                                   reason=f"Previous mentor {removed.username} was removed for inactivity")
             except ApiFailure as failure:
                 if failure.code != ALREADY_THE_MENTOR:  # opted out meanwhile: nothing to move
-                    result.notes.append(f"{mentee['name']} was not moved: {failure.info}")
+                    result.notes.append(f"{mentee.name} was not moved: {failure.info}")
                     continue
                 # else the answer to an earlier try was lost: the move is done
-            sent[mentee["name"]] = (int(mentee["id"]), new.username)
+            sent[mentee.name] = (mentee.user_id, new.username)
         # Say only what the wiki shows: each mentor as {{#mentor:}} gives it now.
         shown = current_mentors(self.gateway, list(sent)) if sent and not self.gateway.config.dry_run else {}
         for name, (mentee_id, new_mentor) in sent.items():
@@ -466,7 +460,7 @@ class SweepActor:
         message = self.rules.messages[decision.notice]
         removal = ""
         if self.rules.remove_after_days and decision.lapse_start:
-            lapse = datetime.fromisoformat(decision.lapse_start.replace("Z", "+00:00"))
+            lapse = parse_iso(decision.lapse_start)
             removal = f"{lapse + self.rules.remove_after_days * DAY:%Y-%m-%d}"
         fields = {
             "mentor": decision.mentor.username, "days": decision.days, "reason": decision.reason,

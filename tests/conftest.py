@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import gzip
+import os
 import shutil
 import sqlite3
+import subprocess
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -170,6 +172,65 @@ FLAVOURS = ("standin", "real")
 # Runs a test once on the stand-in and once on real GrowthExperiments; the test reads wiki.growth
 # where the two versions differ.
 both_flavours = pytest.mark.parametrize("wiki", FLAVOURS, indirect=True)
+
+
+def child_env(**extra: str) -> dict[str, str]:
+    """The environment for a child process, without the developer's own MENTORBOT_ or PYWIKIBOT_ settings."""
+    return {**{key: value for key, value in os.environ.items()
+               if not key.startswith(("MENTORBOT_", "PYWIKIBOT_"))}, **extra}
+
+
+@pytest.fixture
+def spawn() -> Iterator[Callable[..., subprocess.Popen[str]]]:
+    """Start helper processes that are killed when the test ends, whether it passed or not."""
+    started: list[subprocess.Popen[str]] = []
+
+    def start(args: list[str], **kwargs: object) -> subprocess.Popen[str]:
+        process: subprocess.Popen[str] = subprocess.Popen(args, text=True, env=child_env(), **kwargs)  # type: ignore[call-overload]
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        if process.poll() is None:
+            process.kill()
+            process.wait(10)
+
+
+@pytest.fixture(autouse=True)
+def pywikibot_state_is_restored() -> Iterator[None]:
+    """pywikibot's directory, its config and its cache of sites are process-wide: no test leaves them behind."""
+    saved = {key: os.environ.get(key) for key in ("PYWIKIBOT_DIR", "PYWIKIBOT_NO_USER_CONFIG")}
+    yield
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+    import sys
+
+    pywikibot = sys.modules.get("pywikibot")
+    if pywikibot is not None:
+        pywikibot._sites.clear()
+
+
+# Fixtures that start a test wiki or a MariaDB server; a test that uses none of them is a unit test.
+WIKI_FIXTURES = {"wiki", "dev_wiki", "real_dev_wiki", "second_wiki", "second_dev_wiki", "transcripts"}
+MARIADB_FIXTURES = {"mariadb", "real_dump"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark each test ``wiki``, ``mariadb`` or ``unit``, from what it needs: ``-m unit`` is the fast lane."""
+    for item in items:
+        needs = set(getattr(item, "fixturenames", ()))
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        uses_mariadb = bool(needs & MARIADB_FIXTURES) or "mariadb" in params.values()
+        if needs & WIKI_FIXTURES:
+            item.add_marker(pytest.mark.wiki)
+        if uses_mariadb:
+            item.add_marker(pytest.mark.mariadb)
+        if not needs & WIKI_FIXTURES and not uses_mariadb:
+            item.add_marker(pytest.mark.unit)
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

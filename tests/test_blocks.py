@@ -368,3 +368,27 @@ def test_a_crash_between_restoring_and_telling_still_tells_what_was_done(
         return
     assert result.restored == [("Newcomer 1", "Mentor A")]
     assert text.count("The bot made you") == 1 and "the block did not end your mentorship" not in text
+
+
+@pytest.mark.parametrize(("document", "path", "reason"), [
+    ({"colour": "blue"}, "$", "Additional properties are not allowed ('colour' was unexpected)"),
+    ({"restore": "yes"}, "$.restore", "'yes' is not of type 'boolean'"),
+    ({"optout": "Mentor A"}, "$.optout", "'Mentor A' is not of type 'array'"),
+    ({"messages": {"greeting": "Hi"}}, "$.messages", "('greeting' was unexpected)"),
+])
+def test_the_settings_page_is_refused_by_the_key_at_fault(document: dict[str, Any], path: str, reason: str) -> None:
+    from bot.blocks import parse_block_settings
+    from bot.errors import MalformedDocument
+
+    with pytest.raises(MalformedDocument) as refused:
+        parse_block_settings(json.dumps(document), "[[MediaWiki:Mentorbot-blocks.json]]")
+    assert f"[[MediaWiki:Mentorbot-blocks.json]] is malformed at {path}: " in str(refused.value)
+    assert reason in str(refused.value)
+
+
+def test_the_settings_page_keeps_the_defaults_it_does_not_name() -> None:
+    from bot.blocks import DEFAULT_MESSAGES, parse_block_settings
+
+    settings = parse_block_settings(json.dumps({"optout": ["Mentor_A"], "messages": {"heading": "Blocages"}}), "page")
+    assert settings.optout == frozenset({"Mentor A"}) and not settings.restore
+    assert settings.messages == {**DEFAULT_MESSAGES, "heading": "Blocages"}

@@ -239,6 +239,22 @@ def test_a_lost_answer_to_a_notice_never_posts_it_twice(wiki: DevWiki, tmp_path:
     assert text.count("<!-- mentorbot:block:") == 1 and text.count("== Blocks of your mentees ==") == 1
 
 
+def test_a_stale_token_is_fetched_again_and_the_notice_posted_once(wiki: DevWiki, tmp_path: Path) -> None:
+    admin = wiki.admin()
+    wiki.anonymous().create_account("Mentor A", PASSWORD)
+    admin.post("growthmanagementorlist", geaction="add", username="Mentor A", weight=2)
+    wiki.anonymous().create_account("Newcomer 1", PASSWORD)
+    (tmp_path / "cwd").mkdir()
+    with FaultProxy(wiki.api, 0, rate=0, script=once("badtoken", action="edit")) as proxy:
+        runs = Runs(wiki, tmp_path / "cwd", proxy)
+        runs.run("blocks")
+        admin.post("block", user="Newcomer 1", expiry="1 day", reason="test")
+        result = runs.run("blocks", attempts=1)
+        assert proxy.faults == {"badtoken": 1}
+    assert retry_lines(result) == 1, result.stderr
+    assert admin.revision_count("User talk:Mentor A") == 1
+
+
 @pytest.mark.parametrize("lost", ["growthmanagementorlist", "growthsetmentor"])
 def test_a_lost_answer_to_a_removal_or_a_move_still_ends_in_moved_mentees_and_a_told_mentor(
         wiki: DevWiki, tmp_path: Path, lost: str) -> None:

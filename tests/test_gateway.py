@@ -134,14 +134,6 @@ def test_a_human_edit_between_read_and_write_is_kept(wiki: DevWiki, make_bot: Ca
     assert any("Edit conflict" in line or "saved by someone else" in line for line in run.output)
 
 
-def test_a_stale_csrf_token_is_refreshed(wiki: DevWiki, make_bot: Callable[..., BotRun]) -> None:
-    run = make_bot()
-    run.gateway.site.tokens["csrf"]
-    run.gateway.site.tokens._tokens["csrf"] = "0" * 40 + "+\\"
-    run.gateway.add_section("User talk:Mentor A", "Notice", "Text.", "notice")
-    assert wiki.admin().revision_count("User talk:Mentor A") == 1
-
-
 def test_database_lag_is_waited_out(wiki: DevWiki, make_bot: Callable[..., BotRun]) -> None:
     run = make_bot(retry_max=1.0, max_retries=10)
     wiki.set_fake_lag(8)

@@ -387,6 +387,7 @@ def test_report_coverage_from_files_on_the_command_line(wiki: DevWiki, admin: Wi
     broken = mentorbot(wiki, workdir, *args)
     assert broken.returncode == 1
     assert "registrations.csv.gz: line 3: timestamp 'yesterday'" in broken.stderr + broken.stdout
+    assert "Traceback" not in broken.stderr
     assert admin.revision_count("Mentorship coverage") == 1
 
     # A dump cut off mid-file: refused with the file and the place; the page is still as it was.

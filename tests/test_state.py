@@ -10,6 +10,7 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -100,12 +101,13 @@ def test_every_store_method_reads_back_what_it_wrote(state_backend: StateBackend
 
 
 @both_stores
-def test_a_second_overlapping_run_is_refused(state_backend: StateBackend) -> None:
-    holder = subprocess.Popen(
+def test_a_second_overlapping_run_is_refused(state_backend: StateBackend,
+                                              spawn: Callable[..., Any]) -> None:
+    holder = spawn(
         [sys.executable, "-c", "import sys\n" + state_backend.opening_code() +
          "with store.run_lock('wiki', 'sweep'):\n"
          "    print('held', flush=True); sys.stdin.readline()\n"],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE,
     )
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
@@ -126,12 +128,13 @@ def test_a_second_overlapping_run_is_refused(state_backend: StateBackend) -> Non
 
 
 @both_stores
-def test_a_lock_left_by_a_killed_job_is_taken_over(state_backend: StateBackend) -> None:
-    holder = subprocess.Popen(
+def test_a_lock_left_by_a_killed_job_is_taken_over(state_backend: StateBackend,
+                                                    spawn: Callable[..., Any]) -> None:
+    holder = spawn(
         [sys.executable, "-c", state_backend.opening_code() +
          "lock = store.run_lock('wiki', 'sweep'); lock.__enter__(); print('held', flush=True)\n"
          "import time; time.sleep(600)\n"],
-        stdout=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE,
     )
     assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
     store = state_backend.open()
@@ -145,15 +148,15 @@ def test_a_lock_left_by_a_killed_job_is_taken_over(state_backend: StateBackend) 
 
 
 def test_on_mariadb_a_lock_held_from_another_host_is_honoured_until_its_connection_ends(
-        make_state: Callable[[str], StateBackend]) -> None:
+        make_state: Callable[[str], StateBackend], spawn: Callable[..., Any]) -> None:
     """SQLite cannot tell whether a process on another host lives; the database server can."""
     backend = make_state("mariadb")
-    holder = subprocess.Popen(
+    holder = spawn(
         [sys.executable, "-c", "import sys, socket; socket.gethostname = lambda: 'tools-k8s-worker-42'\n"
          + backend.opening_code() +
          "with store.run_lock('wiki', 'sweep'):\n"
          "    print('held', flush=True); sys.stdin.readline()\n"],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE,
     )
     assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
     first, second = backend.open(), backend.open()

@@ -8,6 +8,7 @@ from typing import Any
 from bot.activity import ActivityReader, MentorFacts, Question
 from bot.community import merge
 from bot.mentors import Mentor
+from bot.reports.dashboard import status_of
 from bot.rules import Measure, SweepRules, normalize_username
 from bot.sweep import decide, format_text
 
@@ -58,6 +59,8 @@ def test_a_warning_under_one_measure_counts_when_another_takes_the_lead() -> Non
     (decision,) = decide([Mentor(1, "A")], {1: fact}, rules, merge({}, "defaults"), NOW, first_failed, warned)
     assert decision.reason.startswith("no edit since")
     assert decision.action == "none" and "already warned" in decision.explanation
+    # The dashboard reads the same decision: it says "warned", as the sweep does.
+    assert status_of(decision, rules, NOW) == "warned"
 
 
 def test_exempt_names_are_read_as_mediawiki_spells_them() -> None:
@@ -120,3 +123,25 @@ def test_the_last_unsettled_user_is_paged_to_the_end_once() -> None:
     assert busy.edit_counts["k"] == {"content": 28, "all": 28}
     assert quiet.edit_counts["k"] == {"content": 0, "all": 25}
     assert len(wiki.requests) <= 7  # 53 rows, 10 a page: no page fetched twice
+
+
+def test_the_dashboards_status_is_the_sweeps_decision() -> None:
+    """Each status the dashboard shows, from the sweep's own decide on the same facts."""
+    rules = SweepRules(LAST_EDIT, warn_after_days=10, away_after_days=14, remove_after_days=60, exempt=("Kept",))
+    settings = merge({}, "defaults")
+    back = NOW + timedelta(days=20)
+    mentors = [Mentor(1, "Fresh"), Mentor(2, "Lapsing"), Mentor(3, "Warned"), Mentor(4, "Long gone"),
+               Mentor(5, "Holiday", away_until=back), Mentor(6, "Kept")]
+    found = {1: facts(1, "Fresh", 2), 2: facts(2, "Lapsing", 11), 3: facts(3, "Warned", 20),
+             4: facts(4, "Long gone", 70), 5: facts(5, "Holiday", 3), 6: facts(6, "Kept", 300)}
+    lapse = (NOW - timedelta(days=20)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    gone_lapse = (NOW - timedelta(days=70)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    done = {(3, lapse, "warn"), (4, gone_lapse, "warn")}
+    decisions = decide(mentors, found, rules, settings, NOW, {}, done)
+    assert {d.mentor.username: status_of(d, rules, NOW) for d in decisions} == {
+        "Fresh": "ok", "Lapsing": "warning due", "Warned": "away due", "Long gone": "removal due",
+        "Holiday": "away", "Kept": "exempt"}
+    (warned_only,) = decide([Mentor(3, "Warned")], {3: facts(3, "Warned", 12)}, rules, settings, NOW, {},
+                            {(3, (NOW - timedelta(days=12)).strftime("%Y-%m-%dT%H:%M:%SZ"), "warn")})
+    assert status_of(warned_only, rules, NOW) == "warned"
+    assert status_of(None, None, NOW) == "no rules"

@@ -14,7 +14,7 @@ import yaml
 from jobs_cli.cli import _job_to_arg_parser_args, arg_parser, get_api_payload
 
 from bot.cli import cli
-from tests.conftest import DevWiki
+from tests.conftest import DevWiki, child_env
 
 REPO = Path(__file__).resolve().parent.parent
 JOBS_FILE = REPO / "toolforge" / "jobs.yaml"
@@ -62,7 +62,7 @@ def test_every_job_runs_a_mentorbot_command_that_exists() -> None:
 
 def test_the_job_wrapper_says_what_is_missing(tmp_path: Path) -> None:
     result = subprocess.run([str(REPO / "toolforge" / "run"), "blocks"], capture_output=True, text=True,
-                            env={**os.environ, "HOME": str(tmp_path)}, check=False)
+                            env=child_env(HOME=str(tmp_path)), check=False)
     assert result.returncode == 2
     assert f"no mentorbot in {tmp_path}/mentorbot-venv; run scripts/toolforge-setup first" in result.stderr
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
 import subprocess
 import sys
 from collections.abc import Callable
@@ -18,7 +17,7 @@ from bot.errors import ConfigError
 from bot.state import StateStore
 from bot.transfer import TransferError, export_state, import_state, open_file, tables
 from scripts.devdb import MariaServer
-from tests.conftest import StateBackend, both_stores
+from tests.conftest import StateBackend, both_stores, child_env
 
 WIKI = "https://ko.wikipedia.org/w/api.php"
 
@@ -123,9 +122,9 @@ def test_export_from_sqlite_and_import_into_mariadb_from_the_command_line(tmp_pa
                                                                         mariadb: MariaServer) -> None:
     filled_store(StateBackend("sqlite", tmp_path / "old" / "mentorbot" / "state.sqlite", None)).close()
     command = [str(Path(sys.executable).with_name("mentorbot")), "--api", WIKI, "state"]
-    old = {**os.environ, "XDG_STATE_HOME": str(tmp_path / "old")}
+    old = child_env(XDG_STATE_HOME=str(tmp_path / "old"))
     url = mariadb.new_database()
-    new = {**os.environ, "XDG_STATE_HOME": str(tmp_path / "new"), "MENTORBOT_STATE_URL": url}
+    new = child_env(XDG_STATE_HOME=str(tmp_path / "new"), MENTORBOT_STATE_URL=url)
     exported = subprocess.run([*command, "export", str(tmp_path / "s.jsonl.gz")], env=old, capture_output=True,
                               text=True, check=False)
     assert exported.returncode == 0 and "exported" in exported.stdout, exported.stderr

@@ -46,6 +46,7 @@ from bot.gateway import Gateway
 from bot.gzipped import GzipChunks
 from bot.reports import Cell, Report, Share
 from bot.state import StateStore
+from bot.timestamps import iso, parse_iso
 
 CURSOR_TASK = "registrations"
 CREATION_ACTIONS = ("create", "autocreate", "create2", "byemail")
@@ -115,16 +116,13 @@ def flags_from_dump(flags: UserFlags, path: Path) -> MentorSource:
 
 def flags_from_snapshot(flags: UserFlags, store: StateStore, wiki: str) -> MentorSource:
     """Pairs seen in the newest snapshot the bot took (primary only from the API; no activity flag)."""
-    newest = store.db.execute("SELECT taken_at, source FROM snapshot WHERE wiki = ? ORDER BY taken_at DESC LIMIT 1",
-                              (wiki,)).fetchone()
+    newest = store.newest_snapshot(wiki)
     if newest is None:
         raise CoverageInputError("No mentor data: give --dump FILE (the weekly dump), or run `mentorbot snapshot` "
                                  "first.")
     taken_at, kind = newest
     for role, bit in (("primary", PRIMARY), ("backup", BACKUP)):
-        cursor = store.db.stream("SELECT mentee_id FROM mentorship_pair WHERE wiki = ? AND role = ? "
-                                 "AND last_seen >= ?", (wiki, role, taken_at))
-        flags.set((mentee for (mentee,) in cursor), bit, "the snapshot")
+        flags.set(store.mentees_seen_since(wiki, role, taken_at), bit, "the snapshot")
     when = datetime.fromtimestamp(taken_at, UTC)
     return MentorSource(f"the bot's snapshot of {when:%Y-%m-%d %H:%M} UTC ({kind})",
                         has_backup=kind.startswith("dump:"), has_active=False)
@@ -410,7 +408,7 @@ def fetch_registrations(gateway: Gateway, store: StateStore, since: datetime,
         raise CoverageInputError(f"The stored position of the account-creation log fetch for {wiki} is "
                                  f"malformed ({error}); delete it from the state store's cursor table "
                                  "to fetch again from the start.") from None
-    start = saved.get("start") or since.strftime("%Y-%m-%dT%H:%M:%SZ")
+    start = saved.get("start") or iso(since)
     cont: dict[str, str] = saved.get("continue") or {}
     newest = saved.get("newest") or start
     read = 0
@@ -433,8 +431,8 @@ def fetch_registrations(gateway: Gateway, store: StateStore, since: datetime,
             if cont:
                 position = {"start": start, "continue": cont, "newest": newest}
             else:
-                resume = datetime.fromisoformat(newest.replace("Z", "+00:00")) - FETCH_MARGIN
-                position = {"start": max(start, resume.strftime("%Y-%m-%dT%H:%M:%SZ")), "newest": newest}
+                resume = parse_iso(newest) - FETCH_MARGIN
+                position = {"start": max(start, iso(resume)), "newest": newest}
             store.set_cursor(db, wiki, CURSOR_TASK, json.dumps(position))
         if progress and cont:  # a long fetch says how far it got
             progress(f"registrations: {read} new log entries stored, up to {newest}")

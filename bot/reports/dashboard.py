@@ -21,7 +21,7 @@ from bot.activity import ActivityReader, MentorFacts
 from bot.community import CommunitySettings
 from bot.dump import read_mentor_batches
 from bot.gateway import Gateway
-from bot.mentors import Mentor, MentorList
+from bot.mentors import Mentor, MentorList, mentees_of
 from bot.reports import Cell, Report
 from bot.rules import Measure, SweepRules
 from bot.state import StateStore
@@ -35,7 +35,8 @@ DEFAULT_ANSWER_DAYS = 7
 STATUS = {"warn": "warning due", "away": "away due", "remove": "removal due"}
 
 
-def status_of(decision: Decision | None, rules: SweepRules | None, warned: bool, now: datetime) -> str:
+def status_of(decision: Decision | None, rules: SweepRules | None, now: datetime) -> str:
+    """Where the sweep's own decision puts the mentor today."""
     if decision is None or rules is None:
         return "no rules"
     if decision.action in STATUS:
@@ -44,7 +45,7 @@ def status_of(decision: Decision | None, rules: SweepRules | None, warned: bool,
         return "exempt"
     if decision.mentor.away_at(now):
         return "away"
-    if decision.lapse_start and warned:
+    if decision.lapse_start and decision.warned:
         return "warned"
     return "ok"
 
@@ -67,12 +68,7 @@ def mentee_counts(gateway: Gateway, reader: ActivityReader, mentors: list[Mentor
     One request per mentor for the list, and the mentees' contributions in batches: fine for a
     wiki with thousands of mentees; for millions, give the weekly dump instead.
     """
-    if not gateway.capabilities().has("query+growthmentormentee"):
-        return {}
-    names: dict[int, list[str]] = {}
-    for mentor in mentors:
-        result = gateway.get(list="growthmentormentee", gemmmentor=mentor.username)
-        names[mentor.user_id] = [m["name"] for m in result.get("growthmentormentee", {}).get("mentees", [])]
+    names = {mentor.user_id: [mentee.name for mentee in mentees_of(gateway, mentor)] for mentor in mentors}
     active = reader.active(sorted({name for listed in names.values() for name in listed}), RECENT_DAYS)
     return {mentor: (len(listed), sum(1 for name in listed if name in active)) for mentor, listed in names.items()}
 
@@ -137,9 +133,7 @@ def mentor_dashboard(gateway: Gateway, store: StateStore, mentor_list: MentorLis
     for mentor in mentors:
         fact = facts.get(mentor.user_id)
         decision = decisions.get(mentor.user_id)
-        warned = bool(decision and decision.lapse_start
-                      and (mentor.user_id, decision.lapse_start, "warn") in steps)
-        status = status_of(decision, rules, warned, now) if fact else "account missing"
+        status = status_of(decision, rules, now) if fact else "account missing"
         statuses[status] += 1
         counts = fact.edit_counts.get(shown.key, {}) if fact else {}
         answers = [(a - q.asked).total_seconds() / 3600 for q in fact.questions
@@ -160,7 +154,7 @@ def mentor_dashboard(gateway: Gateway, store: StateStore, mentor_list: MentorLis
         ])
     totals: list[tuple[str, Cell]] = [
         ("mentors", len(mentors)),
-        ("auto-assigned (weight 1, 2 or 4)", sum(1 for m in mentors if m.weight > 0)),
+        ("auto-assigned", sum(1 for m in mentors if m.auto_assigned)),
         ("away now", sum(1 for m in mentors if m.away_at(now))),
         ("blocked", sum(1 for f in facts.values() if f.block)),
         *[(f"status: {status}", number) for status, number in sorted(statuses.items())],

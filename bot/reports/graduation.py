@@ -24,7 +24,7 @@ from datetime import UTC, datetime, timedelta
 from bot.activity import ActivityReader, MentorFacts
 from bot.community import CommunitySettings
 from bot.gateway import Gateway
-from bot.mentors import Mentor
+from bot.mentors import Mentor, mentees_of
 from bot.reports import Cell, Report
 from bot.rules import Message, load_checked, normalize_username
 from bot.state import StateStore
@@ -110,9 +110,8 @@ def graduation_report(gateway: Gateway, store: StateStore, mentors: list[Mentor]
     limits = thresholds(settings, own)
     mentor_of: dict[int, str] = {}
     for mentor in mentors:
-        result = gateway.get(list="growthmentormentee", gemmmentor=mentor.username)
-        for mentee in result.get("growthmentormentee", {}).get("mentees", []):
-            mentor_of[int(mentee["id"])] = mentor.username
+        for mentee in mentees_of(gateway, mentor):
+            mentor_of[mentee.user_id] = mentor.username
     facts = ActivityReader(gateway, now).users(sorted(mentor_of))
     mentor_names = {normalize_username(m.username) for m in mentors}
 
