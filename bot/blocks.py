@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.errors import ApiFailure
-from bot.gateway import Gateway
+from bot.gateway import Gateway, notice_marker
 from bot.mentors import ALREADY_THE_MENTOR, MentorList, current_mentors, read_mentor_list
 from bot.rules import load_checked, normalize_username
 from bot.state import StateStore
@@ -182,8 +182,7 @@ class BlockNotifier:
         return result
 
     def handle(self, events: list[BlockEvent], result: BlocksResult) -> None:
-        page = self.gateway.read_page(self.settings_page)
-        settings = parse_block_settings(page.text, f"[[{page.title}]]") if page.exists else BlockSettings()
+        settings = self.gateway.read_settings(self.settings_page, parse_block_settings, BlockSettings())
         mentor_list = read_mentor_list(self.gateway)
         mentees = sorted({e.mentee for e in events if is_registered_name(e.mentee)})
         now_mentors = current_mentors(self.gateway, mentees) if mentees else {}
@@ -328,7 +327,7 @@ class BlockNotifier:
 
     @staticmethod
     def marker(event: BlockEvent) -> str:
-        return f"<!-- mentorbot:block:{event.log_id} -->"
+        return notice_marker("block", event.log_id)
 
     def record(self, event: BlockEvent, mentor: str | None) -> None:
         """The entry is handled: it will not be noticed again, even if the cursor is older."""

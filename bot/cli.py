@@ -464,8 +464,7 @@ def report(options: GlobalOptions, name: str, page: str | None, output: Path | N
         graduation: GraduationResult | None = None
         own = GraduationSettings()
         if name == "mentors":
-            rules_page = gateway.read_page(config.rules_page)
-            rules = parse_rules(rules_page.text, f"[[{rules_page.title}]]") if rules_page.exists else None
+            rules = gateway.read_settings(config.rules_page, parse_rules, None)
             built = mentor_dashboard(gateway, store, read_mentor_list(gateway), rules,
                                      read_community_settings(gateway), dump=dump)
         elif name == "graduation":

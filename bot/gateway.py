@@ -15,7 +15,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import mwparserfromhell
 
@@ -41,6 +41,7 @@ GE_MODULES = (
     "query+globaluserinfo",  # CentralAuth: global locks
 )
 STOP_VALUES = ("", "run")
+T = TypeVar("T")
 CONFLICT_ATTEMPTS = 3
 Echo = Callable[[str], None]
 
@@ -108,6 +109,11 @@ def bot_may_edit(text: str, username: str, notice_type: str | None = None) -> bo
             if key == "optout" and notice_type and (names & {notice_type.lower(), "all"}):
                 return False
     return True
+
+
+def notice_marker(*parts: object) -> str:
+    """The hidden comment that marks one notice (or one entry of it) on a talk page, so it is posted once."""
+    return f"<!-- mentorbot:{':'.join(map(str, parts))} -->"
 
 
 class Gateway:
@@ -225,6 +231,12 @@ class Gateway:
 
     def read_page(self, title: str) -> PageText:
         return self.read_pages([title])[title]
+
+    def read_settings(self, title: str, parse: Callable[[str, str], T], default: T) -> T:
+        """An on-wiki settings page, parsed (a page that breaks its schema is refused by the key at
+        fault), or ``default`` while the page does not exist."""
+        page = self.read_page(title)
+        return parse(page.text, f"[[{page.title}]]") if page.exists else default
 
     def read_html(self, title: str, **params: str) -> str | None:
         """A page as index.php renders it (for what the API does not give), or None if it cannot be had."""

@@ -19,7 +19,7 @@ from typing import Any
 from bot.activity import ALL_NAMESPACES, ActivityReader, MentorFacts
 from bot.community import CommunitySettings
 from bot.errors import ApiFailure, StopRun
-from bot.gateway import Gateway, PageText
+from bot.gateway import Gateway, PageText, notice_marker
 from bot.mentors import (
     ALREADY_THE_MENTOR,
     MENTOR_LIST_PAGE,
@@ -468,7 +468,7 @@ class SweepActor:
             "away_until": f"{decision.away_until:%Y-%m-%d}" if decision.away_until else "",
             "removal_date": removal,
         }
-        marker = f"<!-- mentorbot:sweep:{decision.action}:{decision.mentor.user_id}:{decision.lapse_start} -->"
+        marker = notice_marker("sweep", decision.action, decision.mentor.user_id, decision.lapse_start)
         self.gateway.add_section(
             f"User talk:{decision.mentor.username}", format_text(message.heading, fields),
             format_text(message.text, fields) + "\n" + marker,

@@ -23,7 +23,7 @@ from datetime import UTC, datetime, timedelta
 
 from bot.activity import ActivityReader, MentorFacts
 from bot.community import CommunitySettings
-from bot.gateway import Gateway
+from bot.gateway import Gateway, notice_marker
 from bot.mentors import Mentor, mentees_of
 from bot.reports import Cell, Report
 from bot.rules import Message, load_checked, normalize_username
@@ -67,8 +67,7 @@ def parse_report_settings(text: str, source: str) -> GraduationSettings:
 
 
 def read_report_settings(gateway: Gateway) -> GraduationSettings:
-    page = gateway.read_page(gateway.config.reports_page)
-    return parse_report_settings(page.text, f"[[{page.title}]]") if page.exists else GraduationSettings()
+    return gateway.read_settings(gateway.config.reports_page, parse_report_settings, GraduationSettings())
 
 
 @dataclass(frozen=True)
@@ -162,7 +161,7 @@ def graduation_report(gateway: Gateway, store: StateStore, mentors: list[Mentor]
 
 
 def invitation_marker(user_id: int) -> str:
-    return f"<!-- mentorbot:graduation-invite:{user_id} -->"
+    return notice_marker("graduation-invite", user_id)
 
 
 def send_invitations(gateway: Gateway, store: StateStore, result: GraduationResult, own: GraduationSettings,
