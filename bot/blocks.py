@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bot.errors import ApiFailure
+from bot.errors import ApiFailure, EditConflictUnresolved
 from bot.gateway import Gateway, notice_marker
 from bot.mentors import ALREADY_THE_MENTOR, MentorList, current_mentors, read_mentor_list
 from bot.rules import load_checked, normalize_username
@@ -222,9 +222,10 @@ class BlockNotifier:
         for recipient, items in by_recipient.items():
             try:
                 self.notify(recipient, items, settings, result)
-            except ApiFailure as failure:
-                # One page that refuses the edit must not hold back everyone else's notices.
-                result.skipped.append(f"{recipient}: the notice was refused ({failure.code}); it is retried next run")
+            except (ApiFailure, EditConflictUnresolved) as failure:
+                # One page that refuses the edit (or keeps changing) must not hold back everyone else's notices.
+                why = failure.code if isinstance(failure, ApiFailure) else "the page kept changing"
+                result.skipped.append(f"{recipient}: the notice was refused ({why}); it is retried next run")
 
     def original_mentor(self, event: BlockEvent, now_mentors: dict[str, str]) -> str | None:
         """The mentor from before an indefinite block: what the bot recorded, else the snapshot."""

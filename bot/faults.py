@@ -9,8 +9,19 @@ TRANSIENT_CODES = frozenset({"maxlag", "ratelimited", "badtoken", "readonly", "a
 def transient_reason(error: BaseException) -> str | None:
     """Why a retry may mend this fault, in a few words; None when it will not."""
     import requests
-    from pywikibot.exceptions import APIError, MaxlagTimeoutError, ServerError, SiteDefinitionError
+    from pywikibot.exceptions import (
+        APIError,
+        FatalServerError,
+        MaxlagTimeoutError,
+        ServerError,
+        SiteDefinitionError,
+        UnknownFamilyError,
+        UnknownSiteError,
+    )
     from pywikibot.exceptions import ApiTimeoutError as PywikibotTimeout
+
+    if isinstance(error, UnknownSiteError | UnknownFamilyError | FatalServerError):
+        return None  # a wrong wiki name or URL, or a certificate: no retry mends it
 
     if isinstance(error, APIError):
         transient = error.code in TRANSIENT_CODES or error.code.startswith("internal_api_error")
@@ -21,7 +32,7 @@ def transient_reason(error: BaseException) -> str | None:
         return "the answer was not JSON (cut short, or an error page)"
     if isinstance(error, PywikibotTimeout):
         return "no usable answer, through pywikibot's own retries too"
-    if isinstance(error, ServerError | requests.RequestException | OSError):
+    if isinstance(error, ServerError | requests.RequestException | ConnectionError | TimeoutError):
         return f"no usable answer ({one_line(error)})"
     return None
 

@@ -29,7 +29,7 @@ from bot.errors import (
     WikiUnavailable,
     load_json,
 )
-from bot.faults import retries, transient_reason
+from bot.faults import one_line, retries, transient_reason
 
 # GrowthExperiments and CommunityConfiguration modules, as paraminfo names them.
 GE_MODULES = (
@@ -42,6 +42,7 @@ GE_MODULES = (
 )
 STOP_VALUES = ("", "run")
 T = TypeVar("T")
+HTML_RETRIES = 2
 CONFLICT_ATTEMPTS = 3
 Echo = Callable[[str], None]
 
@@ -109,6 +110,10 @@ def bot_may_edit(text: str, username: str, notice_type: str | None = None) -> bo
             if key == "optout" and notice_type and (names & {notice_type.lower(), "all"}):
                 return False
     return True
+
+
+def appended(text: str, section: str) -> str:
+    return (text.rstrip() + "\n\n" if text.strip() else "") + section
 
 
 def notice_marker(*parts: object) -> str:
@@ -239,17 +244,34 @@ class Gateway:
         return parse(page.text, f"[[{page.title}]]") if page.exists else default
 
     def read_html(self, title: str, **params: str) -> str | None:
-        """A page as index.php renders it (for what the API does not give), or None if it cannot be had."""
+        """A page as index.php renders it (for what the API does not give), or None if it cannot be had.
+
+        A 5xx, no answer or a page cut short (no closing ``</html>``) is retried like any request:
+        a cut page would silently lack rows.
+        """
         from pywikibot.comms import http
 
         url = self.site.base_url(self.site.path())
-        try:
-            response = http.fetch(url, params={"title": title, **params})
-        except Exception:  # any failure means: not readable here, which the caller says
-            return None
-        if response.status_code != 200:
-            return None
-        return str(response.text)
+        # Few tries: a special page can fail for good (REL1_43's Special:ManageMentors answers 500 to a weight of 3).
+        tries = min(self.config.max_retries, HTML_RETRIES)
+        for attempt in range(1, tries + 2):
+            try:
+                response = http.fetch(url, params={"title": title, **params})
+            except Exception as error:  # any failure is retried, then means: not readable here
+                reason = one_line(error)
+            else:
+                if response.status_code == 200 and "</html>" in response.text[-500:]:
+                    return str(response.text)
+                if 400 <= response.status_code < 500:
+                    return None
+                reason = f"HTTP {response.status_code}" if response.status_code != 200 else "the page was cut short"
+            if attempt > tries:
+                return None
+            self.counters.retries += 1
+            wait = min(self.config.retry_wait * 2 ** (attempt - 1), self.config.retry_max)
+            self.note(f"retrying {title} in {wait:g} s ({attempt}/{tries}): {reason}")
+            time.sleep(wait)
+        return None
 
     def capabilities(self) -> Capabilities:
         """Which GrowthExperiments modules this wiki has (paraminfo), asked once a run."""
@@ -342,26 +364,41 @@ class Gateway:
         there (a lost answer, or a run that crashed before recording it): it is not posted twice.
         ``page`` is the page as read in a batch earlier in the run, to save a request.
         """
+        section = f"== {heading} ==\n{text}"
+        if page is not None and page.exists and not bot_may_edit(page.text, self.username, notice_type):
+            self.echo(f"Skipped [[{title}]]: it excludes this bot.")
+            return False
+        if page is not None and marker and marker in page.text:
+            return True
         for _attempt in range(CONFLICT_ATTEMPTS):
-            page = page or self.read_page(title)
+            page = self.read_page(title)  # the base is read just before the save, never from earlier in the run
             if page.exists and not bot_may_edit(page.text, self.username, notice_type):
                 self.echo(f"Skipped [[{title}]]: it excludes this bot.")
                 return False
             if marker and marker in page.text:
                 return True
-            new_text = (page.text.rstrip() + "\n\n" if page.text.strip() else "") + f"== {heading} ==\n{text}"
             try:
-                saved = self.save_page(page, new_text, summary, check_exclusion=False)
+                saved = self.save_page(page, appended(page.text, section), summary, check_exclusion=False)
             except ApiFailure as failure:
                 if failure.code not in ("editconflict", "articleexists"):
                     raise
-                page = None  # someone else saved meanwhile (or our lost save did): look again
-                continue
+                continue  # someone else saved meanwhile (or our lost save did): look again
             if saved is not None:
                 self.counters.notices += 1
+                self._restore_replaced(page, saved, section, summary)
             return True
         raise EditConflictUnresolved(f"[[{title}]] changed under the bot {CONFLICT_ATTEMPTS} times; "
                                      "the notice was not posted.")
+
+    def _restore_replaced(self, page: PageText, saved: dict[str, Any], section: str, summary: str) -> None:
+        """MediaWiki takes a save on top of the same account's own newer revision as no conflict; if
+        another task of this bot saved the page between our read and our save, put its text back."""
+        replaced = int(saved.get("edit", {}).get("oldrevid") or page.revid)
+        if not page.exists or replaced == page.revid:
+            return
+        self.echo(f"[[{page.title}]] was saved by this bot's other task just before: keeping both.")
+        current = self.read_page(page.title)
+        self.save_page(current, appended(self.read_revision(replaced), section), summary, check_exclusion=False)
 
     def read_revision(self, revid: int) -> str:
         result = self.get(prop="revisions", revids=revid, rvprop="content", rvslots="main")

@@ -307,9 +307,11 @@ class StateStore:
             )
 
     def plan(self, wiki: str, task: str, entry: str, plan: dict[str, Any]) -> None:
-        """Record work before its first write (a second plan for the same entry is ignored)."""
+        """Record work before its first write (the same entry planned again is open again)."""
         with self.transaction() as db:
-            db.execute("INSERT OR IGNORE INTO journal (wiki, task, entry, plan, planned_at) VALUES (?, ?, ?, ?, ?)",
+            db.execute("INSERT INTO journal (wiki, task, entry, plan, planned_at) VALUES (?, ?, ?, ?, ?) "
+                       "ON CONFLICT (wiki, task, entry) DO UPDATE SET plan = excluded.plan, "
+                       "planned_at = excluded.planned_at, finished_at = NULL",
                        (wiki, task, entry, json.dumps(plan, ensure_ascii=False), time.time()))
 
     def finish(self, wiki: str, task: str, entry: str) -> None:

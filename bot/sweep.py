@@ -292,8 +292,11 @@ class SweepActor:
     def act(self, decisions: list[Decision]) -> SweepResult:
         result = SweepResult(decisions)
         resumed = self.finish_earlier_work(result)
-        acting = [d for d in decisions if d.action != "none" and journal_entry(d) not in resumed]
+        done = {journal_entry(d) for d in resumed}
+        acting = [d for d in decisions if d.action != "none" and journal_entry(d) not in done]
         if not acting:
+            if resumed:
+                self.write_run_log(resumed, result)
             return result
         if not self.use_module and any(d.action in ("away", "remove") for d in acting):
             result.notes.append(
@@ -314,7 +317,7 @@ class SweepActor:
                                        "globally locked: GrowthExperiments counts the mentor as away already"))
                 continue
             self.act_journaled(decision, leaving, result, talk_pages)
-        self.write_run_log(acting, result)
+        self.write_run_log([*resumed, *acting], result)
         return result
 
     def act_journaled(self, decision: Decision, leaving: set[int], result: SweepResult,
@@ -333,16 +336,16 @@ class SweepActor:
         if not self.gateway.config.dry_run:
             self.store.finish(self.wiki, "sweep", entry)
 
-    def finish_earlier_work(self, result: SweepResult) -> set[str]:
+    def finish_earlier_work(self, result: SweepResult) -> list[Decision]:
         """Finish each decision an earlier run began and did not end (killed between its steps)."""
-        done = set()
-        for entry, plan in self.store.unfinished(self.wiki, "sweep"):
+        resumed = []
+        for _entry, plan in self.store.unfinished(self.wiki, "sweep"):
             decision = decision_from_json(plan)
             result.notes.append(f"Finished what an earlier run left half-done: {decision.action} "
                                 f"{decision.mentor.username}.")
             self.act_journaled(decision, {decision.mentor.user_id}, result, {})
-            done.add(entry)
-        return done
+            resumed.append(decision)
+        return resumed
 
     def act_one(self, decision: Decision, leaving: set[int], result: SweepResult,
                 talk_pages: dict[str, PageText]) -> None:
@@ -433,6 +436,8 @@ class SweepActor:
                 self.gateway.post("growthsetmentor", mentee=mentee.name, mentor=new.username,
                                   reason=f"Previous mentor {removed.username} was removed for inactivity")
             except ApiFailure as failure:
+                if not failure.code.startswith(MENTOR_REFUSAL_PREFIX):
+                    raise  # the run cannot move anyone (rights, a block): the plan stays open for the next run
                 if failure.code != ALREADY_THE_MENTOR:  # opted out meanwhile: nothing to move
                     result.notes.append(f"{mentee.name} was not moved: {failure.info}")
                     continue
@@ -506,8 +511,10 @@ class SweepActor:
             table += ("\n\nMentees moved to another mentor (GrowthExperiments notifies each, and switches on "
                       "mentorship that was switched off):\n"
                       + "\n".join(f"* [[User:{mentee}|{mentee}]]: {old} → {new}" for mentee, old, new in result.moved))
-        self.gateway.add_section(self.rules.run_log_page, f"Sweep of {self.now:%Y-%m-%d %H:%M} UTC", table,
-                                 f"Mentorship upkeep: run log ({len(acting)} decisions)")
+        self.gateway.add_section(self.rules.run_log_page, f"Sweep of {self.now:%Y-%m-%d %H:%M} UTC",
+                                 table + "\n" + notice_marker("sweep-log", iso(self.now)),
+                                 f"Mentorship upkeep: run log ({len(acting)} decisions)",
+                                 marker=notice_marker("sweep-log", iso(self.now)))
 
 
 PLACEHOLDER = re.compile(r"\{(\w+)\}")

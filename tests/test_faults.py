@@ -12,6 +12,7 @@ import json
 import re
 import subprocess
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -303,3 +304,19 @@ def test_with_log_json_a_retry_is_one_event(wiki: DevWiki, tmp_path: Path) -> No
     retries = [event for event in events if event["event"] == "retry"]
     assert len(retries) == 1 and retries[0]["text"].startswith("retrying a request: ")
     assert "Traceback" not in result.stderr and "ERROR" not in result.stderr
+
+
+def test_a_cut_manage_mentors_page_is_read_again_not_taken_as_nobody_away(wiki: DevWiki, tmp_path: Path) -> None:
+    """A page cut short would lack rows: it is retried, so an away mentor is never taken for an active one."""
+    admin = wiki.admin()
+    wiki.anonymous().create_account("Away mentor", PASSWORD)
+    back = (datetime.now(UTC) + timedelta(days=30)).replace(microsecond=0)
+    admin.post("growthmanagementorlist", geaction="add", username="Away mentor", weight=2, isaway=1,
+               awaytimestamp=back.strftime("%Y-%m-%dT%H:%M:%SZ"))
+    (tmp_path / "cwd").mkdir()
+    with FaultProxy(wiki.api, 0, rate=0, script=once("cut", method="GET", title="Special:ManageMentors")) as proxy:
+        result = Runs(wiki, tmp_path / "cwd", proxy).run("mentors", attempts=1)
+        assert proxy.faults == {"cut": 1}
+    assert "could not be read" not in result.stdout
+    assert re.search(rf"^Away mentor +\d+ +2 +{back:%Y-%m-%d}", result.stdout, re.MULTILINE), result.stdout
+    assert retry_lines(result) == 1, result.stderr

@@ -248,3 +248,24 @@ def test_the_operators_contact_is_in_the_user_agent(make_bot: Callable[..., BotR
     run = make_bot(contact="User:Example operator; ops@example.org")
     agent = http.user_agent(run.gateway.site)
     assert "mentorbot/" in agent and "User:Example operator; ops@example.org" in agent
+
+
+def test_a_notice_never_replaces_one_the_bots_other_task_saved_a_moment_before(
+        wiki: DevWiki, make_bot: Callable[..., BotRun]) -> None:
+    """MediaWiki takes a save over the same account's own newer revision as no conflict: the bot puts it back."""
+    sweep_task, blocks_task = make_bot(), make_bot()
+    wiki.admin().edit("User talk:Mentor A", "Welcome.")
+    read = sweep_task.gateway.read_page
+
+    def read_then_the_other_task_posts(title: str) -> Any:
+        page = read(title)
+        if not blocks_task.counters.notices:
+            blocks_task.gateway.add_section(title, "Blocks of your mentees", "A block. <!-- b -->", "blocks",
+                                            marker="<!-- b -->")
+        return page
+
+    sweep_task.gateway.read_page = read_then_the_other_task_posts  # type: ignore[method-assign]
+    sweep_task.gateway.add_section("User talk:Mentor A", "Your mentorship activity", "A warning. <!-- w -->",
+                                   "sweep", marker="<!-- w -->")
+    text = wiki.admin().page_text("User talk:Mentor A") or ""
+    assert text.count("<!-- b -->") == 1 and text.count("<!-- w -->") == 1 and text.startswith("Welcome.")

@@ -632,7 +632,8 @@ def test_a_removal_cut_short_by_a_crash_is_finished_by_the_next_run(
     wiki.anonymous().create_account("Newcomer 1", PASSWORD)
     add_mentor(wiki, admin, "Busy mentor", weight=2)
     backdate(wiki, "Gone mentor", 70)
-    rules = {"activity": {"measure": "last-edit"}, "remove_after_days": 60, "max_action_share": 1}
+    rules = {"activity": {"measure": "last-edit"}, "remove_after_days": 60, "max_action_share": 1,
+             "run_log_page": "Project:Mentorship/Bot log"}
     with monkeypatch.context() as patch:
         def killed(*_args: Any) -> None:
             raise RuntimeError("killed between the removal and the moves")
@@ -648,5 +649,6 @@ def test_a_removal_cut_short_by_a_crash_is_finished_by_the_next_run(
                for note in second.result.notes)
     assert ("Newcomer 1", "Gone mentor", "Busy mentor") in second.result.moved
     assert talk(admin, "Gone mentor").count("You were removed from the mentor list") == 1
+    assert (admin.page_text("Project:Mentorship/Bot log") or "").count("Gone mentor → Busy mentor") == 1
     third = sweep(rules)
     assert third.result.notes == [] and third.run.counters.writes == 0
