@@ -24,7 +24,7 @@ MAX_AWAY_DAYS = 365
 QUESTION_TAGS = ("mentorship module question", "mentorship panel question")
 
 
-def schema(name: str = "sweep-rules") -> dict[str, Any]:
+def schema(name: str) -> dict[str, Any]:
     text = resources.files("bot").joinpath(f"schemas/{name}.schema.json").read_text(encoding="utf-8")
     loaded: dict[str, Any] = json.loads(text)
     return loaded

@@ -139,9 +139,12 @@ def lapse_key(lapse: Inactivity) -> str:
     return iso(lapse.since)
 
 
+STAGE_WORDS = {"away": "marked away as a mentor", "remove": "removed from the mentor list"}
+
+
 def next_stage_text(stage: str, days: int | None, lapse: datetime, now: datetime) -> str:
     """What a warned mentor faces next, in words for the notice."""
-    what = "marked away as a mentor" if stage == "away" else "removed from the mentor list"
+    what = STAGE_WORDS[stage]
     when = lapse + (days or 0) * DAY
     return f"{what} on {when:%Y-%m-%d}" if when > now else f"{what} at the next sweep"
 
@@ -204,7 +207,7 @@ def decide_one(mentor: Mentor, fact: MentorFacts, lapse: Inactivity, rules: Swee
             return replace(base, action="remove", notice="removed")
     if (blocked and not blocked.partial) or mentor.away_blocked:
         # GrowthExperiments already treats a sitewide-blocked or locked mentor as away, and refuses to change it.
-        return replace(base, detail="; ".join([*refused, "counts as away while blocked or locked"]))
+        return replace(base, detail=details(*refused, "counts as away while blocked or locked"))
     removal_point = lapse.since + rules.remove_after_days * DAY if rules.remove_after_days else None
     away_due = bool(rules.away_after_days and lapse.days >= rules.away_after_days)
     if away_due or (refused and not settings.ge_marks_away):  # a refused removal is at most an away
@@ -217,11 +220,16 @@ def decide_one(mentor: Mentor, fact: MentorFacts, lapse: Inactivity, rules: Swee
                 if rules.warn_after_days and not warned and away.notice == "away":
                     return replace(base, action="warn", notice="warn", detail="warned first, away on a later sweep",
                                    next_stage=next_stage_text("away", None, now, now))
-                return replace(away, detail="; ".join(filter(None, [away.detail, *refused])))
-            return replace(base, detail="; ".join([*refused, f"already away until {mentor.away_until:%Y-%m-%d}"]))
+                return replace(away, detail=details(away.detail, *refused))
+            return replace(base, detail=details(*refused, f"already away until {mentor.away_until:%Y-%m-%d}"))
     if rules.warn_after_days and lapse.days >= rules.warn_after_days and not warned:
-        return replace(base, action="warn", notice="warn", detail="; ".join(refused))
-    return replace(base, detail="; ".join([*refused] + (["already warned"] if warned else [])))
+        return replace(base, action="warn", notice="warn", detail=details(*refused))
+    return replace(base, detail=details(*refused, "already warned" if warned else ""))
+
+
+def details(*parts: str) -> str:
+    """A decision's details for operators, in one line."""
+    return "; ".join(part for part in parts if part)
 
 
 def away_decision(base: Decision, mentor: Mentor, removal_point: datetime | None, rules: SweepRules,

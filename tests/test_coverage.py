@@ -86,6 +86,27 @@ def test_shares_per_month_and_kind_match_the_hand_count(tmp_path: Path) -> None:
     assert any("no assignment time" in note for note in report.notes)
 
 
+def test_accounts_with_a_password_by_email_and_disabled_mentorship_are_counted_apart(tmp_path: Path) -> None:
+    # Heidi (byemail, primary mentor in the dump), Ivan (byemail, state 0: mentorship disabled),
+    # Judy (create, state 2: opted out). By hand: byemail 2 registered, 1 with a mentor, 1 disabled.
+    registrations, mentor_dump, states = files(tmp_path, "log_id,user_id,user_name,timestamp,action\n"
+                                               "1,10,Heidi,20240301000000,byemail\n"
+                                               "2,18,Ivan,20240302000000,byemail\n"
+                                               "3,19,Judy,20240303000000,create\n")
+    states.write_text("user_id,state\n10,1\n18,0\n19,2\n")
+    report = coverage_report(read_registration_file(registrations), "the test file", dump=mentor_dump, states=states)
+    rows = table(report)
+    assert list(rows) == [("2024-03", "create"), ("2024-03", "byemail")]
+    by_email = rows["2024-03", "byemail"]
+    assert (by_email["registered"], by_email["with mentor"], by_email["no mentor: disabled"],
+            by_email["no mentor: unexplained"]) == (2, 1, 1, 0)
+    assert by_email["share disabled"] == pytest.approx(1 / 2)
+    assert by_email["share enabled"] == pytest.approx(1 / 2)
+    created = rows["2024-03", "create"]
+    assert (created["registered"], created["no mentor: opted out"], created["no mentor: disabled"]) == (1, 1, 0)
+    assert dict(report.totals)["byemail: share with a mentor"] == pytest.approx(1 / 2)
+
+
 def test_without_a_state_file_an_opt_out_is_unexplained(tmp_path: Path) -> None:
     registrations, mentor_dump, _states = files(tmp_path)
     report = coverage_report(read_registration_file(registrations), "the test file", dump=mentor_dump, blocked=[12])

@@ -6,6 +6,7 @@ import json
 import threading
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -112,13 +113,9 @@ def test_bot_may_edit_reads_allow_and_deny_lists() -> None:
     assert bot_may_edit("No templates at all.", "MentorBot")
 
 
-@pytest.mark.parametrize("pause", [0.0, 1.1], ids=["same-second", "later-second"])
-def test_a_human_edit_between_read_and_write_is_kept(wiki: DevWiki, make_bot: Callable[..., BotRun],
-                                                     pause: float) -> None:
-    # MediaWiki sees a conflict only when the two saves are in different seconds; both must hold.
+def human_edits_while_the_bot_decides(wiki: DevWiki, run: BotRun, pause: float) -> None:
     admin = wiki.admin()
     admin.edit(JSON_PAGE, json.dumps({"bot": 0, "human": 0}))
-    run = make_bot()
     calls: list[dict[str, Any]] = []
 
     def change(document: dict[str, Any]) -> dict[str, Any]:
@@ -131,7 +128,28 @@ def test_a_human_edit_between_read_and_write_is_kept(wiki: DevWiki, make_bot: Ca
     assert run.gateway.edit_json_page(JSON_PAGE, change, "bot sets bot=1")
     final = json.loads(admin.page_text(JSON_PAGE) or "")
     assert final == {"bot": 1, "human": 1, "note": "added by a human"}
-    assert any("Edit conflict" in line or "saved by someone else" in line for line in run.output)
+    assert len(calls) == 2  # the change was made again on top of the human's text
+
+
+def test_a_human_edit_in_a_later_second_is_an_edit_conflict_and_kept(wiki: DevWiki,
+                                                                     make_bot: Callable[..., BotRun]) -> None:
+    run = make_bot()
+    human_edits_while_the_bot_decides(wiki, run, pause=1.1)
+    assert any(line.startswith("Edit conflict on [[") for line in run.output)
+    assert not any("saved by someone else" in line for line in run.output)
+
+
+def test_a_human_edit_in_the_same_second_is_seen_from_the_save_and_kept(wiki: DevWiki,
+                                                                        make_bot: Callable[..., BotRun]) -> None:
+    # MediaWiki sees no conflict between saves in the same second. The wiki's clock is stopped
+    # for this test, so every save lands in one second whatever the machine's speed.
+    run = make_bot()
+    frozen = f"{datetime.now(UTC):%Y%m%d%H%M%S}"
+    with wiki.extra_settings(f"Wikimedia\\Timestamp\\ConvertibleTimestamp::setFakeTime('{frozen}');"):
+        human_edits_while_the_bot_decides(wiki, run, pause=0.0)
+    assert any("was saved by someone else just before the bot: redoing the change on top" in line
+               for line in run.output)
+    assert not any(line.startswith("Edit conflict") for line in run.output)
 
 
 def test_database_lag_is_waited_out(wiki: DevWiki, make_bot: Callable[..., BotRun]) -> None:

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
+
 from bot.activity import ActivityReader, MentorFacts, Question
 from bot.community import merge
+from bot.errors import MalformedDocument
 from bot.mentors import Mentor
 from bot.reports.dashboard import status_of
-from bot.rules import Measure, SweepRules, normalize_username
+from bot.rules import DEFAULT_MESSAGES, Measure, Message, SweepRules, normalize_username, parse_rules
 from bot.sweep import decide, format_text
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
 LAST_EDIT = (Measure("last-edit"),)
+LAST_EDIT_PAGE = {"activity": {"measure": "last-edit"}}
 
 
 def facts(user_id: int, name: str, last_edit_days: int, **extra: Any) -> MentorFacts:
@@ -66,6 +71,8 @@ def test_a_warning_under_one_measure_counts_when_another_takes_the_lead() -> Non
 def test_exempt_names_are_read_as_mediawiki_spells_them() -> None:
     assert normalize_username("some_mentor") == "Some mentor"
     assert normalize_username("User:Other  one") == "Other one"
+    assert normalize_username("user : a:b") == "A:b"  # only the first colon ends a namespace
+    assert normalize_username("Project:Name") == "Project:Name"  # a colon in a name is not a namespace
     rules = SweepRules(LAST_EDIT, remove_after_days=60, exempt=frozenset({normalize_username("user:some_mentor")}))
     (decision,) = decide([Mentor(1, "Some mentor")], {1: facts(1, "Some mentor", 90)}, rules,
                          merge({}, "defaults"), NOW, {}, set())
@@ -145,3 +152,108 @@ def test_the_dashboards_status_is_the_sweeps_decision() -> None:
                             {(3, (NOW - timedelta(days=12)).strftime("%Y-%m-%dT%H:%M:%SZ"), "warn")})
     assert status_of(warned_only, rules, NOW) == "warned"
     assert status_of(None, None, NOW) == "no rules"
+
+
+def test_a_full_rules_page_becomes_exactly_the_rules_it_says() -> None:
+    page = {
+        "activity": [{"measure": "last-edit"},
+                     {"measure": "edits-in-window", "window_days": 30, "min_edits": {"talk": 2, "help": 1}},
+                     {"measure": "answered-questions", "window_days": 90, "answer_within_days": 3,
+                      "min_share": 0.5, "min_questions": 2}],
+        "warn_after_days": 10, "away_after_days": 20, "remove_after_days": 40, "away_days_without_removal": 15,
+        "exempt": ["user:some_mentor"], "skip_manual_mentors": True, "remove_indefinitely_blocked": True,
+        "move_mentees": False, "max_action_share": 0.5, "run_log_page": "Project:Mentor log",
+        "namespace_groups": {"help": [12, 13]},
+        "messages": {"warn": {"heading": "Careful", "text": "Hi {mentor}"}, "summary": "Upkeep: {action}"},
+    }
+    rules = parse_rules(json.dumps(page), "Project:Rules.json")
+    last_edit, edits, questions = rules.measures
+    assert last_edit == Measure("last-edit")
+    assert edits == Measure("edits-in-window", window_days=30, min_edits=(("help", 1), ("talk", 2)))
+    assert questions == Measure("answered-questions", window_days=90, answer_within_days=3, min_share=0.5,
+                                min_questions=2)
+    assert (rules.warn_after_days, rules.away_after_days, rules.remove_after_days) == (10, 20, 40)
+    assert rules.away_days_without_removal == 15 and rules.exempt == frozenset({"Some mentor"})
+    assert rules.skip_manual_mentors and rules.remove_indefinitely_blocked and not rules.move_mentees
+    assert rules.max_action_share == 0.5 and rules.run_log_page == "Project:Mentor log"
+    assert rules.namespace_groups == {"help": (12, 13)}
+    assert rules.messages["warn"] == Message("Careful", "Hi {mentor}")
+    assert rules.messages["removed"] == DEFAULT_MESSAGES["removed"]  # what the page leaves out
+    assert rules.summary == "Upkeep: {action}" and "summary" not in rules.messages
+    assert rules.page == "Project:Rules.json" and rules.first_stage_days == 10
+
+
+def test_a_short_rules_page_gets_the_documented_defaults() -> None:
+    rules = parse_rules('{"activity": {"measure": "last-action"}, "away_after_days": 30}', "Rules")
+    assert rules.measures == (Measure("last-action"),)
+    assert (rules.warn_after_days, rules.away_after_days, rules.remove_after_days) == (None, 30, None)
+    assert rules == SweepRules((Measure("last-action"),), away_after_days=30, page="Rules")
+    assert (rules.away_days_without_removal, rules.max_action_share, rules.summary) == (
+        30, 0.2, "Mentorship upkeep: {action} ({reason})")
+    assert rules.move_mentees and not rules.skip_manual_mentors and not rules.remove_indefinitely_blocked
+
+
+@pytest.mark.parametrize(("page", "path", "reason"), [
+    ({"activity": {"measure": "last-edit"}}, "$", "no stage: set warn_after_days, away_after_days or "
+                                                  "remove_after_days"),
+    ({**LAST_EDIT_PAGE, "warn_after_days": 30, "remove_after_days": 30}, "$.remove_after_days",
+     "must be more than warn_after_days (30)"),
+    ({**LAST_EDIT_PAGE, "warn_after_days": 5, "away_after_days": 50, "remove_after_days": 40},
+     "$.remove_after_days", "must be more than away_after_days (50)"),
+    ({**LAST_EDIT_PAGE, "away_after_days": 9, "remove_after_days": 40, "warn_after_days": 10},
+     "$.away_after_days", "must be more than warn_after_days (10)"),
+    ({"activity": {"measure": "edits-in-window", "window_days": 9, "min_edits": {"help": 1}},
+      "remove_after_days": 9}, "$.activity.min_edits.help", "unknown namespace group"),
+    ({"activity": [{"measure": "last-edit"}, {"measure": "edits-in-window", "window_days": 9,
+                                              "min_edits": {"all": 1, "help": 1}}],
+      "remove_after_days": 9}, "$.activity[1].min_edits.help", "unknown namespace group"),
+    ({**LAST_EDIT_PAGE, "remove_after_days": "9"}, "$.remove_after_days", "'9' is not of type 'integer'"),
+    ({"activity": [], "remove_after_days": 9}, "$.activity", "[] should be non-empty"),
+    ({**LAST_EDIT_PAGE, "remove_after_days": 9, "exempt": ["A", 7]}, "$.exempt[1]",
+     "7 is not of type 'string'"),
+])
+def test_a_rules_page_breaking_its_contract_is_refused_by_the_key_at_fault(page: dict[str, Any], path: str,
+                                                                           reason: str) -> None:
+    with pytest.raises(MalformedDocument) as refused:
+        parse_rules(json.dumps(page), "Project:Rules.json")
+    assert (refused.value.source, refused.value.path, refused.value.reason) == ("Project:Rules.json", path, reason)
+
+
+@pytest.mark.parametrize(("text", "path", "reason"), [
+    ('{"activity": ', "line 1 column 14", "Expecting value"),
+    ("[]", "$", "[] is not of type 'object'"),  # the schema's words, as for any other key
+])
+def test_a_rules_page_that_is_no_json_object_is_refused_with_the_place(text: str, path: str, reason: str) -> None:
+    with pytest.raises(MalformedDocument) as refused:
+        parse_rules(text, "Project:Rules.json")
+    assert (refused.value.source, refused.value.path, refused.value.reason) == ("Project:Rules.json", path, reason)
+
+
+def test_groups_named_by_default_need_no_definition() -> None:
+    page = {"activity": {"measure": "edits-in-window", "window_days": 9,
+                         "min_edits": {"content": 1, "talk": 1, "all": 1}}, "remove_after_days": 9}
+    (measure,) = parse_rules(json.dumps(page), "Rules").measures
+    assert measure.min_edits == (("all", 1), ("content", 1), ("talk", 1))
+
+
+def test_each_measure_has_a_key_of_its_own_and_says_what_it_measures() -> None:
+    edits = Measure("edits-in-window", window_days=30, min_edits=(("content", 5), ("talk", 2)))
+    questions = Measure("answered-questions", window_days=90, answer_within_days=3, min_share=0.5)
+    assert [m.key for m in (Measure("last-edit"), Measure("last-action"), edits, questions)] == [
+        "last-edit", "last-action", "edits-in-window:30d:content>=5,talk>=2", "answered-questions:90d:3d:0.5"]
+    assert [m.is_count_rule for m in (Measure("last-edit"), Measure("last-action"), edits, questions)] == [
+        False, False, True, True]
+    assert Measure("last-edit").describe() == "days since the last edit"
+    assert Measure("last-action").describe() == "days since the last edit or logged action"
+    assert edits.describe() == "at least 5 content and 2 talk edits in 30 days"
+    assert questions.describe() == "at least 50% of mentee questions answered within 3 days (over 90 days)"
+
+
+def test_manual_mentors_are_left_alone_only_when_the_rules_say_so() -> None:
+    manual = Mentor(1, "Manual mentor", weight=0)
+    assert SweepRules(LAST_EDIT, remove_after_days=9).leaves_alone(manual) is None
+    skipping = SweepRules(LAST_EDIT, remove_after_days=9, skip_manual_mentors=True)
+    assert skipping.leaves_alone(manual) == "weight 0 (manual only), skipped by the rules"
+    assert skipping.leaves_alone(Mentor(2, "Auto mentor", weight=1)) is None
+    exempt = SweepRules(LAST_EDIT, remove_after_days=9, skip_manual_mentors=True, exempt=frozenset({"Manual mentor"}))
+    assert exempt.leaves_alone(Mentor(1, "manual_mentor", weight=0)) == "exempt by the rules"
