@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 # API error codes that mean "try again" (pywikibot retries these itself first, then gives up).
 TRANSIENT_CODES = frozenset({"maxlag", "ratelimited", "badtoken", "readonly", "actionthrottledtext"})
 
@@ -44,3 +46,8 @@ def retries(count: int) -> str:
 def one_line(error: BaseException) -> str:
     text = str(error).strip().splitlines()
     return f"{type(error).__name__}: {text[-1] if text else ''}".rstrip(": ")
+
+
+def note_on_stderr(line: str) -> None:
+    """Where one-line notes about retried faults go unless the caller routes them (the run log's JSON)."""
+    print(f"note: {line}", file=sys.stderr)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import difflib
 import json
-import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -29,7 +28,7 @@ from bot.errors import (
     WikiUnavailable,
     load_json,
 )
-from bot.faults import one_line, retries, transient_reason
+from bot.faults import note_on_stderr, one_line, retries, transient_reason
 
 # GrowthExperiments and CommunityConfiguration modules, as paraminfo names them.
 GE_MODULES = (
@@ -131,7 +130,7 @@ class Gateway:
         self.config = config
         self.counters = counters or Counters()
         self.echo = echo
-        self.note = note or (lambda line: print(f"note: {line}", file=sys.stderr))  # retries and the like
+        self.note = note or note_on_stderr  # retries and the like
         self.lock_check = lock_check  # raises when the run's lock in the state store is lost
         self._capabilities: Capabilities | None = None
 
@@ -365,18 +364,20 @@ class Gateway:
         ``page`` is the page as read in a batch earlier in the run, to save a request.
         """
         section = f"== {heading} ==\n{text}"
-        if page is not None and page.exists and not bot_may_edit(page.text, self.username, notice_type):
-            self.echo(f"Skipped [[{title}]]: it excludes this bot.")
-            return False
-        if page is not None and marker and marker in page.text:
-            return True
-        for _attempt in range(CONFLICT_ATTEMPTS):
-            page = self.read_page(title)  # the base is read just before the save, never from earlier in the run
-            if page.exists and not bot_may_edit(page.text, self.username, notice_type):
+
+        def settled(read: PageText) -> bool | None:
+            """False if the page excludes the bot, True if the notice is on it already, else None."""
+            if read.exists and not bot_may_edit(read.text, self.username, notice_type):
                 self.echo(f"Skipped [[{title}]]: it excludes this bot.")
                 return False
-            if marker and marker in page.text:
-                return True
+            return True if marker and marker in read.text else None
+
+        if page is not None and (answer := settled(page)) is not None:
+            return answer
+        for _attempt in range(CONFLICT_ATTEMPTS):
+            page = self.read_page(title)  # the base is read just before the save, never from earlier in the run
+            if (answer := settled(page)) is not None:
+                return answer
             try:
                 saved = self.save_page(page, appended(page.text, section), summary, check_exclusion=False)
             except ApiFailure as failure:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -22,7 +21,7 @@ import requests
 from bot import __version__
 from bot.config import BotConfig, require_private
 from bot.errors import ConfigError, LoginFailed, WikiUnavailable
-from bot.faults import TRANSIENT_CODES, retries, transient_reason
+from bot.faults import TRANSIENT_CODES, note_on_stderr, retries, transient_reason
 
 if TYPE_CHECKING:
     from bot.gateway import Counters
@@ -67,7 +66,7 @@ def connect(config: BotConfig, counters: Counters | None = None, task: str = "",
 
     ``note`` gets one line for each request retried after a fault (stderr by default).
     """
-    note = note or (lambda line: print(f"note: {line}", file=sys.stderr))
+    note = note or note_on_stderr
     if config.api:
         probe(config.api)
         if counters is not None:

@@ -77,7 +77,11 @@ def main(argv: list[str]) -> int:
         print(f"mutation: no module named {' or '.join(argv)}; in scope: {', '.join(SCOPE)}", file=sys.stderr)
         return 2
     patterns = [pattern for module_patterns in chosen.values() for pattern in module_patterns]
-    subprocess.run([*MUTMUT, "run", *patterns], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+    run = subprocess.run([*MUTMUT, "run", *patterns], cwd=ROOT, capture_output=True, text=True)
+    if run.returncode != 0:  # mutmut's own progress display is noise, except when it fails
+        print(run.stdout[-5000:], run.stderr[-5000:], sep="\n", file=sys.stderr)
+        print(f"mutation: mutmut failed (exit {run.returncode})", file=sys.stderr)
+        return 1
     status = results()
     below = []
     print(f"{'module':<30}{'mutants':>8}{'killed':>8}{'equivalent':>11}{'score':>8}")

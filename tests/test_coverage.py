@@ -4,17 +4,28 @@ from __future__ import annotations
 
 import gzip
 import random
+from collections import Counter
 from pathlib import Path
 
+import numpy
 import pytest
 
 import bot.reports.coverage
 from bot.reports import Report
 from bot.reports.coverage import (
+    ACTIVE,
+    BACKUP,
+    BLOCKED,
+    PRIMARY,
     CoverageInputError,
     RegistrationBatch,
+    UserFlags,
+    cohorts,
+    count,
     coverage_report,
     read_registration_file,
+    read_states_file,
+    registration_batches,
 )
 from tests.test_dump import dump, write
 
@@ -250,3 +261,132 @@ def test_stored_registrations_count_by_kind_and_an_unknown_action_under_its_own_
     assert rows["2024-01", "create"]["registered"] == 2 and rows["2024-01", "create"]["with mentor"] == 1
     assert rows["2024-01", "temporary"]["registered"] == 1
     assert rows["2024-01", "newusers"]["registered"] == 1
+
+
+# --- exact edges, each chosen to catch a one-character slip in the code ----------------------------
+
+PLAIN_LINES = [
+    "1,9999999999,Name,20240131235959,create",  # the widest id the numpy path reads
+    "2,1,~2,2000-10-10T00:00:00Z,autocreate",  # the shortest temporary name
+    "3,2,~1x,2099-12-31T09:09:09Z,byemail",  # ~ but not temporary; nines and zeros at every digit place
+    "4,3,A~2,1999-01-01T19:59:50Z,create2",
+]
+
+
+def exact(text: str) -> RegistrationBatch:
+    return bot.reports.coverage._exact_registrations(text.encode(), Path("f.csv"), 1)
+
+
+def test_the_numpy_path_takes_every_plain_line_and_reads_it_as_the_csv_module_does() -> None:
+    for line in PLAIN_LINES:
+        fast = bot.reports.coverage._fast_registrations(f"{line}\n".encode())
+        assert fast is not None, line
+        assert columns([fast]) == columns([exact(line)]), line
+    text = "\n".join([*PLAIN_LINES, '5,4,"B, b",20240101000000,create', '6,5,"~2x",20240101000000,create']) + "\n"
+    fast = bot.reports.coverage._fast_registrations(text.encode())
+    assert fast is not None and columns([fast]) == columns([exact(text)])
+    assert (fast.user_ids.dtype, fast.months.dtype, fast.kinds.dtype) == (numpy.int64, numpy.int64, numpy.uint8)
+    assert columns([fast]) == [(1, 200010, "temporary"), (2, 209912, "byemail"), (3, 199901, "create2"),
+                               (4, 202401, "create"), (5, 202401, "temporary"), (9999999999, 202401, "create")]
+
+
+@pytest.mark.parametrize("line", [
+    "1,12345678901,Name,20240131235959,create",  # an id of eleven digits
+    *[f"1,2,Name,{'2024-01-31T23:59:59Z'[:place]}{bad}{'2024-01-31T23:59:59Z'[place + 1:]},create"
+      for place in (0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18) for bad in ("/", ":")],
+    "1,2,Name,2024.01-31T23:59:59Z,create", "1,2,Name,2024-01-31 23:59:59Z,create",
+    "1,2,Name,2024-01-31T23:59:59+,create",
+])
+def test_the_numpy_path_leaves_each_line_it_cannot_read_exactly_to_the_csv_module(line: str) -> None:
+    assert bot.reports.coverage._fast_registrations(f"1,2,A,20240101000000,create\n{line}\n".encode()) is None
+
+
+def test_registration_errors_name_the_file_the_line_and_what_was_wanted(tmp_path: Path) -> None:
+    header = "log_id,user_id,user_name,timestamp,action\n"
+    plain = "1,5,Ann,20210304050607,create\n"
+    path = tmp_path / "big.csv"
+    lines = 40_000  # more than a megabyte: the bad line is in the second chunk read
+    path.write_text(header + plain * lines + "2,6,Bob,20210304050607,signup\n")
+    assert outcome(path) == (f"{path}: line {lines + 2}: action 'signup' is not one of create, autocreate, "
+                             "create2, byemail")
+    path.write_text(header + plain * lines + "2,6,Bob,2021-03-04,create\n")
+    assert outcome(path) == (f"{path}: line {lines + 2}: timestamp '2021-03-04' is neither yyyymmddhhmmss nor "
+                             "ISO 8601")
+    path.write_bytes((header + plain * lines).encode() + b"2,6,B\xffb,20210304050607,create\n")
+    assert outcome(path) == f"{path}: line {lines + 2}: not UTF-8 (invalid start byte)"
+    path.write_text(header + plain + '2,6,"Bob,20210304050607,create\n')
+    assert outcome(path) == f"{path}: line 3: 3 fields, expected 5"  # a quote left open runs to the end
+    path.write_text("")
+    assert outcome(path) == (f"{path}: line 1: the header must be log_id,user_id,user_name,timestamp,action, "
+                             "not ''")
+    path.write_bytes(b"id,n\xffme\n1,2\n")
+    assert outcome(path) == (f"{path}: line 1: the header must be log_id,user_id,user_name,timestamp,action, "
+                             "not 'id,n\ufffdme'")
+    path.write_text(" log_id , user_id,user_name,timestamp,action\n1,5,Ann,20210304050607,create\n")
+    assert outcome(path) == [(5, 202103, "create")]  # spaces around a column name are no error
+
+
+def test_registrations_from_the_store_come_in_batches_of_the_size_asked() -> None:
+    pages = [[(1, 20240101000000, "create", 0), (2, 20240102000000, "create", 0)],
+             [(3, 20240201000000, "autocreate", 1)], [(None, 20240301000000, "newaction", 0)]]
+    batches = list(registration_batches(iter(pages), size=2))
+    assert [len(batch) for batch in batches] == [2, 2]
+    assert columns(batches) == [(0, 202403, "newaction"), (1, 202401, "create"), (2, 202401, "create"),
+                                (3, 202402, "temporary")]
+    assert [len(batch) for batch in registration_batches(iter(pages), size=3)] == [3, 1]
+    assert [len(batch) for batch in registration_batches(iter(pages))] == [4]
+    assert list(registration_batches(iter([]))) == []
+
+
+def test_flags_grow_to_the_largest_id_and_refuse_ids_beyond_the_limit() -> None:
+    flags = UserFlags()
+    flags.set([5, 5], PRIMARY, "the test")
+    flags.set([5], BACKUP, "the test")
+    assert flags.bits[5] == PRIMARY | BACKUP and len(flags.bits) == 6
+    flags.set_many(numpy.array([6, 9, 6], dtype=numpy.int64),
+                   numpy.array([ACTIVE, PRIMARY, PRIMARY], dtype=numpy.uint8), "the test")
+    assert (flags.bits[6], flags.bits[9], len(flags.bits)) == (ACTIVE | PRIMARY, PRIMARY, 10)
+    limit = bot.reports.coverage.MAX_USER_ID
+    for refused in (lambda: flags.set([limit], PRIMARY, "the dump d.sql.gz"),
+                    lambda: flags.set_many(numpy.array([limit]), numpy.array([PRIMARY], dtype=numpy.uint8),
+                                           "the dump d.sql.gz")):
+        with pytest.raises(CoverageInputError) as error:
+            refused()
+        assert str(error.value) == f"the dump d.sql.gz: user id {limit} is beyond the {limit} this report handles"
+
+
+def test_the_state_file_is_counted_and_each_bad_line_named(tmp_path: Path) -> None:
+    flags = UserFlags()
+    flags.set([3], PRIMARY, "the test")
+    path = tmp_path / "states.csv"
+    path.write_text("3,1\n2000000,-0\n7,50\n")  # no header; an id beyond the flags so far
+    assert read_states_file(flags, path) == 3
+    assert flags.bits[3] == PRIMARY | (2 << 4) and flags.bits[2_000_000] == 1 << 4 and flags.bits[7] == 4 << 4
+    for text, reason in [("user_id,state\n3,1\nx,1\n", "line 3: expected a user id and a state of 0, 1, 2, 50, "
+                                                       "not 'x,1'"),
+                         ("3,1\nuser,state\n",
+                          "line 2: expected a user id and a state of 0, 1, 2, 50, not 'user,state'"),
+                         ("3,1\n4,-1\n", "line 2: expected a user id and a state of 0, 1, 2, 50, not '4,-1'"),
+                         ("3,1\n4,1,2\n", "line 2: 3 fields, expected user_id,state"),
+                         ('3,1\n4,"1\n', "cannot be read after line 1 (unexpected end of data)")]:
+        path.write_text(text)
+        with pytest.raises(CoverageInputError) as error:
+            read_states_file(UserFlags(), path)
+        assert str(error.value) == f"{path}: {reason}"
+
+
+def test_counting_adds_up_over_batches_and_reads_flags_only_for_known_ids() -> None:
+    flags = UserFlags()
+    flags.set([1, 2], PRIMARY, "the test")
+    flags.set([0], BACKUP, "the test")  # a registration without a user id (0) must not pick this up
+    batch = RegistrationBatch(numpy.array([1, 2, 0, 3], dtype=numpy.int64), numpy.full(4, 202401, dtype=numpy.int64),
+                              numpy.zeros(4, dtype=numpy.uint8))
+    counted = count([batch, batch], flags)
+    assert counted == Counter({(202401, "create", PRIMARY): 4, (202401, "create", 0): 4})
+    groups = cohorts(Counter({(202401, "create", PRIMARY | ACTIVE): 2, (202401, "create", PRIMARY | ACTIVE | BACKUP): 3,
+                              (202401, "create", BLOCKED): 1, (202401, "create", BLOCKED | (1 << 4)): 4}))
+    cohort = groups[202401, "create"]
+    assert (cohort.registered, cohort.primary, cohort.active, cohort.backup) == (10, 5, 5, 3)
+    assert cohort.reasons == Counter({"indefinitely blocked": 5})
+    assert cohort.states == Counter({"unknown": 6, "disabled": 4})
+    assert bot.reports.coverage.kind_order("create2") == 2 and bot.reports.coverage.kind_order("other") == 5

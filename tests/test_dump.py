@@ -564,7 +564,8 @@ def bad_dumps() -> dict[str, bytes]:
               b"(1,'primary',2,1) (3,'backup',4,0)", b"1,'primary',2,1", b"(1,'primary',2,1);(3,'backup',4,0);",
               b"(1,'primary',2,1),,(3,'backup',4,0)",
               b"(1,'primary(,2,1)", b"(+1,'primary',2,1)", b"(1_0,'primary',2,1)",
-              b"(,'primary',2,1)", b"(1,'',2,1)", b"(1,_binary 0x7072696d61727,2,1)"]
+              b"(,'primary',2,1)", b"(1,'',2,1)", b"(1,_binary 0x7072696d61727,2,1)",
+              b"(1,'primary',2,1),\n(3,'backup',4,0),\n(5,'mentor',6,1)"]
     cases = {f"values {v.decode()}": dump(SAMPLE_VALUES[0], v) for v in values}
     cases.update({
         "another table": HEADER + structure("user_groups", other_columns) + data(
@@ -600,6 +601,79 @@ def test_batches_refuse_as_rows_do(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     assert refused == refusal(read_mentor_rows, path)
     without_fast_path(monkeypatch)
     assert refusal(bot.dump.read_mentor_batches, path) == refused
+
+
+# What each bad dump is refused with: the reason, and for a refusal at a place, a text that the
+# line it names contains (the row's own start, when it also names a byte).
+BAD_DUMP_REASONS: dict[str, tuple[str, bytes | None]] = {
+    "values (1,'primary',2,1),(3,'backup' 4,0),(5,'backup',6,1)": ("expected ',' or ')' after value 2", None),
+    "values (1,'primary',2,1),(3,'backup',4)": ("the row has 3 values, the table has 4 columns", None),
+    "values (1,'primary',NULL,1)": ("NULL in gemm_mentor_id, which is NOT NULL", None),
+    "values (1,'primary',2,1),(3,'mentor',4,0)": ("unknown mentor role 'mentor' (known: primary, backup)", None),
+    "values (1,'primary',2,2)": ("gemm_mentee_is_active is 2, not 0 or 1", None),
+    "values (-1,'primary',2,1)": ("gemm_mentee_id is -1, outside INT UNSIGNED", None),
+    "values (1,'primary',4294967296,1)": ("gemm_mentor_id is 4294967296, outside INT UNSIGNED", None),
+    "values (4294967296,'primary',2,1)": ("gemm_mentee_id is 4294967296, outside INT UNSIGNED", None),
+    "values (1,'primary','2',1)": ("gemm_mentor_id is not an integer: '2'", None),
+    "values (1,2,3,1)": ("gemm_mentor_role is not a string: 2", None),
+    "values (1,'prim\\'ary',2,1)": ("unknown mentor role \"prim'ary\" (known: primary, backup)", None),
+    "values (1,'primary',2,1.5)": ("value 4 is not an SQL literal this reader knows", None),
+    "values (1,'primary',2,1) (3,'backup',4,0)": ("expected ',' or ';' after the row, found (3,'backup',4,0);", None),
+    "values 1,'primary',2,1": ("expected '(' to open a row", None),
+    "values (1,'primary',2,1);(3,'backup',4,0);": ("text after the final ';': (3,'backup',4,0);;", None),
+    "values (1,'primary',2,1),,(3,'backup',4,0)": ("expected '(' to open a row", None),
+    "values (1,'primary(,2,1)": ("value 2 is not an SQL literal this reader knows", None),
+    "values (+1,'primary',2,1)": ("value 1 is not an SQL literal this reader knows", None),
+    "values (1_0,'primary',2,1)": ("value 1 is not an SQL literal this reader knows", None),
+    "values (,'primary',2,1)": ("value 1 is not an SQL literal this reader knows", None),
+    "values (1,'',2,1)": ("unknown mentor role '' (known: primary, backup)", None),
+    "values (1,_binary 0x7072696d61727,2,1)": ("gemm_mentor_role is an odd-length hex literal", None),
+    "values (1,'primary',2,1),\n(3,'backup',4,0),\n(5,'mentor',6,1)": (
+        "unknown mentor role 'mentor' (known: primary, backup)", None),
+    "another table": ("this is a dump of table `user_groups`, not of `growthexperiments_mentor_mentee`",
+                      b"TABLE IF EXISTS `user_groups`"),
+    "an INSERT into another table": ("this is a dump of table `user_groups`, not of "
+                                     "`growthexperiments_mentor_mentee`", b"INSERT INTO `user_groups`"),
+    "cut off mid-row": ("the statement ends inside the row (was the dump cut off?)", None),
+    "cut off between lines": ("ends inside the data of `growthexperiments_mentor_mentee` (LOCK TABLES on line 36 is "
+                              "never followed by UNLOCK TABLES); the dump was cut off before it was compressed", None),
+    "cut off inside CREATE TABLE": ("ends inside the CREATE TABLE statement that begins on line 22; the dump was cut "
+                                    "off before it was compressed", None),
+    "without its end": ("ends without UNLOCK TABLES or a '-- Dump completed' line; the dump was cut off before it "
+                        "was compressed", None),
+    "no table at all": ("no CREATE TABLE or INSERT for `growthexperiments_mentor_mentee`; the file names no table "
+                        "at all", None),
+    "empty": ("is empty (0 bytes after decompression)", None),
+    "a column missing": ("the CREATE TABLE column list has no gemm_mentee_is_active (it has: gemm_mentee_id, "
+                         "gemm_mentor_role, gemm_mentor_id)", b") ENGINE=InnoDB"),  # the list's end
+    "two dumps in one file": ("a second CREATE TABLE for `growthexperiments_mentor_mentee` (the first is on line "
+                              "22); two dumps in one file?", b"CREATE TABLE `growthexperiments_mentor_mentee`"),
+    "an unknown INSERT form": ("an INSERT statement this reader does not understand: insert into "
+                               "growthexperiments_mentor_mentee values (1,'prima…", b"insert into"),
+}
+REFUSAL = re.compile(r"(?:line (?P<line>\d+)(?:, byte (?P<byte>\d+))?: )?(?P<reason>.*?)"
+                     r"(?:; the row starts (?P<row>.*))?")
+
+
+@pytest.mark.parametrize("name", BAD_DUMPS)
+def test_each_bad_dump_is_refused_with_its_reason_at_the_line_and_byte_it_names(tmp_path: Path, name: str) -> None:
+    text = BAD_DUMPS[name]
+    path = write(tmp_path, text)
+    refused = refusal(read_mentor_rows, path)
+    assert refused.startswith(f"{path}: ")
+    found = REFUSAL.fullmatch(refused.removeprefix(f"{path}: "))
+    assert found is not None, refused
+    reason, needle = BAD_DUMP_REASONS[name]
+    assert found["reason"] == reason
+    if found["byte"] is not None:  # the byte is in the row named (its start, or where it goes wrong), on the line
+        offset, row = int(found["byte"]), found["row"].removesuffix("…").encode()
+        row_start = text.rfind(row, 0, offset + len(row))
+        assert row and 0 <= row_start <= offset < row_start + len(row)
+        assert text.count(b"\n", 0, offset) + 1 == int(found["line"])
+    elif needle is not None:
+        assert needle in text.splitlines()[int(found["line"]) - 1]
+    else:
+        assert found["line"] is None
 
 
 # Rows that the fast path must leave to the general tokenizer (what numpy would read differently,

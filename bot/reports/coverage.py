@@ -75,15 +75,15 @@ class UserFlags:
     """One byte per user id, grown as needed."""
 
     def __init__(self) -> None:
-        self.bits = bytearray(1 << 20)
+        self.bits = bytearray()
 
     def reserve(self, user_id: int, source: str) -> None:
-        """Make room for ids up to ``user_id``."""
+        """Make room for ids up to ``user_id`` (bytearray over-allocates as it grows, as a list does)."""
         if user_id < len(self.bits):
             return
         if user_id >= MAX_USER_ID:
             raise CoverageInputError(f"{source}: user id {user_id} is beyond the {MAX_USER_ID} this report handles")
-        self.bits.extend(bytes(max(user_id + 1, 2 * len(self.bits)) - len(self.bits)))
+        self.bits.extend(bytes(user_id + 1 - len(self.bits)))
 
     def set(self, user_ids: Iterable[int], bit: int, source: str) -> None:
         for user_id in user_ids:
@@ -244,7 +244,8 @@ def _registration_chunks(read: Callable[[], bytes], path: Path) -> Iterator[Regi
             try:
                 chunk.decode("utf-8")
             except UnicodeDecodeError as error:
-                raise CoverageInputError(f"{path}: cannot be read after line {line - 1} ({error})") from None
+                at = line + chunk.count(b"\n", 0, error.start)
+                raise CoverageInputError(f"{path}: line {at}: not UTF-8 ({error.reason})") from None
             batch = _fast_registrations(chunk)
             yield batch if batch is not None else _exact_registrations(chunk, path, line)
             line += chunk.count(b"\n")
@@ -447,7 +448,7 @@ def read_states_file(flags: UserFlags, path: Path) -> int:
     with open_text(path) as handle:
         line = 0
         try:
-            for line, row in enumerate(csv.reader(handle), start=1):
+            for line, row in enumerate(csv.reader(handle, strict=True), start=1):  # a quote left open is an error
                 if len(row) != 2:
                     raise CoverageInputError(f"{path}: line {line}: {len(row)} fields, expected user_id,state")
                 user_id, state = row[0].strip(), row[1].strip()
