@@ -52,12 +52,81 @@ SCOPE: dict[str, list[str]] = {
     ],
 }
 
-# Mutants that change nothing a caller can observe, with the reason; left out of the score.
-EQUIVALENT: dict[str, str] = {
-    "bot.rules.x_load_checked__mutmut_4": "object_root=None is as false as object_root=False",
-    "bot.rules.x_schema__mutmut_2": "the schema files are ASCII, the same in any locale's encoding",
-    "bot.rules.x_schema__mutmut_8": "'UTF-8' and 'utf-8' name the same codec",
+# Mutants that change nothing a caller can observe, with the reason; left out of the score. The
+# names follow mutmut's numbering of the code as it is: an entry that a change to the code turns
+# into a killed mutant is reported below, so the list cannot quietly go stale.
+_EQUIVALENT_GROUPS: dict[str, list[str]] = {
+    "'UTF-8' and 'utf-8' ('ASCII' and 'ascii') name the same codec; the schema files are ASCII": [
+        "bot.rules.x_schema__mutmut_2", "bot.rules.x_schema__mutmut_8",
+        "bot.reports.coverage.x__check_header__mutmut_12", "bot.reports.coverage.x__exact_registrations__mutmut_16",
+        "bot.reports.coverage.x__registration_chunks__mutmut_44", "bot.dump.x__snippet__mutmut_8",
+        "bot.dump.x__text__mutmut_8", "bot.dump.x__unquote_name__mutmut_12",
+        "bot.dump.xǁ_Parserǁ_convert__mutmut_61", "bot.dump.xǁ_Parserǁ_convert__mutmut_71",
+        "bot.dump.xǁ_Parserǁ_convert__mutmut_81",
+    ],
+    "None is as false as False where the value is only tested for truth or set before it is read": [
+        "bot.rules.x_load_checked__mutmut_4", "bot.reports.coverage.x__registration_chunks__mutmut_5",
+        "bot.dump.xǁ_Parserǁ__init____mutmut_11", "bot.dump.xǁ_Parserǁ__init____mutmut_13",
+        "bot.dump.xǁ_Parserǁ__init____mutmut_15", "bot.dump.x__pieces__mutmut_14",
+    ],
+    "numpy infers the dtype given (int64 from Python ints, bool from bools; the lists are never empty)": [
+        *[f"bot.reports.coverage.x__exact_registrations__mutmut_{n}" for n in (40, 42, 44, 46)],
+        *[f"bot.reports.coverage.x__fast_registrations__mutmut_{n}" for n in (83, 85, 327, 329, 333, 335)],
+        *[f"bot.reports.coverage.x__numbers__mutmut_{n}" for n in (3, 18, 20)],
+        *[f"bot.reports.coverage.x_registration_batches__mutmut_{n}" for n in (54, 56, 65, 67)],
+        *[f"bot.dump.xǁ_Parserǁ_general_batch__mutmut_{n}" for n in (201, 203, 205, 207, 209, 211, 213, 215)],
+    ],
+    "zip over the columns of one table: the lengths are always equal, so strict= changes nothing": [
+        *[f"bot.reports.coverage.x_registration_batches__mutmut_{n}" for n in (18, 20, 21)],
+        *[f"bot.reports.coverage.x_count__mutmut_{n}" for n in (33, 36, 37)],
+        *[f"bot.reports.coverage.x__fast_registrations__mutmut_{n}" for n in (294, 297, 298)],
+        *[f"bot.dump.xǁMentorBatchǁ__iter____mutmut_{n}" for n in (5, 10, 15)],
+    ],
+    "a size that tunes speed only (batch size, a preallocation hint, padding, when numpy counts lines)": [
+        "bot.reports.coverage.x_registration_batches__mutmut_1",
+        "bot.reports.coverage.x_registration_batches__mutmut_33",
+        "bot.reports.coverage.x__fast_registrations__mutmut_7", "bot.reports.coverage.x__fast_registrations__mutmut_75",
+        "bot.reports.coverage.x__fast_registrations__mutmut_166",
+        *[f"bot.dump.x__line_breaks__mutmut_{n}" for n in (1, 2, 3, 4)],
+    ],
+    "the file is cut into chunks at other line breaks, or all of it read in one: the same rows are read": [
+        "bot.reports.coverage.x__registration_chunks__mutmut_16",
+        "bot.reports.coverage.x__registration_chunks__mutmut_17",
+        "bot.reports.coverage.x__registration_chunks__mutmut_48",
+    ],
+    "the first line's number is set after the header before it is used": [
+        "bot.reports.coverage.x__registration_chunks__mutmut_3",
+        "bot.reports.coverage.x__registration_chunks__mutmut_4",
+    ],
+    "the numpy path gives up more often (or never takes a chunk); the exact path then reads the same rows": [
+        "bot.reports.coverage.x__registration_chunks__mutmut_58",
+        *[f"bot.dump.xǁ_Parserǁ_fast_batch__mutmut_{n}" for n in (20, 22, 23, 26, 28, 29, 31, 34, 35)],
+    ],
+    "inside the numpy path an error is caught and the chunk given to the exact path, so its text is never shown": [
+        *[f"bot.reports.coverage.x__fast_registrations__mutmut_{n}" for n in (301, 302, 307, 308, 311, 313)],
+    ],
+    "a check numpy makes twice: an all() over each line, then over all lines, is one all() over both": [
+        "bot.reports.coverage.x__fast_registrations__mutmut_196",
+    ],
+    "a name shorter than two bytes cannot hold '~2' anyway: the length check is redundant": [
+        "bot.reports.coverage.x__fast_registrations__mutmut_266",
+        "bot.reports.coverage.x__fast_registrations__mutmut_267",
+    ],
+    "timestamps have a day of 01 or more, so dividing by 10**8 + 1 (or / then int64) gives the same month": [
+        "bot.reports.coverage.x__exact_registrations__mutmut_27",
+        "bot.reports.coverage.x__exact_registrations__mutmut_28",
+        "bot.reports.coverage.x__fast_registrations__mutmut_338",
+        "bot.reports.coverage.x_registration_batches__mutmut_57",
+    ],
+    "'temporary' is only read as true or false": ["bot.reports.coverage.x__registration_row__mutmut_24"],
+    "csv.reader over one line always yields a row, so next()'s default is never used": [
+        "bot.reports.coverage.x__check_header__mutmut_3", "bot.reports.coverage.x__check_header__mutmut_5",
+    ],
+    "warnings.simplefilter's category only narrows which warning is silenced in a block that raises none else": [
+        "bot.dump.x__read_numbers__mutmut_2", "bot.dump.x__read_numbers__mutmut_4",
+    ],
 }
+EQUIVALENT: dict[str, str] = {name: reason for reason, names in _EQUIVALENT_GROUPS.items() for name in names}
 
 
 def in_scope(name: str, patterns: list[str]) -> bool:

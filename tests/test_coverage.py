@@ -285,6 +285,8 @@ def test_the_numpy_path_takes_every_plain_line_and_reads_it_as_the_csv_module_do
     text = "\n".join([*PLAIN_LINES, '5,4,"B, b",20240101000000,create', '6,5,"~2x",20240101000000,create']) + "\n"
     fast = bot.reports.coverage._fast_registrations(text.encode())
     assert fast is not None and columns([fast]) == columns([exact(text)])
+    read = exact(text)
+    assert (read.user_ids.dtype, read.months.dtype, read.kinds.dtype) == (numpy.int64, numpy.int64, numpy.uint8)
     assert (fast.user_ids.dtype, fast.months.dtype, fast.kinds.dtype) == (numpy.int64, numpy.int64, numpy.uint8)
     assert columns([fast]) == [(1, 200010, "temporary"), (2, 209912, "byemail"), (3, 199901, "create2"),
                                (4, 202401, "create"), (5, 202401, "temporary"), (9999999999, 202401, "create")]
@@ -368,11 +370,18 @@ def test_the_state_file_is_counted_and_each_bad_line_named(tmp_path: Path) -> No
                           "line 2: expected a user id and a state of 0, 1, 2, 50, not 'user,state'"),
                          ("3,1\n4,-1\n", "line 2: expected a user id and a state of 0, 1, 2, 50, not '4,-1'"),
                          ("3,1\n4,1,2\n", "line 2: 3 fields, expected user_id,state"),
-                         ('3,1\n4,"1\n', "cannot be read after line 1 (unexpected end of data)")]:
+                         ('3,1\n4,"1\n', "cannot be read after line 1 (unexpected end of data)"),
+                         ("3,1\n4,X1\n", "line 2: expected a user id and a state of 0, 1, 2, 50, not '4,X1'"),
+                         (f"3,1\n{1 << 28},1\n", f"user id {1 << 28} is beyond the {1 << 28} this report handles")]:
         path.write_text(text)
         with pytest.raises(CoverageInputError) as error:
             read_states_file(UserFlags(), path)
         assert str(error.value) == f"{path}: {reason}"
+    packed = tmp_path / "states.csv.gz"
+    packed.write_text("3,1\n")  # not gzip'd after all
+    with pytest.raises(CoverageInputError) as error:
+        read_states_file(UserFlags(), packed)
+    assert str(error.value).startswith(f"{packed}: cannot be read after line 0 (")
 
 
 def test_counting_adds_up_over_batches_and_reads_flags_only_for_known_ids() -> None:
@@ -384,9 +393,10 @@ def test_counting_adds_up_over_batches_and_reads_flags_only_for_known_ids() -> N
     counted = count([batch, batch], flags)
     assert counted == Counter({(202401, "create", PRIMARY): 4, (202401, "create", 0): 4})
     groups = cohorts(Counter({(202401, "create", PRIMARY | ACTIVE): 2, (202401, "create", PRIMARY | ACTIVE | BACKUP): 3,
-                              (202401, "create", BLOCKED): 1, (202401, "create", BLOCKED | (1 << 4)): 4}))
+                              (202401, "create", BLOCKED): 1, (202401, "create", BLOCKED | (1 << 4)): 4,
+                              (202401, "create", BACKUP): 1}))
     cohort = groups[202401, "create"]
-    assert (cohort.registered, cohort.primary, cohort.active, cohort.backup) == (10, 5, 5, 3)
-    assert cohort.reasons == Counter({"indefinitely blocked": 5})
-    assert cohort.states == Counter({"unknown": 6, "disabled": 4})
+    assert (cohort.registered, cohort.primary, cohort.active, cohort.backup) == (11, 5, 5, 4)
+    assert cohort.reasons == Counter({"indefinitely blocked": 5, "unexplained": 1})
+    assert cohort.states == Counter({"unknown": 7, "disabled": 4})
     assert bot.reports.coverage.kind_order("create2") == 2 and bot.reports.coverage.kind_order("other") == 5

@@ -565,7 +565,8 @@ def bad_dumps() -> dict[str, bytes]:
               b"(1,'primary',2,1),,(3,'backup',4,0)",
               b"(1,'primary(,2,1)", b"(+1,'primary',2,1)", b"(1_0,'primary',2,1)",
               b"(,'primary',2,1)", b"(1,'',2,1)", b"(1,_binary 0x7072696d61727,2,1)",
-              b"(1,'primary',2,1),\n(3,'backup',4,0),\n(5,'mentor',6,1)"]
+              b"(1,'primary',2,1),\n(3,'backup',4,0),\n(5,'mentor',6,1)",
+              b"(1,'primary',2,1),\n(3,'mentor',4,0),\n(5,'backup',6,1)"]
     cases = {f"values {v.decode()}": dump(SAMPLE_VALUES[0], v) for v in values}
     cases.update({
         "another table": HEADER + structure("user_groups", other_columns) + data(
@@ -580,6 +581,13 @@ def bad_dumps() -> dict[str, bytes]:
         "a column missing": HEADER + structure(columns=no_active) + data([]) + FOOTER,
         "two dumps in one file": dump(*SAMPLE_VALUES) * 2,
         "an unknown INSERT form": dump() + b"insert into growthexperiments_mentor_mentee values (1,'primary',2,1);\n",
+        # Lines are counted with numpy in statements of 64 KiB or more.
+        "a bad row after a statement of many lines": dump(
+            b",\n".join(b"(%d,'primary',2,1)" % number for number in range(1, 6000)), b"(1,'mentor',2,1)"),
+        "cut off after a row": HEADER + structure() + data([cut_row], unlock=False).replace(b",(3,'ba", b""),
+        "cut off after a comma": HEADER + structure() + data([cut_row], unlock=False).replace(b"(3,'ba", b"\n"),
+        "cut off inside a row, at a line's end": HEADER + structure() + data([cut_row], unlock=False) + b"\n",
+        "cut off inside another statement": HEADER + structure() + b"/*!40103 SET TIME_ZONE=@OLD_TIME_ZONE",
     })
     return cases
 
@@ -630,6 +638,8 @@ BAD_DUMP_REASONS: dict[str, tuple[str, bytes | None]] = {
     "values (1,_binary 0x7072696d61727,2,1)": ("gemm_mentor_role is an odd-length hex literal", None),
     "values (1,'primary',2,1),\n(3,'backup',4,0),\n(5,'mentor',6,1)": (
         "unknown mentor role 'mentor' (known: primary, backup)", None),
+    "values (1,'primary',2,1),\n(3,'mentor',4,0),\n(5,'backup',6,1)": (
+        "unknown mentor role 'mentor' (known: primary, backup)", None),
     "another table": ("this is a dump of table `user_groups`, not of `growthexperiments_mentor_mentee`",
                       b"TABLE IF EXISTS `user_groups`"),
     "an INSERT into another table": ("this is a dump of table `user_groups`, not of "
@@ -648,11 +658,17 @@ BAD_DUMP_REASONS: dict[str, tuple[str, bytes | None]] = {
                          "gemm_mentor_role, gemm_mentor_id)", b") ENGINE=InnoDB"),  # the list's end
     "two dumps in one file": ("a second CREATE TABLE for `growthexperiments_mentor_mentee` (the first is on line "
                               "22); two dumps in one file?", b"CREATE TABLE `growthexperiments_mentor_mentee`"),
+    "a bad row after a statement of many lines": ("unknown mentor role 'mentor' (known: primary, backup)", None),
+    "cut off after a row": ("the statement ends after the row without ';' (was the dump cut off?)", None),
+    "cut off after a comma": ("the statement ends where a row should begin (was the dump cut off?)", None),
+    "cut off inside a row, at a line's end": ("the statement ends inside the row (was the dump cut off?)", None),
+    "cut off inside another statement": ("the dump ends inside a statement (was it cut off?): /*!40103 SET "
+                                         "TIME_ZONE=@OLD_TIME_ZONE", b"/*!40103 SET TIME_ZONE"),
     "an unknown INSERT form": ("an INSERT statement this reader does not understand: insert into "
                                "growthexperiments_mentor_mentee values (1,'prima…", b"insert into"),
 }
 REFUSAL = re.compile(r"(?:line (?P<line>\d+)(?:, byte (?P<byte>\d+))?: )?(?P<reason>.*?)"
-                     r"(?:; the row starts (?P<row>.*))?")
+                     r"(?:; the row starts (?P<row>.*))?", re.DOTALL)
 
 
 @pytest.mark.parametrize("name", BAD_DUMPS)
@@ -665,7 +681,9 @@ def test_each_bad_dump_is_refused_with_its_reason_at_the_line_and_byte_it_names(
     assert found is not None, refused
     reason, needle = BAD_DUMP_REASONS[name]
     assert found["reason"] == reason
-    if found["byte"] is not None:  # the byte is in the row named (its start, or where it goes wrong), on the line
+    if found["byte"] is not None and found["row"] is None:  # where a row should begin: the statement's end
+        assert int(found["byte"]) == len(text.rstrip())
+    elif found["byte"] is not None:  # the byte is in the row named (its start, or where it goes wrong), on the line
         offset, row = int(found["byte"]), found["row"].removesuffix("…").encode()
         row_start = text.rfind(row, 0, offset + len(row))
         assert row and 0 <= row_start <= offset < row_start + len(row)
@@ -864,3 +882,28 @@ def test_the_benchmark_floor_decompresses_in_the_readers_chunks() -> None:
     from benchmarks.dump_read import FLOOR_CHUNK_SIZE
 
     assert FLOOR_CHUNK_SIZE == bot.dump.CHUNK_SIZE
+
+
+@pytest.mark.parametrize(("text", "reason"), [
+    (dump(b"(1,'\xff\xfe',2,1)"), "unknown mentor role '\\\\xff\\\\xfe' (known: primary, backup); the row starts "
+                                  "(1,'\\xff\\xfe',2,1);"),
+    (dump(b"(1,'primary',2,1)\xff\xfe"), "expected ',' or ';' after the row, found \\xff\\xfe;; the row starts "
+                                         "(1,'primary',2,1)\\xff\\xfe;"),
+    (dump(b"(1,'prim''ary',2,1)"), "unknown mentor role \"prim'ary\" (known: primary, backup); the row starts "
+                                   "(1,'prim''ary',2,1);"),
+    (dump(b"(1,'pri\\nmary',2,1)"), "unknown mentor role 'pri\\nmary' (known: primary, backup); the row starts "
+                                    "(1,'pri\\nmary',2,1);"),
+])
+def test_bytes_that_are_no_text_and_escaped_quotes_are_shown_as_they_are(tmp_path: Path, text: bytes,
+                                                                         reason: str) -> None:
+    path = write(tmp_path, text)
+    refused = refusal(read_mentor_rows, path)
+    assert refused.split(": ", 2)[2] == reason
+
+
+def test_a_create_table_on_one_line_is_refused(tmp_path: Path) -> None:
+    text = HEADER + b"CREATE TABLE `growthexperiments_mentor_mentee` (`gemm_mentee_id` int);\n" + FOOTER
+    path = write(tmp_path, text)
+    line, _offset = place(text, b"CREATE TABLE")
+    assert refusal(read_mentor_rows, path) == (f"{path}: line {line}: a CREATE TABLE on one line, which mysqldump "
+                                               "never writes")
