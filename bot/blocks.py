@@ -26,6 +26,7 @@ from bot.rules import load_checked, normalize_username
 from bot.state import StateStore
 from bot.sweep import format_text
 from bot.timestamps import is_indefinite, iso, parse_iso
+from bot.words import counted
 
 TASK = "blocks"
 POLL_MARGIN = timedelta(minutes=5)
@@ -316,9 +317,9 @@ class BlockNotifier:
             body = "\n".join([format_text(settings.messages["intro"], {"mentor": recipient}),
                               *(f"* {line} {self.marker(event)}" for event, line in fresh),
                               settings.messages["outro"]])
-            posted = self.gateway.add_section(title, settings.messages["heading"], body,
-                                              f"Mentorship: {len(fresh)} block notice(s)", notice_type="blocks",
-                                              marker=self.marker(fresh[0][0]), page=page)
+            summary = f"Mentorship: {counted(len(fresh), 'block notice')}"
+            posted = self.gateway.add_section(title, settings.messages["heading"], body, summary,
+                                              notice_type="blocks", marker=self.marker(fresh[0][0]), page=page)
             if posted:
                 result.posted[recipient] = [event.log_id for event, _line in fresh]
             else:

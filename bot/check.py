@@ -35,23 +35,45 @@ class CheckReport:
     problems: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
+    def fact_lines(self) -> list[str]:
+        """The facts for people, one short line each (--json has them as data)."""
+        facts = self.facts
+        lines = [f"account: {facts['user']} (groups: {', '.join(facts['groups']) or 'none'})"]
+        modules = facts.get("ge_modules", {})
+        present = [name for name, found in modules.items() if found]
+        missing = [name for name, found in modules.items() if not found]
+        lines.append(f"GrowthExperiments modules: {', '.join(present) or 'none'}"
+                     + (f"; missing: {', '.join(missing)}" if missing else ""))
+        settings = facts.get("community_settings")
+        if settings is not None:
+            def on(key: str) -> str:
+                return "on" if settings.get(key) else "off"
+            lines.append(f"community settings ({settings['source']}): mentorship {on('GEMentorshipEnabled')}; "
+                         f"GrowthExperiments' own cleaner: away marks {on('GEMentorshipShouldBeAutoawayed')}, "
+                         f"removals {on('GEMentorshipShouldBeAutoremoved')}")
+        stop = facts.get("stop_switch")
+        if stop is not None:
+            lines.append(f"stop switch: [[{stop['page']}]] {'on' if stop['on'] else 'off'}")
+        lines.append(f"edit budget: {facts['edit_budget']} writes a run, {facts['edit_interval']:g} s apart")
+        if "state_store" in facts:
+            lines.append(f"state store: {facts['state_store']}")
+        return lines
+
 
 def missing_rights(session_rights: set[str], account_rights: set[str]) -> list[str]:
-    """One sentence per right the bot lacks: a missing group right or a missing grant."""
+    """One sentence per missing grant (a BotPassword's) or group right (the account's)."""
+    lacking = [need for need in NEEDS if need.right not in session_rights]
     problems = []
-    for need in NEEDS:
-        if need.right in session_rights:
-            continue
-        if need.right in account_rights:
-            problems.append(
-                f"The bot password lacks the grant '{need.grant}', so the bot cannot {need.why} "
-                f"(right '{need.right}'): tick it in Special:BotPasswords."
-            )
-        else:
-            problems.append(
-                f"The account lacks the right '{need.right}', so the bot cannot {need.why}: "
-                f"ask for a group that has it."
-            )
+    for grant in dict.fromkeys(need.grant for need in lacking if need.right in account_rights):
+        needs = [need for need in lacking if need.grant == grant and need.right in account_rights]
+        problems.append(f"The bot password lacks the grant '{grant}', so the bot cannot "
+                        f"{' or '.join(dict.fromkeys(need.why for need in needs))} "
+                        f"(right{'s' if len(needs) > 1 else ''} {', '.join(repr(n.right) for n in needs)}): "
+                        "tick it in Special:BotPasswords.")
+    for need in lacking:
+        if need.right not in account_rights:
+            problems.append(f"The account lacks the right '{need.right}', so the bot cannot {need.why}: "
+                            "ask for a group that has it.")
     return problems
 
 
@@ -116,7 +138,8 @@ def run_check(gateway: Gateway) -> CheckReport:
     stop = gateway.stop_switch()
     report.facts["stop_switch"] = {"page": stop_title, "on": stop is not None}
     if stop is not None:
-        report.problems.append(f"The stop switch [[{stop_title}]] is on ({stop[:80]!r}): clear it or write 'run'.")
+        reason = " ".join(stop.split())
+        report.problems.append(f"The stop switch [[{stop_title}]] is on ({reason!r}): clear it or write 'run'.")
     report.facts["edit_budget"] = gateway.config.max_writes
     report.facts["edit_interval"] = gateway.config.edit_interval
     if gateway.config.max_writes == 0:

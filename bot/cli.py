@@ -1,25 +1,18 @@
 """mentorbot: keeps GrowthExperiments' mentorship healthy on a wiki.
 
-Commands:
-    check     can the bot account do its work here? (login, rights, modules, settings, stop switch)
-    mentors   read and validate the mentor list, print it as a table or JSON
-    sweep     warn, mark away or remove inactive mentors by the wiki's rules page
-    snapshot  record who mentors whom (from the API or the weekly dump), keeping history
-    blocks    tell mentors about blocked mentees; bring the mentor back after the block
-    report    publish a report (mentors, graduation, coverage) on the wiki and as CSV/PNG files
-    status    what the last runs did, pending work and the stop switch, per wiki and task (no login)
-    state     export the state store to one file, or import such a file into an empty store
+Every command ends with one summary line (requests, writes, notices, errors, seconds); with
+--json the whole output is one JSON object. The options above the commands work before or
+after the command's name.
 
-Every command ends with one summary line (requests, writes, notices, errors, seconds);
-with --json the whole output is one JSON object.
-
+\b
 Example:
-    MENTORBOT_USERNAME='MentorBot@mentorbot' MENTORBOT_PASSWORD=... \\
-        mentorbot --api https://test.wikipedia.org/w/api.php mentors
+  export MENTORBOT_USERNAME='MentorBot@mentorbot' MENTORBOT_PASSWORD=...
+  mentorbot --api https://test.wikipedia.org/w/api.php mentors
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 import time
@@ -65,6 +58,7 @@ from bot.status import status_report
 from bot.sweep import Decision, run_sweep
 from bot.timestamps import iso
 from bot.transfer import export_state, import_state
+from bot.words import counted
 
 
 @dataclass
@@ -74,6 +68,7 @@ class TaskOutcome:
     data: Any
     lines: list[str] = field(default_factory=list)
     exit_code: int = 0
+    status: str = "ok"  # the summary line's word for how it went ("problems found" for a failed check)
 
 
 @dataclass
@@ -179,7 +174,7 @@ class RunResult:
 
 
 def run_task(options: GlobalOptions, task: str, body: Callable[[Gateway, StateStore | None], TaskOutcome],
-             lock: bool, config: BotConfig | None = None) -> RunResult:
+             lock: bool, config: BotConfig | None = None, writes: bool = False) -> RunResult:
     """One task on one wiki (the one given, else from the options): lock, login, the task; the run is recorded."""
     counters = Counters()
     outcome: TaskOutcome | None = None
@@ -193,15 +188,21 @@ def run_task(options: GlobalOptions, task: str, body: Callable[[Gateway, StateSt
         store = open_store(config) if lock else None
         with store.run_lock(config.wiki_key, task) if store else nullcontext() as lock_check:
             site = connect(config, counters, task, note=options.retry)
-            outcome = body(Gateway(site, config, counters, echo=options.say, lock_check=lock_check,
-                                    note=options.retry), store)
-            exit_code = outcome.exit_code
+            gateway = Gateway(site, config, counters, echo=options.say, lock_check=lock_check, note=options.retry)
+            if writes and not config.dry_run:  # a task that would write nothing today still says it stopped
+                gateway.stop_if_switched()
+            outcome = body(gateway, store)
+            status, exit_code = outcome.status, outcome.exit_code
     except StopRun as stop:
         status, exit_code, message = "stopped", stop.exit_code, str(stop)
     except MentorBotError as error:
         counters.errors = max(counters.errors, 1)  # the gateway has already counted a refused request
         status, exit_code, message = "error", error.exit_code, str(error)
     summary = {"task": task, "outcome": status, **counters.summary()}
+    if store is None and config is not None and task == "check":
+        # check takes no lock, but its runs belong in `status` too (a store it cannot open is one of its problems).
+        with contextlib.suppress(MentorBotError):
+            store = open_store(config)
     if store is not None and config is not None:
         try:
             store.record_run(config.wiki_key, task, wall_start, status, summary)
@@ -225,21 +226,27 @@ def show(options: GlobalOptions, result: RunResult) -> None:
         click.echo(result.message, err=result.status == "error")
     summary = result.summary
     click.echo(
-        f"mentorbot {result.task}: {result.status}; {summary['requests']} requests, {summary['writes']} writes"
+        f"mentorbot {command_name(result.task)}: {result.status}; {counted(summary['requests'], 'request')}, "
+        f"{counted(summary['writes'], 'write')}"
         + (f" ({summary['dry_run_writes']} not sent: dry run)" if summary["dry_run_writes"] else "")
-        + f", {summary['notices']} notices, {summary['errors']} errors, {summary['seconds']} s"
+        + f", {counted(summary['notices'], 'notice')}, {counted(summary['errors'], 'error')}, {summary['seconds']} s"
     )
 
 
+def command_name(task: str) -> str:
+    """The command as typed: the task report-mentors is ``report mentors``."""
+    return task.replace("-", " ")
+
+
 def execute(options: GlobalOptions, task: str, body: Callable[[Gateway, StateStore | None], TaskOutcome], *,
-            lock: bool = True) -> int:
+            lock: bool = True, writes: bool = False) -> int:
     """Run one task on the wiki given, or on every configured wiki in turn. Returns the exit code.
 
     With --all-wikis a failing wiki is reported and the others still run; the exit code is 1 if
     any failed, and the closing line names them.
     """
     if not options.all_wikis:
-        result = run_task(options, task, body, lock)
+        result = run_task(options, task, body, lock, writes=writes)
         if options.json_output:
             click.echo(json.dumps(result.document(), indent=2, default=str, ensure_ascii=False))
         else:
@@ -254,7 +261,7 @@ def execute(options: GlobalOptions, task: str, body: Callable[[Gateway, StateSto
     for name, config in wikis:
         if not (options.json_output or options.log_json):
             click.echo(f"== {name} ({config.wiki_key}) ==")
-        results[name] = run_task(options, task, body, lock, config)
+        results[name] = run_task(options, task, body, lock, config, writes=writes)
         if not options.json_output:
             show(options, results[name])
     failed = {name: result for name, result in results.items() if result.exit_code != 0}
@@ -272,7 +279,48 @@ def execute(options: GlobalOptions, task: str, body: Callable[[Gateway, StateSto
     return 1 if failed else 0
 
 
-@click.group(help=__doc__)
+# The group's options: those that take a value, and flags. Each is accepted after the command too.
+GLOBAL_VALUE_OPTIONS = ("--api", "--wiki", "--config", "--log")
+GLOBAL_FLAGS = ("--dry-run", "--json", "--all-wikis")
+
+
+def hoist_global_options(args: list[str], commands: set[str]) -> list[str]:
+    """``mentorbot sweep --dry-run`` as ``mentorbot --dry-run sweep``: the group's options moved before the command."""
+    position = next((index for index, arg in enumerate(args) if arg in commands), None)
+    if position is None:
+        return args
+    before, command, after = args[:position], args[position], args[position + 1:]
+    moved: list[str] = []
+    rest: list[str] = []
+    index = 0
+    while index < len(after):
+        arg = after[index]
+        if arg == "--":
+            rest += after[index:]
+            break
+        name = arg.split("=", 1)[0]
+        if arg in GLOBAL_FLAGS or (name in GLOBAL_VALUE_OPTIONS and "=" in arg):
+            moved.append(arg)
+        elif arg in GLOBAL_VALUE_OPTIONS and index + 1 < len(after):
+            moved += after[index:index + 2]
+            index += 1
+        else:
+            rest.append(arg)
+        index += 1
+    return [*before, *moved, command, *rest]
+
+
+class TaskGroup(click.Group):
+    """The commands in the order an operator meets them, and the group's options accepted anywhere."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(self.commands)
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, hoist_global_options(args, set(self.commands)))
+
+
+@click.group(cls=TaskGroup, help=__doc__, context_settings={"max_content_width": 120})
 @click.option("--api", metavar="URL", help="The wiki's api.php URL; needs no family file.")
 @click.option("--wiki", metavar="CODE", help="A pywikibot family:code, e.g. wikipedia:ko.")
 @click.option("--config", "config_path", type=click.Path(path_type=Path, dir_okay=False),
@@ -286,6 +334,8 @@ def execute(options: GlobalOptions, task: str, body: Callable[[Gateway, StateSto
 @click.pass_context
 def cli(ctx: click.Context, api: str | None, wiki: str | None, config_path: Path | None,
         dry_run: bool, json_output: bool, all_wikis: bool, log_format: str) -> None:
+    if api and wiki:
+        raise click.UsageError("--api and --wiki both name the wiki: give one.")
     if all_wikis and (api or wiki):
         raise click.UsageError("--all-wikis takes the wikis from the config file; leave out --api and --wiki.")
     if json_output and log_format == "json":
@@ -293,27 +343,29 @@ def cli(ctx: click.Context, api: str | None, wiki: str | None, config_path: Path
     ctx.obj = GlobalOptions(api, wiki, config_path, dry_run, json_output, all_wikis, log_format == "json")
 
 
-@cli.command()
+@cli.command(short_help="Can the bot account do its work here?")
 @click.pass_obj
 def check(options: GlobalOptions) -> None:
     """Check login, rights, GrowthExperiments modules, community settings and the stop switch."""
 
     def body(gateway: Gateway, _store: StateStore | None) -> TaskOutcome:
         report = run_check(gateway)
-        lines = [f"{key}: {json.dumps(value) if not isinstance(value, str) else value}"
-                 for key, value in report.facts.items() if key != "behaviours"]
+        lines = report.fact_lines()
         lines += [f"found: {behaviour}" for behaviour in report.facts.get("behaviours", [])]
         lines += [f"note: {note}" for note in report.notes]
         lines += [f"problem: {problem}" for problem in report.problems]
         if not report.problems:
             lines.append("No problems found.")
         data = {"facts": report.facts, "problems": report.problems, "notes": report.notes}
-        return TaskOutcome(data, lines, exit_code=1 if report.problems else 0)
+        if report.problems:
+            count = len(report.problems)
+            return TaskOutcome(data, lines, exit_code=1, status=f"{count} problem{'s' if count != 1 else ''} found")
+        return TaskOutcome(data, lines)
 
     sys.exit(execute(options, "check", body, lock=False))
 
 
-@cli.command()
+@cli.command(short_help="Read, check and print the mentor list.")
 @click.option("--source", type=click.Choice(["auto", "api", "page"]), default="auto", show_default=True,
               help="Who is a mentor: MediaWiki:GrowthMentors.json (page), list=growthmentorlist (api, cached by "
                    "GrowthExperiments), or the page compared with the module (auto).")
@@ -347,7 +399,7 @@ def mentors(options: GlobalOptions, source: str) -> None:
     sys.exit(execute(options, "mentors", body))
 
 
-@cli.command()
+@cli.command(short_help="Warn, mark away or remove inactive mentors.")
 @click.option("--force", is_flag=True, help="Act even if the circuit breaker would stop the run.")
 @click.pass_obj
 def sweep(options: GlobalOptions, force: bool) -> None:
@@ -357,7 +409,7 @@ def sweep(options: GlobalOptions, force: bool) -> None:
         assert store is not None
         rules_page = gateway.read_page(gateway.config.rules_page)
         if not rules_page.exists:
-            raise ConfigError(f"The rules page [[{gateway.config.rules_page}]] does not exist: write it first "
+            raise MentorBotError(f"The rules page [[{gateway.config.rules_page}]] does not exist: write it first "
                               "(see the README for its format), or set rules_page in the config.")
         rules = parse_rules(rules_page.text, f"[[{rules_page.title}]]")
         settings = read_community_settings(gateway)
@@ -370,11 +422,13 @@ def sweep(options: GlobalOptions, force: bool) -> None:
 
         result = run_sweep(gateway, store, rules, mentor_list, settings, force=force,
                            on_decisions=show)
-        refused = {(mentor, action) for mentor, action, _reason in result.refused}
+        refused = {(mentor, action) for mentor, action, _reason in [*result.refused, *result.postponed]}
         counts = Counter(d.action for d in result.decisions if (d.mentor.username, d.action) not in refused)
         lines = [f"note: {note}" for note in result.notes]
         lines += [f"moved {mentee}: {old} -> {new}" for mentee, old, new in result.moved]
         lines += [f"refused: {action} {mentor}: {reason}" for mentor, action, reason in result.refused]
+        lines += [f"postponed: {action} {mentor}: {reason}; the next run does it"
+                  for mentor, action, reason in result.postponed]
         lines.append(f"{len(result.decisions)} mentors: {counts['warn']} warned, {counts['away']} marked away, "
                      f"{counts['remove']} removed, {len(result.moved)} mentees moved, "
                      f"{len(result.refused)} refused by the wiki, {counts['none']} left alone")
@@ -386,13 +440,17 @@ def sweep(options: GlobalOptions, force: bool) -> None:
             "moved": [{"mentee": m, "from": old, "to": new} for m, old, new in result.moved],
             "refused": [{"mentor": m, "action": action, "reason": reason} for m, action, reason in result.refused],
             "notes": result.notes,
+            "postponed": [{"mentor": m, "action": action, "reason": reason} for m, action, reason in result.postponed],
         }
+        if result.postponed:  # not done: a scheduler should see it, and the next run finishes it
+            return TaskOutcome(data, lines, exit_code=1,
+                               status=f"{counted(len(result.postponed), 'step')} postponed")
         return TaskOutcome(data, lines)
 
-    sys.exit(execute(options, "sweep", body))
+    sys.exit(execute(options, "sweep", body, writes=True))
 
 
-@cli.command()
+@cli.command(short_help="Record who mentors whom, keeping history.")
 @click.option("--dump", type=click.Path(path_type=Path, dir_okay=False, exists=True),
               help="Read Wikimedia's weekly growthexperiments_mentor_mentee dump (.sql.gz) instead of the API.")
 @click.pass_obj
@@ -410,7 +468,7 @@ def snapshot(options: GlobalOptions, dump: Path | None) -> None:
     sys.exit(execute(options, "snapshot", body))
 
 
-@cli.command()
+@cli.command(short_help="Tell mentors of blocked mentees; restore after.")
 @click.pass_obj
 def blocks(options: GlobalOptions) -> None:
     """Tell mentors about blocks of their mentees; restore the mentor after an indefinite block ends."""
@@ -424,16 +482,17 @@ def blocks(options: GlobalOptions) -> None:
             lines = [f"notice to {who}: log ids {', '.join(map(str, ids))}" for who, ids in result.posted.items()]
             lines += [f"restored {mentee}'s mentor {mentor}" for mentee, mentor in result.restored]
             lines += [f"skipped {reason}" for reason in result.skipped]
-            lines.append(f"{result.events} new block-log entries, {len(result.posted)} mentors told, "
-                         f"{len(result.restored)} mentors restored")
+            lines.append(f"{counted(result.events, 'new block-log entry', 'new block-log entries')}, "
+                         f"{counted(len(result.posted), 'mentor')} told, "
+                         f"{counted(len(result.restored), 'mentor')} restored")
         data = {"started": result.started, "events": result.events, "posted": result.posted,
                 "restored": result.restored, "skipped": result.skipped}
         return TaskOutcome(data, lines)
 
-    sys.exit(execute(options, "blocks", body))
+    sys.exit(execute(options, "blocks", body, writes=True))
 
 
-@cli.command()
+@cli.command(short_help="Publish a report (mentors, graduation, coverage).")
 @click.argument("name", type=click.Choice(REPORT_NAMES))
 @click.option("--page", metavar="TITLE", help="Publish on this page instead of the configured one.")
 @click.option("--output", type=click.Path(path_type=Path, file_okay=False),
@@ -481,7 +540,8 @@ def report(options: GlobalOptions, name: str, page: str | None, output: Path | N
                     options.json_output or options.log_json))
                 fetched = fetch_registrations(gateway, store, since, progress)
                 progress.done()
-                lines.append(f"{fetched} new account-creation log entries stored")
+                entries = counted(fetched, "new account-creation log entry", "new account-creation log entries")
+                lines.append(f"{entries} stored")
                 source = f"the account-creation log since {config.registrations_since}"
                 rows = registration_batches(store.registration_pages(config.wiki_key))
             built = coverage_report(rows, source, dump=dump, store=store, wiki=config.wiki_key, states=states,
@@ -502,7 +562,7 @@ def report(options: GlobalOptions, name: str, page: str | None, output: Path | N
                      "totals": dict(built.totals), "notes": built.notes})
         return TaskOutcome(data, lines)
 
-    sys.exit(execute(options, f"report-{name}", body))
+    sys.exit(execute(options, f"report-{name}", body, writes=True))
 
 
 def invite_graduates(gateway: Gateway, store: StateStore, graduation: GraduationResult,
@@ -516,7 +576,7 @@ def invite_graduates(gateway: Gateway, store: StateStore, graduation: Graduation
                 "thresholds are recorded and not invited; mentees who meet them from now on will be."]
     lines = [f"invited {name}" for name in graduation.invited]
     lines += [f"not invited {name}: their talk page excludes this bot" for name in graduation.skipped]
-    return [*lines, f"{len(graduation.invited)} mentees invited to become mentors"]
+    return [*lines, f"{counted(len(graduation.invited), 'mentee')} invited to become mentors"]
 
 
 @contextmanager
@@ -529,7 +589,7 @@ def exit_on_error() -> Iterator[None]:
         sys.exit(error.exit_code)
 
 
-@cli.command()
+@cli.command(short_help="The last runs, pending work, the stop switch.")
 @click.pass_obj
 def status(options: GlobalOptions) -> None:
     """Per wiki and task: the last run and its outcome, pending work, and the stop switch. No login.
@@ -560,7 +620,7 @@ def status(options: GlobalOptions) -> None:
             click.echo(f"  stop switch: {entry['stop_switch']}")
 
 
-@cli.group()
+@cli.group(short_help="Export or import the state store.")
 def state() -> None:
     """Move the state store to another place or database: export it to one file, import it back."""
 
@@ -584,6 +644,10 @@ def state_import(options: GlobalOptions, path: Path) -> None:
         store = options.load_with_store()[1]
         counts = import_state(store, path)
     click.echo(f"imported {sum(counts.values())} rows of {len(counts)} tables into {store.description}")
+
+
+for _command in cli.commands.values():
+    _command.epilog = "Options of mentorbot itself (--api, --dry-run, --json...) work here too."
 
 
 def main() -> None:

@@ -10,13 +10,13 @@ from __future__ import annotations
 import os
 import tomllib
 from dataclasses import dataclass, field, fields, replace
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from bot.errors import ConfigError
+from bot.errors import ConfigError, MalformedDocument
+from bot.rules import check_document
 
-ASSERT_VALUES = ("bot", "user")
 REPORT_NAMES = ("mentors", "graduation", "coverage")
 
 
@@ -75,25 +75,30 @@ class BotConfig:
                 "No wiki given: pass --api URL (the wiki's api.php) or --wiki CODE, "
                 "or set api = \"...\" in the config file."
             )
+        if self.api and self.wiki:
+            raise ConfigError(f"Both api ({self.api}) and wiki ({self.wiki}) are given: give one.")
+        if self.wiki and ":" not in self.wiki and self.wiki.endswith(tuple(suffix for suffix, _ in PROJECTS)):
+            try:
+                api = api_for_dbname(self.wiki)
+            except ConfigError:
+                pass
+            else:  # a database name where pywikibot wants family:code
+                host = api.split("/")[2]
+                language, project = host.split(".")[0], host.split(".")[1]
+                instead = (f"--api {api}" if self.wiki in SPECIAL_DBNAMES
+                           else f"--wiki {project}:{language}, or --api {api}")
+                raise ConfigError(f"--wiki takes pywikibot's family:code, not a database name: for {self.wiki} "
+                                  f"give {instead}.")
         if self.api and not self.api.startswith(("http://", "https://")):
             raise ConfigError(f"api must be an http(s) URL of api.php, not {self.api!r}.")
         if self.state_url is not None and not self.state_url.startswith(("mariadb://", "mysql://")):
             raise ConfigError("state_url must be a MariaDB URL, mariadb://[user[:password]@]host[:port]/database; "
                               "for an SQLite file set state_path instead.")
-        if self.assert_user not in ASSERT_VALUES:
-            raise ConfigError(f"assert must be one of {', '.join(ASSERT_VALUES)}, not {self.assert_user!r}.")
-        unknown = set(self.report_pages) - set(REPORT_NAMES)
-        if unknown or not all(isinstance(title, str) and title for title in self.report_pages.values()):
-            raise ConfigError(f"report_pages takes a page title for each of {', '.join(REPORT_NAMES)}; "
-                              f"got {self.report_pages!r}.")
-        try:
+        try:  # the file's schema checks the form; this, that the day exists
             datetime.strptime(self.registrations_since, "%Y-%m-%d")
         except (TypeError, ValueError):
             raise ConfigError(f"registrations_since must be a date like 2021-01-01, not "
                               f"{self.registrations_since!r}.") from None
-        for name in ("edit_interval", "max_writes", "maxlag", "max_retries", "retry_wait", "retry_max"):
-            if getattr(self, name) < 0:
-                raise ConfigError(f"{name} must not be negative.")
 
 
 # Config-file key -> dataclass field, where they differ ("assert" is a Python keyword).
@@ -165,7 +170,11 @@ def _finish(values: dict[str, Any], overrides: dict[str, Any]) -> BotConfig:
         values["password"] = env_password
     if os.environ.get("MENTORBOT_STATE_URL"):
         values["state_url"] = os.environ["MENTORBOT_STATE_URL"]
-    values.update({key: value for key, value in overrides.items() if value is not None})
+    given = {key: value for key, value in overrides.items() if value is not None}
+    if "api" in given or "wiki" in given:  # the command line's wiki replaces the file's, however named
+        values.pop("api", None)
+        values.pop("wiki", None)
+    values.update(given)
     config = replace(BotConfig(), **values)
     config.validate()
     return config
@@ -177,8 +186,14 @@ def _read_file(path: Path) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"Config file {path} does not exist.") from None
+    except OSError as error:
+        raise ConfigError(f"Config file {path} cannot be read ({error.strerror or error}).") from None
+    except UnicodeDecodeError as error:
+        raise ConfigError(f"Config file {path} is not UTF-8 text ({error.reason} at byte {error.start}).") from None
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"Config file {path} is not valid TOML: {error}") from None
+    _unknown_keys(raw, path)
+    raw = _checked(raw, path)
     tables = raw.pop("wikis", {})
     wikis: dict[str, dict[str, Any]] = {}
     if "wikis_file" in raw:
@@ -188,21 +203,43 @@ def _read_file(path: Path) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
         except OSError as error:
             raise ConfigError(f"Config file {path}: wikis_file {listed} cannot be read ({error.strerror}).") from None
         wikis.update({name: {"api": api_for_dbname(name)} for name in names if name})
-    if not isinstance(tables, dict) or not all(isinstance(table, dict) for table in tables.values()):
-        raise ConfigError(f"Config file {path}: wikis must be tables, as in [wikis.kowiki].")
     for name, table in tables.items():
-        wikis[name] = {**wikis.get(name, {}), **_settings(table, f"{path} [wikis.{name}]")}
-    return _settings(raw, str(path)), wikis
+        wikis[name] = {**wikis.get(name, {}), **_settings(table)}
+    return _settings(raw), wikis
 
 
-def _settings(raw: dict[str, Any], where: str) -> dict[str, Any]:
-    known = {f.name: f for f in fields(BotConfig)}
+def _unknown_keys(raw: dict[str, Any], path: Path) -> None:
+    """A typo in a key is named as such (the schema would only say the key was unexpected)."""
+    allowed = {f.name for f in fields(BotConfig)} - {"dry_run"} | set(FILE_KEYS) | {"wikis", "wikis_file"}
+    wikis = raw.get("wikis")
+    for where, table in [(str(path), raw)] + [(f"{path} [wikis.{name}]", value) for name, value in
+                                               (wikis.items() if isinstance(wikis, dict) else [])
+                                               if isinstance(value, dict)]:
+        for key in table:
+            if FILE_KEYS.get(key, key) not in allowed or (where != str(path) and key in ("wikis", "wikis_file")):
+                raise ConfigError(f"Config file {where}: unknown key {key!r}.")
+
+
+def _settings(raw: dict[str, Any]) -> dict[str, Any]:
+    """A table's keys as BotConfig's fields (keys and types were checked when the file was read)."""
     values: dict[str, Any] = {}
     for key, value in raw.items():
         name = FILE_KEYS.get(key, key)
-        if name not in known or name == "dry_run":
-            raise ConfigError(f"Config file {where}: unknown key {key!r}.")
-        if name in PATH_FIELDS:
-            value = Path(os.path.expanduser(str(value)))
-        values[name] = value
+        values[name] = Path(os.path.expanduser(str(value))) if name in PATH_FIELDS else value
     return values
+
+
+def _checked(raw: dict[str, Any], path: Path) -> dict[str, Any]:
+    """The file's tables checked key by key against bot/schemas/config.schema.json (types, ranges)."""
+    def plain(value: Any) -> Any:  # TOML's own dates, as the text the schema expects
+        if isinstance(value, dict):
+            return {key: plain(item) for key, item in value.items()}
+        return value.isoformat() if isinstance(value, date) else value
+
+    document = plain(raw)
+    try:
+        check_document(document, str(path), "config")
+    except MalformedDocument as breach:
+        key = breach.path.removeprefix("$").removeprefix(".") or "the file"
+        raise ConfigError(f"Config file {path}: {key}: {breach.reason}.") from None
+    return dict(document)

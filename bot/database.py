@@ -24,7 +24,7 @@ from urllib.parse import parse_qs, unquote, urlparse
 
 import pymysql
 
-from bot.config import BotConfig, require_private
+from bot.config import BotConfig, default_state_dir, require_private
 from bot.errors import ConfigError, StateError
 
 
@@ -121,7 +121,6 @@ class SqliteDatabase(Database):
 
     def __init__(self, path: Path) -> None:
         self.description = str(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
         try:
             self.connection = sqlite3.connect(path, isolation_level=None, timeout=30)
             self.connection.execute("PRAGMA journal_mode=WAL")
@@ -407,4 +406,11 @@ def open_database(config: BotConfig) -> Database:
     """The configured store: MariaDB when ``state_url`` is set, else the SQLite file at ``state_path``."""
     if config.state_url:
         return MariaDatabase(mariadb_target(config.state_url, config.state_credentials))
-    return SqliteDatabase(config.state_path)
+    path = config.state_path
+    if path == default_state_dir() / "state.sqlite":
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)  # the documented default is made on first use
+    elif not path.parent.is_dir():
+        # A typo here would otherwise start an empty store, and the history of earlier runs with it.
+        raise ConfigError(f"state_path {path}: the folder {path.parent} does not exist; create it first, or "
+                          "correct the path.")
+    return SqliteDatabase(path)

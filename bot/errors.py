@@ -18,6 +18,15 @@ class ConfigError(MentorBotError):
     exit_code = 2
 
 
+class OutputError(MentorBotError):
+    """A file or folder the bot was told to write cannot be written."""
+
+    exit_code = 2
+
+    def __init__(self, what: str, path: object, error: OSError) -> None:
+        super().__init__(f"Cannot write {what} to {path}: {error.strerror or error}.")
+
+
 class WikiUnavailable(MentorBotError):
     """The wiki could not be reached or kept failing after the allowed retries."""
 

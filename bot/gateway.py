@@ -304,11 +304,15 @@ class Gateway:
             )
         if self.lock_check is not None:
             self.lock_check()
+        self.stop_if_switched()
+        return True
+
+    def stop_if_switched(self) -> None:
+        """Raise StopSwitchOn if the stop page asks the bot to stop (before each write, and as a task starts)."""
         stop = self.stop_switch()
         if stop is not None:
             title = self.config.stop_page_for(self.username)
-            raise StopSwitchOn(f"Stopped by the stop switch on [[{title}]], which says: {stop[:200]!r}")
-        return True
+            raise StopSwitchOn(f"Stopped by the stop switch on [[{title}]], which says: {' '.join(stop.split())!r}")
 
     # --- writing ------------------------------------------------------------------------
 

@@ -33,6 +33,11 @@ def schema(name: str) -> dict[str, Any]:
 def load_checked(text: str, source: str, schema_name: str) -> Any:
     """An on-wiki JSON page, parsed and checked against its schema, or refused with the key path."""
     document = load_json(text, source, object_root=False)  # the schema names a wrong root
+    return check_document(document, source, schema_name)
+
+
+def check_document(document: Any, source: str, schema_name: str) -> Any:
+    """A parsed document checked against its schema in ``bot/schemas``, or refused with the key path."""
     validator = jsonschema.Draft202012Validator(schema(schema_name))
     breach = jsonschema.exceptions.best_match(validator.iter_errors(document))
     if breach is not None:

@@ -8,8 +8,11 @@ directory. An operator's own ``PYWIKIBOT_DIR`` with a ``user-config.py`` is resp
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import logging
 import os
+import socket
+import ssl
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -21,7 +24,7 @@ import requests
 from bot import __version__
 from bot.config import BotConfig, require_private
 from bot.errors import ConfigError, LoginFailed, WikiUnavailable
-from bot.faults import TRANSIENT_CODES, note_on_stderr, retries, transient_reason
+from bot.faults import TRANSIENT_CODES, note_on_stderr, one_line, retries, transient_reason
 
 if TYPE_CHECKING:
     from bot.gateway import Counters
@@ -36,7 +39,9 @@ def _runtime_dir(config: BotConfig, task: str = "") -> tuple[Path, bool]:
     operator_dir = os.environ.get("PYWIKIBOT_DIR")
     if config.pywikibot_dir is None and operator_dir and (Path(operator_dir) / "user-config.py").exists():
         return Path(operator_dir), True
-    directory = config.pywikibot_dir or config.state_path.parent / "pywikibot" / (task or "default")
+    # The session cookie is kept per credentials: another name or password never reuses it.
+    credentials = hashlib.sha256(f"{config.username}\n{config.password}".encode()).hexdigest()[:12]
+    directory = config.pywikibot_dir or config.state_path.parent / "pywikibot" / f"{task or 'default'}-{credentials}"
     directory.mkdir(parents=True, exist_ok=True, mode=0o700)
     # pywikibot expects this file once a process has used another directory before.
     (directory / "throttle.ctrl").touch()
@@ -89,7 +94,7 @@ def connect(config: BotConfig, counters: Counters | None = None, task: str = "",
     account = config.username.split("@", 1)[0] if config.username else None
     for attempt in range(1, config.max_retries + 2):
         try:
-            site = _open_and_login(pywikibot, config, account, watcher)
+            site = _open_and_login(pywikibot, config, account, watcher, reuse_session=task != "check")
         except Exception as error:
             reason = transient_reason(error)
             if reason is None:
@@ -105,9 +110,11 @@ def connect(config: BotConfig, counters: Counters | None = None, task: str = "",
     raise AssertionError("unreachable")
 
 
-def _open_and_login(pywikibot: Any, config: BotConfig, account: str | None, watcher: ResponseWatcher) -> Any:
+def _open_and_login(pywikibot: Any, config: BotConfig, account: str | None, watcher: ResponseWatcher,
+                    reuse_session: bool) -> Any:
     from pywikibot import login
     from pywikibot.exceptions import Error as PywikibotError
+    from pywikibot.exceptions import NoUsernameError
     from pywikibot.family import AutoFamily
 
     settings = pywikibot.config
@@ -131,22 +138,36 @@ def _open_and_login(pywikibot: Any, config: BotConfig, account: str | None, watc
 
     try:
         if config.username and config.password:
-            _login_with_password(site, login, config.username, config.password)
+            _login_with_password(site, login, config.username, config.password, reuse_session)
         else:
             check_password_file(settings)
             site.login()
+    except NoUsernameError as error:
+        if "is undefined" in str(error):  # pywikibot's advice names its own config files; ours is the README's
+            raise LoginFailed(NO_CREDENTIALS) from None
+        raise LoginFailed(login_failure(config, str(error).replace(f" on {site}", ""))) from None
     except PywikibotError as error:
         if transient_reason(error):
             raise
-        raise LoginFailed(f"Login to {config.wiki_key} failed: {error}") from None
+        raise LoginFailed(login_failure(config, str(error).replace(str(site), config.wiki_key))) from None
     except EOFError:
-        raise LoginFailed(
-            "No password: set MENTORBOT_USERNAME and MENTORBOT_PASSWORD, "
-            "or give pywikibot a password file."
-        ) from None
+        raise LoginFailed(NO_CREDENTIALS) from None
     if not site.logged_in():
-        raise LoginFailed(f"Login to {config.wiki_key} as {config.username or account} failed.")
+        raise LoginFailed(login_failure(config, "the wiki did not accept the session"))
     return site
+
+
+NO_CREDENTIALS = ("No credentials: set MENTORBOT_USERNAME and MENTORBOT_PASSWORD (a BotPassword: Name@app and its "
+                  "password), or username and password in the config file, or give pywikibot a password file.")
+
+
+def login_failure(config: BotConfig, why: str) -> str:
+    """A refused login in one sentence, with what to check."""
+    who = config.username or "the configured account"
+    hint = ("A BotPassword logs in as Name@app, the name Special:BotPasswords shows, with the password it gave."
+            if config.username and "@" not in config.username else
+            "Check the password Special:BotPasswords gave (making a new one replaces it).")
+    return f"Login to {config.wiki_key} as {who} failed: {why.strip().rstrip('.')}. {hint}"
 
 
 class OneLineRetries(logging.Filter):
@@ -158,15 +179,16 @@ class OneLineRetries(logging.Filter):
     """
 
     DROPPED = ("An error occurred for uri", "Waiting ", "API error ", "Http response status")
+    DROPPED_INFO = ("Logging in to ",)  # names pywikibot's site, not the wiki the operator gave
 
     def __init__(self, note: Callable[[str], None]) -> None:
         super().__init__()
         self.note = note
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if record.levelno < logging.WARNING:
-            return True
         message = record.getMessage()
+        if record.levelno < logging.WARNING:
+            return not message.startswith(self.DROPPED_INFO)
         lines = [line.strip() for line in message.strip().splitlines() if line.strip()]
         code = message[len("API error "):].split(":", 1)[0] if message.startswith("API error ") else ""
         why = (lines[-1] if "Traceback (most recent call last)" in message
@@ -204,19 +226,46 @@ def probe(api: str) -> None:
         response = requests.get(api, params={"action": "query", "meta": "siteinfo", "format": "json"},
                                 timeout=30, headers={"User-Agent": f"mentorbot/{__version__} (probe)"})
     except requests.RequestException as error:
-        reason = error.__context__ or error
-        raise WikiUnavailable(f"Cannot reach the wiki at {api}: {reason}") from None
+        raise WikiUnavailable(f"Cannot reach the wiki at {api}: {unreachable_reason(error)}.") from None
     if response.status_code < 500 and "json" not in response.headers.get("content-type", ""):
         raise ConfigError(f"{api} does not answer like a MediaWiki api.php (HTTP {response.status_code}).")
 
 
-def _login_with_password(site: Any, login: Any, username: str, password: str) -> None:
-    """Log in with credentials from the environment (a BotPassword: ``Name@app``)."""
+def unreachable_reason(error: BaseException) -> str:
+    """Why a connection failed, in a few words, from the innermost cause (not urllib3's pool message)."""
+    causes: list[BaseException] = []
+    cause: BaseException | None = error
+    while cause is not None and len(causes) < 10:
+        causes.append(cause)
+        cause = cause.__cause__ or cause.__context__
+    for cause in causes:
+        if isinstance(cause, ConnectionRefusedError):
+            return "the connection was refused (is the host and port right, and the wiki running?)"
+        if isinstance(cause, socket.gaierror):
+            return "the host name does not resolve (is it spelled right?)"
+        if isinstance(cause, ssl.SSLError):
+            return f"the secure connection failed ({cause.reason or cause})"
+        if isinstance(cause, (TimeoutError, socket.timeout, requests.Timeout)):
+            return "no answer within 30 s"
+    return one_line(causes[-1])
+
+
+def _login_with_password(site: Any, login: Any, username: str, password: str, reuse_session: bool) -> None:
+    """Log in with credentials from the environment (a BotPassword: ``Name@app``).
+
+    A task may go on with the session of its last run: the cookie file lives in a folder tied to
+    these credentials. ``check`` always logs in afresh, so that it tests the password itself.
+    """
+    from pywikibot.comms import http
+
     account = username.split("@", 1)[0]
     site._username = account
-    site.login(cookie_only=True)  # the session cookie of an earlier run may still be good
-    if site.logged_in():
-        return
+    if reuse_session:
+        site.login(cookie_only=True)
+        if site.logged_in():
+            return
+    else:  # MediaWiki refuses a login sent with a BotPassword session's cookie
+        http.cookie_jar.clear()
     manager = login.ClientLoginManager(site=site, user=account, password=password)
     manager.login_name = username
     manager.login(retry=False)

@@ -34,6 +34,7 @@ from bot.mentors import (
 from bot.rules import MAX_AWAY_DAYS, Measure, SweepRules
 from bot.state import StateStore
 from bot.timestamps import iso, parse_iso
+from bot.words import counted
 
 DAY = timedelta(days=1)
 
@@ -262,6 +263,11 @@ class SweepResult:
     notes: list[str] = field(default_factory=list)
     moved: list[tuple[str, str, str]] = field(default_factory=list)  # mentee, from, to
     refused: list[tuple[str, str, str]] = field(default_factory=list)  # mentor, action, GrowthExperiments' reason
+    postponed: list[tuple[str, str, str]] = field(default_factory=list)  # mentor, action, why: the next run does it
+
+
+class Postponed(Exception):
+    """A step that cannot be done safely in this run; its plan stays open for the next one."""
 
 
 def journal_entry(decision: Decision) -> str:
@@ -336,6 +342,9 @@ class SweepActor:
             self.store.plan(self.wiki, "sweep", entry, decision_to_json(decision))
         try:
             self.act_one(decision, leaving, result, talk_pages)
+        except Postponed as postponed:
+            result.postponed.append((decision.mentor.username, decision.action, str(postponed)))
+            return  # the plan stays open: the next run finishes it
         except ApiFailure as failure:
             if not failure.code.startswith(MENTOR_REFUSAL_PREFIX):
                 raise  # the plan stays open: the next run finishes it
@@ -372,6 +381,10 @@ class SweepActor:
                               awaytimestamp=iso(decision.away_until), summary=self.summary("marked away", decision))
         elif decision.action == "remove":
             mentees = mentees_of(self.gateway, mentor)
+            if mentees and self.rules.move_mentees and self.can_move and not self.mentor_list.away_known:
+                # Removed now, its mentees would stay with a mentor no longer on the list.
+                raise Postponed(f"Special:ManageMentors could not be read, so its {counted(len(mentees), 'mentee')} "
+                                "could not be given a mentor known not to be away")
             if self.use_module:
                 try:
                     self.gateway.post("growthmanagementorlist", geaction="remove", username=mentor.username,
@@ -420,10 +433,6 @@ class SweepActor:
         if not self.can_move:
             result.notes.append(f"{len(mentees)} mentees of {removed.username} keep them as mentor: "
                                 "the bot cannot use growthsetmentor here.")
-            return
-        if not self.mentor_list.away_known:
-            result.notes.append(f"{len(mentees)} mentees of {removed.username} keep them as mentor: "
-                                "Special:ManageMentors could not be read, so any other mentor may be away.")
             return
         pool = [m for m in self.mentor_list.mentors
                 if m.auto_assigned and m.user_id not in leaving and m.user_id != removed.user_id
@@ -505,11 +514,13 @@ class SweepActor:
     def write_run_log(self, acting: list[Decision], result: SweepResult) -> None:
         if not self.rules.run_log_page:
             return
-        refused = {(mentor, action): reason for mentor, action, reason in result.refused}
+        refused = {(mentor, action): f"refused by the wiki: {reason}" for mentor, action, reason in result.refused}
+        refused |= {(mentor, action): f"postponed to the next run: {reason}"
+                    for mentor, action, reason in result.postponed}
 
         def outcome(decision: Decision) -> str:
             reason = refused.get((decision.mentor.username, decision.action))
-            return decision.action if reason is None else f"{decision.action}, refused by the wiki: {reason}"
+            return decision.action if reason is None else f"{decision.action}, {reason}"
 
         rows = "\n".join(f"|-\n| [[User:{d.mentor.username}|{d.mentor.username}]] || "
                          f"{outcome(d).replace('|', '{{!}}')} || {d.rule} || {d.explanation.replace('|', '{{!}}')}"

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from bot.errors import ConfigError, MentorBotError, StateError
+from bot.errors import ConfigError, MentorBotError, OutputError, StateError
 from bot.state import StateStore
 
 FORMAT = "mentorbot-state"
@@ -54,14 +54,17 @@ def quoted(columns: list[str]) -> str:
 def export_state(store: StateStore, path: Path) -> dict[str, int]:
     """Write every row to ``path``; returns the rows per table."""
     counts: dict[str, int] = {}
-    # One moment of the store, even while jobs write to it.
-    with open_file(path, "w") as handle, store.db.transaction(read_only=True):
-        handle.write(json.dumps({"format": FORMAT, "schema_version": store.schema_version}) + "\n")
-        for table, columns in tables(store).items():
-            counts[table] = 0
-            for row in rows(store, table, columns):
-                handle.write(json.dumps({"table": table, "row": row}, ensure_ascii=False) + "\n")
-                counts[table] += 1
+    try:
+        # One moment of the store, even while jobs write to it.
+        with open_file(path, "w") as handle, store.db.transaction(read_only=True):
+            handle.write(json.dumps({"format": FORMAT, "schema_version": store.schema_version}) + "\n")
+            for table, columns in tables(store).items():
+                counts[table] = 0
+                for row in rows(store, table, columns):
+                    handle.write(json.dumps({"table": table, "row": row}, ensure_ascii=False) + "\n")
+                    counts[table] += 1
+    except OSError as error:
+        raise OutputError("the state export", path, error) from None
     return counts
 
 

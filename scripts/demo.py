@@ -131,6 +131,19 @@ def reports(info: dict[str, object], workdir: Path, admin: WikiClient) -> int:
     return status
 
 
+def keep_going(info: dict[str, object], workdir: Path) -> str:
+    """What an operator needs to go on with the wiki the demo leaves running."""
+    index = str(info["api"]).removesuffix("api.php") + "index.php"
+    return (f"\nThe wiki keeps running.\n"
+            f"  In a browser: {index}?title=Special:ManageMentors\n"
+            f"  Log in there as {info['admin_user']} with the password {info['admin_password']}\n"
+            f"  The bot, with the demo's config and state:\n"
+            f"    export MENTORBOT_USERNAME='{info['bot_user']}' MENTORBOT_PASSWORD='{info['bot_password']}'\n"
+            f"    export MENTORBOT_CONFIG={workdir / 'mentorbot.toml'} XDG_STATE_HOME={workdir / 'state'}\n"
+            f"    .venv/bin/mentorbot status\n"
+            f"  Stop the wiki: scripts/dev-wiki down {info['dir']}")
+
+
 def main() -> int:
     keep = "--keep" in sys.argv
     workdir = Path(tempfile.mkdtemp(prefix="mentorbot-demo-"))
@@ -188,7 +201,7 @@ def main() -> int:
         print(f"--- Project:Mentorship/Bot log ---\n{admin.page_text('Project:Mentorship/Bot log')}")
     finally:
         if keep:
-            print(f"\nThe wiki keeps running: scripts/dev-wiki down {info['dir']}")
+            print(keep_going(info, workdir))
         else:
             devwiki.down(str(info["dir"]))
     return status

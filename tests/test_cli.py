@@ -75,7 +75,7 @@ def test_a_malformed_list_is_refused_with_its_json_path(wiki: DevWiki, workdir: 
         return
     assert result.returncode == 1
     assert '[[MediaWiki:GrowthMentors.json]] is malformed at $.Mentors["3"].colour: unknown key' in result.stderr
-    assert ", 1 errors," in result.stdout
+    assert ", 1 error," in result.stdout
     assert "Traceback" not in result.stderr
 
 
@@ -100,6 +100,7 @@ def test_a_list_growthexperiments_accepts_never_stops_the_bot(wiki: DevWiki, wor
 
 
 def test_a_second_run_of_the_same_task_refuses(wiki: DevWiki, workdir: Path) -> None:
+    (workdir.parent / "state" / "mentorbot").mkdir(parents=True)  # where the bot's default store lives
     store = StateStore(workdir.parent / "state" / "mentorbot" / "state.sqlite")
     with store.run_lock(wiki.api, "mentors"):
         result = mentorbot(wiki, workdir, "--api", wiki.api, "mentors")
@@ -123,8 +124,14 @@ def test_check_says_when_the_wiki_cannot_be_reached(wiki: DevWiki, workdir: Path
     result = mentorbot(wiki, workdir, "--api", "http://127.0.0.1:9/api.php", "check",
                        env={"MENTORBOT_CONFIG": ""})
     assert result.returncode == 1
-    assert "Cannot reach the wiki at http://127.0.0.1:9/api.php" in result.stderr
-    assert "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines() == [
+        "Cannot reach the wiki at http://127.0.0.1:9/api.php: the connection was refused (is the host and port "
+        "right, and the wiki running?)."]
+    unknown = mentorbot(wiki, workdir, "--api", "http://no-such-host.invalid/w/api.php", "check",
+                        env={"MENTORBOT_CONFIG": ""})
+    assert unknown.stderr.strip().splitlines() == [
+        "Cannot reach the wiki at http://no-such-host.invalid/w/api.php: the host name does not resolve (is it "
+        "spelled right?)."]
 
 
 def test_a_config_file_with_an_unknown_key_is_refused(wiki: DevWiki, workdir: Path) -> None:
@@ -193,7 +200,13 @@ def test_check_passes_for_the_test_wikis_bot_account(wiki: DevWiki, workdir: Pat
     result = mentorbot(wiki, workdir, "--api", wiki.api, "check")
     assert result.returncode == 0, result.stdout
     assert "No problems found." in result.stdout
-    assert '"growthmanagementorlist": true' in result.stdout
+    lines = result.stdout.splitlines()
+    modules = next(line for line in lines if line.startswith("GrowthExperiments modules: "))
+    assert "growthmanagementorlist" in modules and "{" not in modules
+    assert ("community settings (defaults): mentorship off; GrowthExperiments' own cleaner: away marks off, "
+            "removals off") in lines
+    assert "stop switch: [[User:MentorBot/Stop]] off" in lines
+    assert lines[-1].startswith("mentorbot check: ok;")
 
 
 def test_check_opens_the_state_store_on_mariadb_and_names_a_refused_login(wiki: DevWiki, workdir: Path,
@@ -201,7 +214,7 @@ def test_check_opens_the_state_store_on_mariadb_and_names_a_refused_login(wiki: 
     url = mariadb.new_database()
     result = mentorbot(wiki, workdir, "--api", wiki.api, "check", env={"MENTORBOT_STATE_URL": url})
     assert result.returncode == 0, result.stdout
-    assert f"state_store: {url.replace(':test-password', '')}" in result.stdout
+    assert f"state store: {url.replace(':test-password', '')}" in result.stdout
     assert open_store(BotConfig(state_url=url)).db.table_names()  # its tables are there for the first job
     refused = mentorbot(wiki, workdir, "--api", wiki.api, "check",
                         env={"MENTORBOT_STATE_URL": url.replace("test-password", "wrong")})
@@ -216,6 +229,13 @@ def test_check_reports_a_stop_switch_that_is_on(wiki: DevWiki, workdir: Path) ->
     result = mentorbot(wiki, workdir, "--api", wiki.api, "check")
     assert result.returncode == 1
     assert "problem: The stop switch [[User:MentorBot/Stop]] is on ('stop')" in result.stdout
+    assert result.stdout.splitlines()[-1].startswith("mentorbot check: 1 problem found;")
+    # A long reason with a link is shown whole, on one line.
+    reason = "Stopped while [[Wikipedia:Bots/Noticeboard#Mentorship bot|the noticeboard]] discusses\nthe notices"
+    wiki.admin().edit("User:MentorBot/Stop", reason)
+    result = mentorbot(wiki, workdir, "--api", wiki.api, "check")
+    assert (f"problem: The stop switch [[User:MentorBot/Stop]] is on ({' '.join(reason.split())!r}): clear it or "
+            "write 'run'.") in result.stdout.splitlines()
 
 
 @both_flavours
@@ -249,11 +269,49 @@ def test_community_settings_are_read_where_the_wiki_keeps_them(wiki: DevWiki, wo
 def test_a_bot_password_without_a_grant_is_named(wiki: DevWiki, workdir: Path) -> None:
     run_maintenance(wiki, "createBotPassword", "--appid", "narrow", "--grants", "basic,editpage",
                     "MentorBot", "narrowbotpasswordnarrowbotpassword00")
+    # A session of the full BotPassword from an earlier run must not lend the narrow one its grants.
+    assert mentorbot(wiki, workdir, "--api", wiki.api, "mentors").returncode == 0
     result = mentorbot(wiki, workdir, "--api", wiki.api, "check",
                        user="MentorBot@narrow", password="narrowbotpasswordnarrowbotpassword00")
     assert result.returncode == 1
-    assert ("problem: The bot password lacks the grant 'managementorship', so the bot cannot move mentees "
-            "to another mentor (right 'setmentor')") in result.stdout
+    problems = [line for line in result.stdout.splitlines() if line.startswith("problem: ")]
+    assert problems == [
+        "problem: The bot password lacks the grant 'highvolume', so the bot cannot flag its edits as bot edits "
+        "(right 'bot'): tick it in Special:BotPasswords.",
+        "problem: The bot password lacks the grant 'managementorship', so the bot cannot mark mentors away and "
+        "remove them or move mentees to another mentor (rights 'managementors', 'setmentor'): tick it in "
+        "Special:BotPasswords.",
+        "problem: The bot password lacks the grant 'editinterface', so the bot cannot edit "
+        "MediaWiki:GrowthMentors.json where the modules are missing (right 'editinterface'): tick it in "
+        "Special:BotPasswords.",
+        "problem: The bot password lacks the grant 'editsiteconfig', so the bot cannot edit "
+        "MediaWiki:GrowthMentors.json where the modules are missing (right 'editsitejson'): tick it in "
+        "Special:BotPasswords."]
+    assert result.stdout.splitlines()[-1].startswith("mentorbot check: 4 problems found;")
+
+
+def test_a_wrong_password_fails_check_and_tasks_even_after_a_good_run(wiki: DevWiki, workdir: Path) -> None:
+    assert mentorbot(wiki, workdir, "--api", wiki.api, "check").returncode == 0  # a session cookie is kept
+    for command in ("check", "mentors"):
+        wrong = mentorbot(wiki, workdir, "--api", wiki.api, command, password="totally-wrong")
+        assert wrong.returncode == 1, command
+        assert (f"Login to {wiki.api} as {wiki.bot_user} failed: ") in wrong.stderr, command
+        assert "Check the password Special:BotPasswords gave" in wrong.stderr
+        assert "Traceback" not in wrong.stderr and "127-0-0-1" not in wrong.stdout + wrong.stderr
+    plain = mentorbot(wiki, workdir, "--api", wiki.api, "check", user="MentorBot", password="totally-wrong")
+    assert "A BotPassword logs in as Name@app" in plain.stderr
+
+
+def test_missing_credentials_are_explained_in_the_bots_words(wiki: DevWiki, workdir: Path) -> None:
+    result = mentorbot(wiki, workdir, "--api", wiki.api, "mentors",
+                       env={"MENTORBOT_USERNAME": "", "MENTORBOT_PASSWORD": ""})
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1] == (
+        "No credentials: set MENTORBOT_USERNAME and MENTORBOT_PASSWORD (a BotPassword: Name@app and its password), "
+        "or username and password in the config file, or give pywikibot a password file.")
+    assert "user-config.py" not in result.stdout + result.stderr and "Traceback" not in result.stderr
+    good = mentorbot(wiki, workdir, "--api", wiki.api, "mentors")
+    assert "Logging in to" not in good.stdout + good.stderr and "127-0-0-1" not in good.stdout + good.stderr
 
 
 def test_pywikibots_password_file_works_without_environment_credentials(wiki: DevWiki, workdir: Path) -> None:
@@ -328,15 +386,15 @@ def test_sweep_refuses_an_invalid_rules_page_by_its_key_path(wiki: DevWiki, work
 
 def test_sweep_without_a_rules_page_says_how_to_start(wiki: DevWiki, workdir: Path) -> None:
     result = mentorbot(wiki, workdir, "--api", wiki.api, "sweep")
-    assert result.returncode == 2
+    assert result.returncode == 1  # as the README says: a missing or bad rules page is 1
     assert "The rules page [[MediaWiki:Mentorbot-sweep-rules.json]] does not exist" in result.stderr
 
 
 def test_status_shows_each_tasks_last_run_pending_work_and_the_stop_switch(wiki: DevWiki, workdir: Path) -> None:
     assert mentorbot(wiki, workdir, "--api", wiki.api, "mentors").returncode == 0
     assert mentorbot(wiki, workdir, "--api", wiki.api, "blocks").returncode == 0  # starts the block-log cursor
-    for _attempt in range(2):  # two failures in a row: a rules page that does not exist
-        assert mentorbot(wiki, workdir, "--api", wiki.api, "sweep").returncode == 2
+    for _attempt in range(2):  # two failures in a row: a rules page that does not exist (1, as the README says)
+        assert mentorbot(wiki, workdir, "--api", wiki.api, "sweep").returncode == 1
     result = mentorbot(wiki, workdir, "--api", wiki.api, "status")
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
@@ -346,7 +404,8 @@ def test_status_shows_each_tasks_last_run_pending_work_and_the_stop_switch(wiki:
     assert any(line.startswith("  pending: block log: read up to ") for line in lines)
     # Each task keeps pywikibot's files apart, so one task's edits never wait for another's throttle.
     runtime = workdir.parent / "state" / "mentorbot" / "pywikibot"
-    assert {path.parent.name for path in runtime.glob("*/throttle.ctrl")} == {"mentors", "blocks", "sweep"}
+    assert {path.parent.name.rsplit("-", 1)[0] for path in runtime.glob("*/throttle.ctrl")} == {
+        "mentors", "blocks", "sweep"}
     assert f"  stop switch: off ([[User:{wiki.bot_user.split('@')[0]}/Stop]])" in lines
 
     wiki.admin().edit(f"User:{wiki.bot_user.split('@')[0]}/Stop", "Stop: the bot moved mentees wrongly")
@@ -355,6 +414,18 @@ def test_status_shows_each_tasks_last_run_pending_work_and_the_stop_switch(wiki:
     assert stop.startswith("ON:") and "moved mentees wrongly" in stop
     assert {t["task"]: t["outcome"] for t in document["result"][wiki.api]["tasks"]} == {
         "mentors": "ok", "blocks": "ok", "sweep": "error"}
+
+    # With the stop switch on, a writing task stops at once and says so, though it had nothing to write;
+    # check finds the switch a problem, and its run shows in status as well.
+    blocks = mentorbot(wiki, workdir, "--api", wiki.api, "blocks")
+    assert blocks.returncode == 3
+    assert ("Stopped by the stop switch on [[User:MentorBot/Stop]], which says: 'Stop: the bot moved mentees "
+            "wrongly'") in blocks.stdout + blocks.stderr
+    assert blocks.stdout.splitlines()[-1].startswith("mentorbot blocks: stopped;")
+    assert mentorbot(wiki, workdir, "--api", wiki.api, "check").returncode == 1
+    document = json.loads(mentorbot(wiki, workdir, "--api", wiki.api, "--json", "status").stdout)
+    assert {t["task"]: t["outcome"] for t in document["result"][wiki.api]["tasks"]} == {
+        "mentors": "ok", "blocks": "stopped", "sweep": "error", "check": "1 problem found"}
 
 
 def test_all_wikis_runs_each_in_turn_and_names_the_one_that_failed(wiki: DevWiki, workdir: Path) -> None:

@@ -380,6 +380,9 @@ def test_report_coverage_from_files_on_the_command_line(wiki: DevWiki, admin: Wi
     assert dry.returncode == 0, dry.stderr
     assert "Mentorship coverage (proposed)" in dry.stdout and "not saved: dry run" in dry.stdout
     assert admin.page_text("Mentorship coverage") is None
+    # The dry run's files go to a folder of their own, named in the output; the real ones are not touched.
+    assert f"wrote {tmp_path / 'out' / 'dry-run' / 'coverage.csv'}" in dry.stdout
+    assert not (tmp_path / "out" / "coverage.csv").exists()
 
     first = mentorbot(wiki, workdir, *args)
     assert first.returncode == 0, first.stderr
@@ -394,6 +397,14 @@ def test_report_coverage_from_files_on_the_command_line(wiki: DevWiki, admin: Wi
     second = mentorbot(wiki, workdir, *args)
     assert "[[Mentorship coverage]] unchanged" in second.stdout
     assert admin.revision_count("Mentorship coverage") == 1
+
+    # An output folder that cannot be made: one sentence, exit 2, no traceback.
+    (tmp_path / "a file").write_text("")
+    unwritable = mentorbot(wiki, workdir, *args[:-4], "--output", str(tmp_path / "a file" / "out"))
+    assert unwritable.returncode == 2
+    assert unwritable.stderr.strip().splitlines()[-1].startswith(
+        f"Cannot write the coverage report's files to {tmp_path / 'a file' / 'out'}: ")
+    assert "Traceback" not in unwritable.stderr
 
     # A broken registrations file: a clear error with its line, and the page is left as it was.
     registrations.write_bytes(gzip.compress(b"log_id,user_id,user_name,timestamp,action\n"

@@ -120,6 +120,7 @@ def test_an_import_refuses_a_store_with_data_and_a_bad_line_keeps_nothing(state_
 
 def test_export_from_sqlite_and_import_into_mariadb_from_the_command_line(tmp_path: Path,
                                                                         mariadb: MariaServer) -> None:
+    (tmp_path / "old" / "mentorbot").mkdir(parents=True)  # the default store's folder, as the bot makes it
     filled_store(StateBackend("sqlite", tmp_path / "old" / "mentorbot" / "state.sqlite", None)).close()
     command = [str(Path(sys.executable).with_name("mentorbot")), "--api", WIKI, "state"]
     old = child_env(XDG_STATE_HOME=str(tmp_path / "old"))
@@ -156,3 +157,16 @@ def test_status_names_how_far_behind_the_logs_are_and_survives_a_broken_position
     with store.transaction() as db:
         store.set_cursor(db, WIKI, "registrations", "{not json")
     assert pending_work(store, WIKI, now)[1].startswith("account-creation log: the stored position is unreadable")
+
+
+def test_an_export_to_a_folder_that_does_not_exist_is_one_sentence(tmp_path: Path) -> None:
+    from bot.config import BotConfig
+    from bot.errors import OutputError
+    from bot.state import open_store
+
+    store = open_store(BotConfig(api="http://127.0.0.1/w/api.php", state_path=tmp_path / "state.sqlite"))
+    target = tmp_path / "missing" / "state.jsonl"
+    with pytest.raises(OutputError) as error:
+        export_state(store, target)
+    assert str(error.value) == f"Cannot write the state export to {target}: No such file or directory."
+    assert error.value.exit_code == 2

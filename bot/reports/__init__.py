@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bot.errors import OutputError
 from bot.gateway import Gateway
 
 
@@ -124,6 +125,13 @@ def write_atomically(path: Path, write: Callable[[Path], None]) -> None:
 
 
 def write_files(report: Report, output: Path) -> list[Path]:
+    try:
+        return _write_files(report, output)
+    except OSError as error:
+        raise OutputError(f"the {report.name} report's files", output, error) from None
+
+
+def _write_files(report: Report, output: Path) -> list[Path]:
     output.mkdir(parents=True, exist_ok=True)
     csv_path = output / f"{report.name}.csv"
 
@@ -144,8 +152,11 @@ def write_files(report: Report, output: Path) -> list[Path]:
 
 def publish(gateway: Gateway, report: Report, page_title: str | None, output: Path,
             linked: Sequence[str] = (), now: datetime | None = None) -> Published:
-    """Files first, then the page, edited only when the report's content changed."""
-    files = write_files(report, output)
+    """Files first, then the page, edited only when the report's content changed.
+
+    A dry run writes its files to a ``dry-run`` folder inside ``output``, never over the real ones.
+    """
+    files = write_files(report, output / "dry-run" if gateway.config.dry_run else output)
     if not page_title:
         return Published(files, None, False)
     body = render_body(report, linked)
