@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -149,6 +150,8 @@ def run_check(gateway: Gateway) -> CheckReport:
     except MentorBotError as error:
         report.problems.append(str(error))
     else:
-        report.facts["state_store"] = store.description
+        contents = store.contents()
+        report.facts["state_store"] = contents.sentence(time.time())
+        report.facts["state_store_rows"] = contents.rows
         store.close()
     return report

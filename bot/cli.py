@@ -12,15 +12,11 @@ Example:
 
 from __future__ import annotations
 
-import contextlib
 import json
 import sys
 import time
 import warnings
 from collections import Counter
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, nullcontext
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -30,9 +26,9 @@ import click
 from bot.blocks import BlockNotifier
 from bot.check import run_check
 from bot.community import read_community_settings
-from bot.config import REPORT_NAMES, BotConfig, load_config, load_wiki_configs
-from bot.errors import ConfigError, MentorBotError, StopRun
-from bot.gateway import Counters, Gateway
+from bot.config import REPORT_NAMES
+from bot.errors import MentorBotError
+from bot.gateway import Gateway
 from bot.mentors import read_mentor_list
 from bot.reports import cell_text, publish
 from bot.reports.coverage import (
@@ -51,233 +47,13 @@ from bot.reports.graduation import (
     send_invitations,
 )
 from bot.rules import parse_rules
-from bot.site import connect
+from bot.runner import GlobalOptions, Progress, TaskOutcome, execute, exit_on_error
 from bot.snapshot import snapshot_from_api, snapshot_from_dump
-from bot.state import StateStore, open_store
+from bot.state import StateStore
 from bot.status import status_report
 from bot.sweep import Decision, run_sweep
-from bot.timestamps import iso
 from bot.transfer import export_state, import_state
 from bot.words import counted
-
-
-@dataclass
-class TaskOutcome:
-    """What a task hands back to the command line: data for --json, lines for people."""
-
-    data: Any
-    lines: list[str] = field(default_factory=list)
-    exit_code: int = 0
-    status: str = "ok"  # the summary line's word for how it went ("problems found" for a failed check)
-
-
-@dataclass
-class GlobalOptions:
-    api: str | None
-    wiki: str | None
-    config_path: Path | None
-    dry_run: bool
-    json_output: bool
-    all_wikis: bool = False
-    log_json: bool = False  # one JSON object per line, for log collectors
-    where: dict[str, str] = field(default_factory=dict)  # the wiki and task being run, for log lines
-
-    def load(self) -> BotConfig:
-        return load_config(self.config_path, api=self.api, wiki=self.wiki, dry_run=self.dry_run or None)
-
-    def load_all(self) -> list[tuple[str, BotConfig]]:
-        return load_wiki_configs(self.config_path, dry_run=self.dry_run or None)
-
-    def load_with_store(self) -> tuple[list[BotConfig], StateStore]:
-        """The wiki given (or, with --all-wikis, the config's wikis) and the state store they share."""
-        configs = [config for _name, config in self.load_all()] if self.all_wikis else [self.load()]
-        stores = {(config.state_url, config.state_path) for config in configs}
-        if len(stores) > 1:
-            raise ConfigError("These wikis keep their state in different stores; give one wiki with --api "
-                              "for each, or set state_url / state_path once for all.")
-        return configs, open_store(configs[0])
-
-    def say(self, text: str) -> None:
-        """Progress and dry-run lines: stdout for people, stderr when stdout carries JSON."""
-        if self.log_json:
-            self.emit("message", text=text)
-        else:
-            click.echo(text, err=self.json_output)
-
-    def emit(self, event: str, **fields: Any) -> None:
-        """One structured log line: when, which wiki and task, what happened."""
-        moment = iso(datetime.now(UTC))
-        click.echo(json.dumps({"time": moment, **self.where, "event": event, **fields}, default=str,
-                              ensure_ascii=False))
-
-    def retry(self, text: str) -> None:
-        """A fault the bot handled (a retry): one line on stderr, or one JSON event."""
-        if self.log_json:
-            self.emit("retry", text=text)
-        else:
-            click.echo(f"note: {text}", err=True)
-
-    def decision(self, decision: Decision) -> None:
-        if self.log_json:
-            self.emit("decision", mentor=decision.mentor.username, action=decision.action,
-                      reason=decision.explanation, rule=decision.rule, days=decision.days)
-        else:
-            self.say(decision.line())
-
-
-class Progress:
-    """How far a long fetch got: one line rewritten in place on a terminal, else a line a minute.
-
-    Scheduled jobs write to log files, where a line per page of a fetch of millions would drown
-    everything else.
-    """
-
-    def __init__(self, say: Callable[[str], None], terminal: bool, every: float = 60.0,
-                 clock: Callable[[], float] = time.monotonic) -> None:
-        self.say = say
-        self.terminal = terminal
-        self.every = every
-        self.clock = clock
-        self.last: float | None = None
-        self.width = 0
-
-    def __call__(self, text: str) -> None:
-        if self.terminal:
-            click.echo("\r" + text.ljust(self.width), nl=False)
-            self.width = len(text)
-            return
-        now = self.clock()
-        if self.last is None or now - self.last >= self.every:
-            self.say(text)
-            self.last = now
-
-    def done(self) -> None:
-        if self.terminal and self.width:
-            click.echo()
-            self.width = 0
-
-
-@dataclass
-class RunResult:
-    task: str
-    status: str  # ok, stopped, error
-    exit_code: int
-    message: str
-    summary: dict[str, Any]
-    outcome: TaskOutcome | None
-
-    def document(self) -> dict[str, Any]:
-        document = {"result": self.outcome.data if self.outcome else None, "summary": self.summary}
-        if self.message:
-            document["message"] = self.message
-        return document
-
-
-def run_task(options: GlobalOptions, task: str, body: Callable[[Gateway, StateStore | None], TaskOutcome],
-             lock: bool, config: BotConfig | None = None, writes: bool = False) -> RunResult:
-    """One task on one wiki (the one given, else from the options): lock, login, the task; the run is recorded."""
-    counters = Counters()
-    outcome: TaskOutcome | None = None
-    status, exit_code, message = "ok", 0, ""
-    store: StateStore | None = None
-    wall_start = time.time()
-    options.where = {"task": task}
-    try:
-        config = config or options.load()
-        options.where = {"wiki": config.wiki_key, "task": task}
-        store = open_store(config) if lock else None
-        with store.run_lock(config.wiki_key, task) if store else nullcontext() as lock_check:
-            site = connect(config, counters, task, note=options.retry)
-            gateway = Gateway(site, config, counters, echo=options.say, lock_check=lock_check, note=options.retry)
-            if writes and not config.dry_run:  # a task that would write nothing today still says it stopped
-                gateway.stop_if_switched()
-            outcome = body(gateway, store)
-            status, exit_code = outcome.status, outcome.exit_code
-    except StopRun as stop:
-        status, exit_code, message = "stopped", stop.exit_code, str(stop)
-    except MentorBotError as error:
-        counters.errors = max(counters.errors, 1)  # the gateway has already counted a refused request
-        status, exit_code, message = "error", error.exit_code, str(error)
-    summary = {"task": task, "outcome": status, **counters.summary()}
-    if store is None and config is not None and task == "check":
-        # check takes no lock, but its runs belong in `status` too (a store it cannot open is one of its problems).
-        with contextlib.suppress(MentorBotError):
-            store = open_store(config)
-    if store is not None and config is not None:
-        try:
-            store.record_run(config.wiki_key, task, wall_start, status, summary)
-        except MentorBotError as error:  # the store itself failed: say so beside what the task did
-            message = f"{message} The run could not be recorded: {error}".strip()
-            exit_code = exit_code or error.exit_code
-        store.close()
-    return RunResult(task, status, exit_code, message, summary, outcome)
-
-
-def show(options: GlobalOptions, result: RunResult) -> None:
-    """The task's lines for people, then its one summary line (or all of it as log lines)."""
-    if options.log_json:
-        for line in result.outcome.lines if result.outcome else []:
-            options.emit("message", text=line)
-        options.emit("summary", **result.summary, **({"message": result.message} if result.message else {}))
-        return
-    for line in result.outcome.lines if result.outcome else []:
-        click.echo(line)
-    if result.message:
-        click.echo(result.message, err=result.status == "error")
-    summary = result.summary
-    click.echo(
-        f"mentorbot {command_name(result.task)}: {result.status}; {counted(summary['requests'], 'request')}, "
-        f"{counted(summary['writes'], 'write')}"
-        + (f" ({summary['dry_run_writes']} not sent: dry run)" if summary["dry_run_writes"] else "")
-        + f", {counted(summary['notices'], 'notice')}, {counted(summary['errors'], 'error')}, {summary['seconds']} s"
-    )
-
-
-def command_name(task: str) -> str:
-    """The command as typed: the task report-mentors is ``report mentors``."""
-    return task.replace("-", " ")
-
-
-def execute(options: GlobalOptions, task: str, body: Callable[[Gateway, StateStore | None], TaskOutcome], *,
-            lock: bool = True, writes: bool = False) -> int:
-    """Run one task on the wiki given, or on every configured wiki in turn. Returns the exit code.
-
-    With --all-wikis a failing wiki is reported and the others still run; the exit code is 1 if
-    any failed, and the closing line names them.
-    """
-    if not options.all_wikis:
-        result = run_task(options, task, body, lock, writes=writes)
-        if options.json_output:
-            click.echo(json.dumps(result.document(), indent=2, default=str, ensure_ascii=False))
-        else:
-            show(options, result)
-        return result.exit_code
-    try:
-        wikis = options.load_all()
-    except MentorBotError as error:
-        click.echo(str(error), err=True)
-        return error.exit_code
-    results: dict[str, RunResult] = {}
-    for name, config in wikis:
-        if not (options.json_output or options.log_json):
-            click.echo(f"== {name} ({config.wiki_key}) ==")
-        results[name] = run_task(options, task, body, lock, config, writes=writes)
-        if not options.json_output:
-            show(options, results[name])
-    failed = {name: result for name, result in results.items() if result.exit_code != 0}
-    if options.json_output:
-        click.echo(json.dumps({"wikis": {name: result.document() for name, result in results.items()},
-                               "failed": sorted(failed)}, indent=2, default=str, ensure_ascii=False))
-    elif options.log_json:
-        options.where = {"task": task}
-        options.emit("wikis", ok=len(results) - len(failed), failed=sorted(failed))
-    else:
-        click.echo(f"mentorbot {task} on {len(results)} wiki{'s' if len(results) != 1 else ''}: "
-                   f"{len(results) - len(failed)} ok"
-                   + (", failed: " + ", ".join(f"{name} ({result.status}, exit code {result.exit_code})"
-                                               for name, result in failed.items()) if failed else ""))
-    return 1 if failed else 0
-
 
 # The group's options: those that take a value, and flags. Each is accepted after the command too.
 GLOBAL_VALUE_OPTIONS = ("--api", "--wiki", "--config", "--log")
@@ -579,16 +355,6 @@ def invite_graduates(gateway: Gateway, store: StateStore, graduation: Graduation
     return [*lines, f"{counted(len(graduation.invited), 'mentee')} invited to become mentors"]
 
 
-@contextmanager
-def exit_on_error() -> Iterator[None]:
-    """For commands outside ``execute``: a MentorBotError ends them with its sentence and exit code."""
-    try:
-        yield
-    except MentorBotError as error:
-        click.echo(str(error), err=True)
-        sys.exit(error.exit_code)
-
-
 @cli.command(short_help="The last runs, pending work, the stop switch.")
 @click.pass_obj
 def status(options: GlobalOptions) -> None:
@@ -600,14 +366,20 @@ def status(options: GlobalOptions) -> None:
         configs, store = options.load_with_store()
     now = time.time()
     wikis = status_report(configs, store, now)
+    contents = store.contents()
     store.close()
+    failing = sorted({f"{wiki} {t.task}" for wiki, entry in wikis.items() for t in entry["tasks"]
+                      if t.outcome == "error"})
     if options.json_output:
         click.echo(json.dumps({"result": {wiki: {
             "tasks": [{"task": t.task, "outcome": t.outcome, "finished_at": t.finished_at, "summary": t.summary,
                        "failed_in_a_row": t.failed_in_a_row} for t in entry["tasks"]],
-            "pending": entry["pending"], "stop_switch": entry.get("stop_switch")} for wiki, entry in wikis.items()}},
+            "pending": entry["pending"], "stop_switch": entry.get("stop_switch")} for wiki, entry in wikis.items()},
+            "summary": {"task": "status", "wikis": len(wikis), "failing": failing, "store": contents.description,
+                        "first_run": contents.first_run, "rows": contents.rows}},
             indent=2, ensure_ascii=False))
         return
+    click.echo(f"state store: {contents.sentence(now)}")
     for wiki, entry in wikis.items():
         click.echo(f"{wiki}")
         if not entry["tasks"]:
@@ -618,6 +390,8 @@ def status(options: GlobalOptions) -> None:
             click.echo(f"  pending: {line}")
         if "stop_switch" in entry:
             click.echo(f"  stop switch: {entry['stop_switch']}")
+    click.echo(f"mentorbot status: {counted(len(wikis), 'wiki')}; "
+               + (f"last run failed: {', '.join(failing)}" if failing else "no task's last run failed"))
 
 
 @cli.group(short_help="Export or import the state store.")

@@ -155,7 +155,6 @@ class Gateway:
             if isinstance(outcome, dict):
                 return outcome
             if attempt > self.config.max_retries:
-                self.counters.errors += 1
                 raise WikiUnavailable(f"The wiki at {self.config.wiki_key} kept failing ({outcome}) through "
                                       f"{retries(self.config.max_retries)}; try again later.")
             self.counters.retries += 1
@@ -188,8 +187,7 @@ class Gateway:
             reason = transient_reason(error)
             if reason is not None:
                 return reason
-            if isinstance(error, APIError):
-                self.counters.errors += 1
+            if isinstance(error, APIError):  # the caller may handle it (an answer GE gives): not an error yet
                 raise ApiFailure(error.code, error.info, str(params.get("action", ""))) from None
             raise
         return result

@@ -23,7 +23,7 @@ import requests
 
 from bot import __version__
 from bot.config import BotConfig, require_private
-from bot.errors import ConfigError, LoginFailed, WikiUnavailable
+from bot.errors import ConfigError, LoginFailed, OutputError, WikiUnavailable
 from bot.faults import TRANSIENT_CODES, note_on_stderr, one_line, retries, transient_reason
 
 if TYPE_CHECKING:
@@ -42,9 +42,12 @@ def _runtime_dir(config: BotConfig, task: str = "") -> tuple[Path, bool]:
     # The session cookie is kept per credentials: another name or password never reuses it.
     credentials = hashlib.sha256(f"{config.username}\n{config.password}".encode()).hexdigest()[:12]
     directory = config.pywikibot_dir or config.state_path.parent / "pywikibot" / f"{task or 'default'}-{credentials}"
-    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-    # pywikibot expects this file once a process has used another directory before.
-    (directory / "throttle.ctrl").touch()
+    try:
+        directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        # pywikibot expects this file once a process has used another directory before.
+        (directory / "throttle.ctrl").touch()
+    except OSError as error:
+        raise OutputError("pywikibot's session files", directory, error) from None
     return directory, (directory / "user-config.py").exists()
 
 

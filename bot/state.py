@@ -12,6 +12,7 @@ import socket
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager, suppress
+from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from typing import Any
 from bot.config import BotConfig
 from bot.database import Database, SqliteDatabase, open_database
 from bot.errors import ConfigError, LockLost, RunLocked, StateError
+from bot.words import counted
 
 # Each entry moves the schema one version up; never change what a released entry does, append a new
 # one. The statements are SQLite's; MariaDB gets them through database.mariadb_ddl. Text that is
@@ -165,6 +167,38 @@ def _process_alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+# What an operator would miss if the store started over: table -> what a row is, in words.
+CONTENT_TABLES = {"runs": ("run", "runs"), "snapshot": ("snapshot", "snapshots"),
+                  "mentorship_pair": ("mentorship pair seen", "mentorship pairs seen"),
+                  "registration": ("account registration", "account registrations"),
+                  "block_notice": ("block notice", "block notices"), "graduation": ("graduation", "graduations"),
+                  "mentee_move": ("mentee move", "mentee moves"), "cursor": ("log cursor", "log cursors")}
+
+
+@dataclass(frozen=True)
+class StoreContents:
+    description: str
+    first_run: float | None  # started_at of the oldest recorded run
+    rows: dict[str, int]
+
+    def sentence(self, now: float) -> str:
+        """'<store>, first run 3.2 days ago; 12 runs, 2 snapshots, ...' for check and status."""
+        age = (f"first run {ago(now - self.first_run)} ago" if self.first_run is not None
+               else "no run recorded yet")
+        held = ", ".join(counted(count, *CONTENT_TABLES[table]) for table, count in self.rows.items())
+        return f"{self.description}, {age}; {held}"
+
+
+def ago(seconds: float) -> str:
+    """A duration for people: minutes, hours or days."""
+    minutes = seconds / 60
+    if minutes < 90:
+        return f"{minutes:.0f} min"
+    if minutes < 48 * 60:
+        return f"{minutes / 60:.1f} h"
+    return f"{minutes / 1440:.1f} days"
 
 
 class StateStore:
@@ -429,6 +463,13 @@ class StateStore:
         return {(wiki, task): [tuple(row) for row in self.db.execute(
             "SELECT finished_at, outcome, summary FROM runs WHERE wiki = ? AND task = ? "
             "ORDER BY finished_at DESC LIMIT 100", (wiki, task)).fetchall()] for wiki, task in pairs}
+
+    def contents(self) -> StoreContents:
+        """When the store's first run was recorded, and how many rows of each kind of history it holds."""
+        (first,) = self.db.execute("SELECT MIN(started_at) FROM runs").fetchone()
+        rows = {table: int(self.db.execute(f'SELECT COUNT(*) FROM "{table}"').fetchone()[0])
+                for table in CONTENT_TABLES}
+        return StoreContents(self.description, float(first) if first is not None else None, rows)
 
     def last_mentor(self, wiki: str, mentee_name: str, role: str = "primary") -> str | None:
         """The mentor most recently seen for this mentee in any snapshot."""

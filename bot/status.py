@@ -19,7 +19,7 @@ import requests
 from bot import __version__
 from bot.config import BotConfig
 from bot.gateway import STOP_VALUES
-from bot.state import StateStore
+from bot.state import StateStore, ago
 from bot.timestamps import parse_iso
 
 
@@ -36,15 +36,6 @@ class TaskStatus:
         counts = ", ".join(f"{self.summary.get(key, 0)} {key}" for key in ("requests", "writes", "notices", "errors"))
         failing = f"; {self.failed_in_a_row} failed runs in a row" if self.failed_in_a_row > 1 else ""
         return f"{self.task:<20} {self.outcome:<8} {ago(now - self.finished_at):>10} ago  ({counts}){failing}"
-
-
-def ago(seconds: float) -> str:
-    minutes = seconds / 60
-    if minutes < 90:
-        return f"{minutes:.0f} min"
-    if minutes < 48 * 60:
-        return f"{minutes / 60:.1f} h"
-    return f"{minutes / 1440:.1f} days"
 
 
 def task_statuses(store: StateStore) -> list[TaskStatus]:

@@ -398,7 +398,12 @@ def test_status_shows_each_tasks_last_run_pending_work_and_the_stop_switch(wiki:
     result = mentorbot(wiki, workdir, "--api", wiki.api, "status")
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[0] == wiki.api
+    store = workdir.parent / "state" / "mentorbot" / "state.sqlite"
+    assert re.fullmatch(rf"state store: {re.escape(str(store))}, first run \d+ min ago; 4 runs, 0 snapshots, "
+                        r"0 mentorship pairs seen, 0 account registrations, 0 block notices, 0 graduations, "
+                        r"0 mentee moves, 1 log cursor", lines[0]), lines[0]
+    assert lines[1] == wiki.api
+    assert lines[-1] == f"mentorbot status: 1 wiki; last run failed: {wiki.api} sweep"
     assert any(line.split()[:2] == ["mentors", "ok"] for line in lines)
     assert any(line.split()[:2] == ["sweep", "error"] and "2 failed runs in a row" in line for line in lines)
     assert any(line.startswith("  pending: block log: read up to ") for line in lines)
@@ -410,6 +415,7 @@ def test_status_shows_each_tasks_last_run_pending_work_and_the_stop_switch(wiki:
 
     wiki.admin().edit(f"User:{wiki.bot_user.split('@')[0]}/Stop", "Stop: the bot moved mentees wrongly")
     document = json.loads(mentorbot(wiki, workdir, "--api", wiki.api, "--json", "status").stdout)
+    assert document["summary"]["failing"] == [f"{wiki.api} sweep"] and document["summary"]["rows"]["runs"] == 4
     stop = document["result"][wiki.api]["stop_switch"]
     assert stop.startswith("ON:") and "moved mentees wrongly" in stop
     assert {t["task"]: t["outcome"] for t in document["result"][wiki.api]["tasks"]} == {
@@ -486,6 +492,8 @@ def test_all_wikis_on_two_real_wikis_with_the_state_on_mariadb(wiki: DevWiki, se
 
     second_wiki.admin().edit("User:MentorBot/Stop", "stop: the list is broken")
     status = mentorbot(wiki, workdir, "--config", str(config), "--all-wikis", "status", env=env).stdout
+    first_line, status = status.split("\n", 1)
+    assert first_line.startswith("state store: mariadb://mentorbot@") and "4 runs" in first_line
     per_wiki = {block.split("\n", 1)[0]: block for block in re.split(r"(?m)^(?=http)", status) if block}
     assert set(per_wiki) == {wiki.api, second_wiki.api}
     assert per_wiki[wiki.api].startswith(f"{wiki.api}\n  mentors              ok ")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from click.testing import CliRunner
 
@@ -56,7 +57,7 @@ def test_a_global_option_after_the_command_is_taken_as_before_it(tmp_path: objec
 
 
 def test_the_summary_line_counts_in_words_and_names_the_command_as_typed(capsys: object) -> None:
-    from bot.cli import GlobalOptions, RunResult, show
+    from bot.runner import GlobalOptions, RunResult, show
 
     options = GlobalOptions(None, None, None, False, False)
     summary = {"requests": 1, "writes": 1, "dry_run_writes": 0, "notices": 1, "errors": 0, "seconds": 0.5}
@@ -82,3 +83,38 @@ def test_the_demo_left_running_says_how_to_go_on(tmp_path: object) -> None:
     assert "    export MENTORBOT_USERNAME='MentorBot@mentorbot' MENTORBOT_PASSWORD='bot-pw'" in lines
     assert "    export MENTORBOT_CONFIG=/tmp/the-demo/mentorbot.toml XDG_STATE_HOME=/tmp/the-demo/state" in lines
     assert lines[-1] == "  Stop the wiki: scripts/dev-wiki down /tmp/the-wiki"
+
+
+BAD_CONFIGS = [
+    'max_writes = "100"', "max_writes = -1", "edit_interval = []", "maxlag = 1.5", 'assert = "sysop"',
+    "report_pages = 5", 'report_pages = { other = "P" }', 'registrations_since = "2021-02-30"',
+    "registrations_since = 2021-02-03", 'state_path = "/nonexistent/dir/state.sqlite"', "wikis = 5",
+    "[wikis.x]\nmaxlag = 'a'", 'wikis_file = "/nonexistent/wikis.txt"', "unknown = 1", "contact = 5",
+    'state_url = "postgres://x"', 'pywikibot_dir = "/proc/forbidden"', "this is not toml",
+]
+BAD_ARGUMENTS = [
+    ["--wiki", "kowiki", "check"], ["--api", "ftp://x", "mentors"], ["--api", "http://127.0.0.1:9/w/api.php",
+                                                                    "--wiki", "wikipedia:ko", "sweep"],
+    ["report", "nothing"], ["report", "coverage", "--registrations", "/nonexistent.csv"],
+    ["snapshot", "--dump", "/nonexistent.sql.gz"], ["sweep", "--frobnicate"], ["--log", "xml", "status"],
+    ["state", "export", "/nonexistent/dir/state.jsonl"], ["state", "import", "/nonexistent.jsonl"],
+    ["--all-wikis", "mentors"], ["--json", "--log", "json", "status"],
+]
+
+
+def test_no_input_from_the_command_line_or_the_config_file_ends_in_a_traceback(tmp_path: Path) -> None:
+    """Each bad input ends with a sentence and an exit code, never with an exception escaping."""
+    runner = CliRunner(env={"MENTORBOT_USERNAME": "Bot@app", "MENTORBOT_PASSWORD": "x", "MENTORBOT_CONFIG": "",
+                            "XDG_STATE_HOME": str(tmp_path / "state")})
+    config = tmp_path / "mentorbot.toml"
+    runs = [["--config", str(config), "--api", "http://127.0.0.1:9/w/api.php", "status"]]
+    for text in BAD_CONFIGS:
+        config.write_text(f'api = "http://127.0.0.1:9/w/api.php"\n{text}\n')
+        result = runner.invoke(cli, ["--config", str(config), "mentors"], prog_name="mentorbot")
+        assert isinstance(result.exception, SystemExit) and result.exit_code in (1, 2), (text, result.output)
+        assert "Traceback" not in result.output and len(result.output.strip().splitlines()) <= 2, (text, result.output)
+    for args in BAD_ARGUMENTS + runs:
+        result = runner.invoke(cli, args, prog_name="mentorbot")
+        assert result.exception is None or isinstance(result.exception, SystemExit), (args, result.exception)
+        assert result.exit_code != 0 or args in runs, (args, result.output)
+        assert "Traceback" not in result.output, args

@@ -452,7 +452,7 @@ def test_a_malformed_report_settings_page_is_refused_by_its_key_path() -> None:
 
 def test_progress_rewrites_one_line_on_a_terminal_and_writes_a_line_a_minute_to_a_log(
         capsys: pytest.CaptureFixture[str]) -> None:
-    from bot.cli import Progress
+    from bot.runner import Progress
 
     terminal = Progress(print, terminal=True)
     for done in (5000, 10000, 15000):

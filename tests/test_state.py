@@ -270,8 +270,8 @@ def test_a_stream_cut_off_by_a_lost_connection_is_a_clear_error(
 
 def test_a_run_whose_store_fails_says_so_beside_its_outcome(
         make_state: Callable[[str], StateBackend], mariadb: MariaServer, wiki: DevWiki, tmp_path: Path) -> None:
-    from bot.cli import GlobalOptions, TaskOutcome, run_task
     from bot.gateway import Gateway
+    from bot.runner import GlobalOptions, TaskOutcome, run_task
 
     backend = make_state("mariadb")
     config = BotConfig(api=wiki.api, username=wiki.bot_user, password=wiki.bot_password, state_url=backend.url,
