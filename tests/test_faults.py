@@ -225,38 +225,35 @@ def mentors_with_mentees(wiki: DevWiki, admin: WikiClient) -> list[str]:
     return mentees
 
 
-def test_a_lost_answer_to_a_notice_never_posts_it_twice(wiki: DevWiki, tmp_path: Path) -> None:
+def block_notice_through(wiki: DevWiki, tmp_path: Path, fault: str,
+                         attempts: int = 6) -> tuple[Runs, subprocess.CompletedProcess[str]]:
+    """A mentee of Mentor A blocked, and the blocks task run with one ``fault`` on the notice's edit."""
     admin = wiki.admin()
     wiki.anonymous().create_account("Mentor A", PASSWORD)
     admin.post("growthmanagementorlist", geaction="add", username="Mentor A", weight=2)
     wiki.anonymous().create_account("Newcomer 1", PASSWORD)
     (tmp_path / "cwd").mkdir()
-    with FaultProxy(wiki.api, 0, rate=0, script=once("lost-answer", action="edit")) as proxy:
+    with FaultProxy(wiki.api, 0, rate=0, script=once(fault, action="edit")) as proxy:
         runs = Runs(wiki, tmp_path / "cwd", proxy)
         runs.run("blocks")
         admin.post("block", user="Newcomer 1", expiry="1 day", reason="test")
-        result = runs.run("blocks")
-        assert proxy.faults == {"lost-answer": 1}
+        result = runs.run("blocks", attempts=attempts)
+        assert proxy.faults == {fault: 1}
+    return runs, result
+
+
+def test_a_lost_answer_to_a_notice_never_posts_it_twice(wiki: DevWiki, tmp_path: Path) -> None:
+    runs, result = block_notice_through(wiki, tmp_path, "lost-answer")
     runs.assert_no_traceback()
     assert retry_lines(result) == 1, result.stderr
-    text = admin.page_text("User talk:Mentor A") or ""
+    text = wiki.admin().page_text("User talk:Mentor A") or ""
     assert text.count("<!-- mentorbot:block:") == 1 and text.count("== Blocks of your mentees ==") == 1
 
 
 def test_a_stale_token_is_fetched_again_and_the_notice_posted_once(wiki: DevWiki, tmp_path: Path) -> None:
-    admin = wiki.admin()
-    wiki.anonymous().create_account("Mentor A", PASSWORD)
-    admin.post("growthmanagementorlist", geaction="add", username="Mentor A", weight=2)
-    wiki.anonymous().create_account("Newcomer 1", PASSWORD)
-    (tmp_path / "cwd").mkdir()
-    with FaultProxy(wiki.api, 0, rate=0, script=once("badtoken", action="edit")) as proxy:
-        runs = Runs(wiki, tmp_path / "cwd", proxy)
-        runs.run("blocks")
-        admin.post("block", user="Newcomer 1", expiry="1 day", reason="test")
-        result = runs.run("blocks", attempts=1)
-        assert proxy.faults == {"badtoken": 1}
+    _runs, result = block_notice_through(wiki, tmp_path, "badtoken", attempts=1)
     assert retry_lines(result) == 1, result.stderr
-    assert admin.revision_count("User talk:Mentor A") == 1
+    assert wiki.admin().revision_count("User talk:Mentor A") == 1
 
 
 @pytest.mark.parametrize("lost", ["growthmanagementorlist", "growthsetmentor"])
