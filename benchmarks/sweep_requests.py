@@ -59,7 +59,7 @@ def bot_sweep(gateway: Gateway, store: StateStore, name: str) -> tuple[int, set[
     before = gateway.counters.requests
     result = run_sweep(gateway, store, rules, read_mentor_list(gateway), read_community_settings(gateway), force=True)
     # Failing a count rule for the first time starts its clock at 0 days: no action yet, but a reason.
-    failing = {d.mentor.username for d in result.decisions if d.action != "none" or d.reason.startswith("only ")}
+    failing = {d.mentor.username for d in result.decisions if d.action != "none" or str(d.reason).startswith("only ")}
     return gateway.counters.requests - before, failing
 
 

@@ -22,34 +22,26 @@ from typing import Any
 from bot.errors import ApiFailure, EditConflictUnresolved
 from bot.gateway import Gateway, notice_marker
 from bot.mentors import ALREADY_THE_MENTOR, MentorList, current_mentors, read_mentor_list
+from bot.messages import Text, check_overrides
 from bot.rules import load_checked, normalize_username
 from bot.state import StateStore
-from bot.sweep import format_text
 from bot.timestamps import is_indefinite, iso, parse_iso
-from bot.words import counted
 
 TASK = "blocks"
-POLL_MARGIN = timedelta(minutes=5)
-
-DEFAULT_MESSAGES = {
-    "heading": "Blocks of your mentees",
-    "intro": "Hello {mentor}, this is about mentees of yours:",
-    "blocked": "{mentee} was blocked by {admin} on {date} ({scope}, {expiry}). Reason: {reason}. "
-               "See the {log_link} and their {talk_link}.",
-    "unblocked": "{mentee} is no longer blocked (since {date}, by {admin}).",
-    "restored": "The bot made you {mentee}'s mentor again, as before the block.",
-    "kept": "You are still {mentee}'s mentor: the block did not end your mentorship.",
-    "claim": "Their block dropped you as their mentor; you can {claim_link}.",
-    "outro": "~~~~",
+HIDDEN = "(hidden)"  # a performer or reason suppressed in the log
+BACKUP_KEYS = {  # what is said to the mentor, and what is said about them to the backup mentor in their place
+    "mentorbot-blocks-restored": "mentorbot-blocks-restored-backup",
+    "mentorbot-blocks-kept": "mentorbot-blocks-kept-backup",
+    "mentorbot-blocks-claim": "mentorbot-blocks-claim-backup",
 }
-
+POLL_MARGIN = timedelta(minutes=5)
 
 @dataclass(frozen=True)
 class BlockSettings:
     optout: frozenset[str] = frozenset()
     restore: bool = False
     notify_backup_when_away: bool = False
-    messages: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_MESSAGES))
+    messages: dict[str, str] = field(default_factory=dict)  # the wiki's own texts, by message key
 
 
 def parse_block_settings(text: str, source: str) -> BlockSettings:
@@ -59,7 +51,7 @@ def parse_block_settings(text: str, source: str) -> BlockSettings:
         optout=frozenset(normalize_username(name) for name in document.get("optout", [])),
         restore=document.get("restore", False),
         notify_backup_when_away=document.get("notify_backup_when_away", False),
-        messages={**DEFAULT_MESSAGES, **document.get("messages", {})},
+        messages=check_overrides(document.get("messages", {}), source),
     )
 
 
@@ -85,8 +77,8 @@ class BlockEvent:
         return cls(
             log_id=int(entry["logid"]), timestamp=entry["timestamp"], action=entry["action"],
             mentee=str(entry["title"]).split(":", 1)[1],
-            admin="(hidden)" if "userhidden" in entry else entry.get("user", "?"),
-            reason="(hidden)" if "commenthidden" in entry else entry.get("comment", ""),
+            admin=HIDDEN if "userhidden" in entry else entry.get("user", "?"),
+            reason=HIDDEN if "commenthidden" in entry else entry.get("comment", ""),
             indefinite=entry["action"] != "unblock" and (is_indefinite(duration) or not expiry),
             sitewide=bool(params.get("sitewide", True)), expiry=expiry or "indefinite",
         )
@@ -120,10 +112,18 @@ def is_registered_name(name: str) -> bool:
     return False
 
 
+def expiry_text(expiry: str) -> str:
+    """A block's end as the notice shows it: a date and time in UTC, or the duration as the log gave it."""
+    try:
+        return f"{parse_iso(expiry):%Y-%m-%d %H:%M} UTC"
+    except ValueError:
+        return expiry
+
+
 def escape_reason(reason: str) -> str:
     """A block reason shown as plain text: no markup, links, templates, signatures or pings."""
-    flat = " ".join(reason.split()) or "(none given)"
-    return "<nowiki>" + html.escape(flat, quote=False) + "</nowiki>"
+    flat = " ".join(reason.split())
+    return "<nowiki>" + html.escape(flat, quote=False) + "</nowiki>" if flat else ""
 
 
 class BlockNotifier:
@@ -212,8 +212,8 @@ class BlockNotifier:
                 continue
             planned.append(PlannedNotice(event, original, recipient, ends))
         # Act and verify: each restore is done and confirmed by the wiki before anyone is told of it.
-        outcomes = {plan.event.log_id: self.bring_back(plan.event, plan.original, now_mentors, mentor_list,
-                                                       settings, result)
+        outcomes = {plan.event.log_id: self.bring_back(plan.event, plan.original, plan.recipient, now_mentors,
+                                                       mentor_list, settings, result)
                     for plan in planned if plan.ends_indefinite_block}
         # Tell: one post a recipient, every sentence from what was verified.
         by_recipient: dict[str, list[tuple[BlockEvent, str, str]]] = {}  # event, line, original mentor
@@ -252,10 +252,18 @@ class BlockNotifier:
             return indefinite_now[event.mentee]
         return self.store.was_indefinitely_blocked(self.wiki, event.mentee, event.log_id)
 
-    def bring_back(self, event: BlockEvent, original: str, now_mentors: dict[str, str], mentor_list: MentorList,
-                   settings: BlockSettings, result: BlocksResult) -> str:
-        """Restore the original mentor where allowed; otherwise the text tells them how to claim."""
-        texts = settings.messages
+    def bring_back(self, event: BlockEvent, original: str, recipient: str, now_mentors: dict[str, str],
+                   mentor_list: MentorList, settings: BlockSettings, result: BlocksResult) -> str:
+        """Restore the original mentor where allowed; otherwise the text tells them how to claim.
+
+        The text speaks to the original mentor, or about them to the backup mentor told in their place.
+        """
+        messages = self.gateway.messages(settings.messages)
+        backup = recipient != original
+
+        def texts(key: str, mentee: str) -> str:
+            return messages(BACKUP_KEYS[key], mentee, original) if backup else messages(key, mentee)
+
         listed = mentor_list.by_name(original)
         active = listed is not None and not listed.away_at(self.now)
         can = (settings.restore and active and self.gateway.site.has_right("setmentor")
@@ -265,17 +273,16 @@ class BlockNotifier:
                for move in self.store.moves(self.wiki)):
             # Restored by a run that ended before telling: say what that run did.
             result.restored.append((event.mentee, original))
-            return format_text(texts["restored"], {"mentee": event.mentee})
+            return texts("mentorbot-blocks-restored", event.mentee)
         if now_mentors.get(event.mentee) == original:  # never dropped (GrowthExperiments REL1_43 keeps the pair)
-            return format_text(texts["kept"], {"mentee": event.mentee})
+            return texts("mentorbot-blocks-kept", event.mentee)
         if self.still_indefinitely_blocked(event.mentee):
             result.skipped.append(f"{event.mentee}: still blocked indefinitely, mentor not restored")
             return ""
         if can:
             try:
                 self.gateway.post("growthsetmentor", mentee=event.mentee, mentor=original,
-                                  reason=f"Mentor before the indefinite block (log id {event.log_id}), "
-                                         "restored after the block ended")
+                                  reason=messages("mentorbot-setmentor-restore-reason", event.log_id))
             except ApiFailure as failure:
                 if failure.code != ALREADY_THE_MENTOR:  # after a lost answer, "already" means done
                     result.skipped.append(f"{event.mentee}: not restored ({failure.code})")
@@ -283,9 +290,8 @@ class BlockNotifier:
             if current_mentors(self.gateway, [event.mentee]).get(event.mentee) == original:
                 result.restored.append((event.mentee, original))
                 self.store.record_move(self.wiki, None, event.mentee, None, original, why)
-                return format_text(texts["restored"], {"mentee": event.mentee})
-        claim = f"[[Special:ClaimMentee/{event.mentee}|claim them as your mentee again]]"
-        return format_text(texts["claim"], {"mentee": event.mentee, "claim_link": claim})
+                return texts("mentorbot-blocks-restored", event.mentee)
+        return texts("mentorbot-blocks-claim", event.mentee)
 
     def still_indefinitely_blocked(self, mentee: str) -> bool:
         """Another block may remain (several blocks, or a new one later in this poll)."""
@@ -293,19 +299,18 @@ class BlockNotifier:
         return any(is_indefinite(str(block.get("expiry"))) for block in blocks)
 
     def describe(self, event: BlockEvent, settings: BlockSettings) -> str:
-        fields = {
-            "mentee": f"[[Special:Contributions/{event.mentee}|{event.mentee}]]",
-            "admin": f"[[Special:Contributions/{event.admin}|{event.admin}]]"  # no ping
-                     if event.admin != "(hidden)" else event.admin,
-            "date": event.timestamp[:16].replace("T", " ") + " UTC",
-            "scope": "sitewide" if event.sitewide else "partial",
-            "expiry": "indefinitely" if event.indefinite else f"until {event.expiry}",
-            "reason": escape_reason(event.reason),
-            "log_link": f"[{{{{fullurl:Special:Log/block|page={{{{urlencode:User:{event.mentee}}}}}}}}} block log]",
-            "talk_link": f"[{{{{fullurl:User talk:{event.mentee}}}}} talk page]",
-        }
-        template = settings.messages["unblocked" if event.action == "unblock" else "blocked"]
-        return format_text(template, fields)
+        texts = self.gateway.messages(settings.messages)
+        admin = texts("mentorbot-blocks-hidden-admin") if event.admin == HIDDEN else texts("mentorbot-user-link",
+                                                                                           event.admin)
+        date = event.timestamp[:16].replace("T", " ")
+        if event.action == "unblock":
+            return texts("mentorbot-blocks-unblocked", event.mentee, date, admin)
+        scope = Text("mentorbot-blocks-sitewide" if event.sitewide else "mentorbot-blocks-partial")
+        expiry = Text("mentorbot-blocks-indefinite") if event.indefinite else Text("mentorbot-blocks-until",
+                                                                                   expiry_text(event.expiry))
+        reason = texts("mentorbot-blocks-hidden-reason") if event.reason == HIDDEN else escape_reason(event.reason)
+        key = "mentorbot-blocks-blocked" if reason else "mentorbot-blocks-blocked-no-reason"
+        return texts(key, event.mentee, admin, date, scope, expiry, reason)
 
     def notify(self, recipient: str, items: list[tuple[BlockEvent, str, str]], settings: BlockSettings,
                result: BlocksResult) -> None:
@@ -314,11 +319,11 @@ class BlockNotifier:
         page = self.gateway.read_page(title)
         fresh = [(event, line) for event, line, _original in items if self.marker(event) not in page.text]
         if fresh:
-            body = "\n".join([format_text(settings.messages["intro"], {"mentor": recipient}),
-                              *(f"* {line} {self.marker(event)}" for event, line in fresh),
-                              settings.messages["outro"]])
-            summary = f"Mentorship: {counted(len(fresh), 'block notice')}"
-            posted = self.gateway.add_section(title, settings.messages["heading"], body, summary,
+            texts = self.gateway.messages(settings.messages)
+            body = "\n".join([texts("mentorbot-blocks-intro", recipient),
+                              *(f"* {line} {self.marker(event)}" for event, line in fresh), "~~~~"])
+            summary = texts("mentorbot-summary-blocks", len(fresh))
+            posted = self.gateway.add_section(title, texts("mentorbot-blocks-heading"), body, summary,
                                               notice_type="blocks", marker=self.marker(fresh[0][0]), page=page)
             if posted:
                 result.posted[recipient] = [event.log_id for event, _line in fresh]

@@ -30,6 +30,7 @@ from bot.config import REPORT_NAMES
 from bot.errors import MentorBotError
 from bot.gateway import Gateway
 from bot.mentors import read_mentor_list
+from bot.messages import Text
 from bot.reports import cell_text, publish
 from bot.reports.coverage import (
     coverage_report,
@@ -210,8 +211,11 @@ def sweep(options: GlobalOptions, force: bool) -> None:
                      f"{len(result.refused)} refused by the wiki, {counts['none']} left alone")
         data = {
             "decisions": [{"mentor": d.mentor.username, "user_id": d.mentor.user_id, "action": d.action,
-                           "reason": d.explanation, "rule": d.rule, "days": d.days, "lapse_start": d.lapse_start,
-                           "away_until": d.away_until.isoformat() if d.away_until else None}
+                           "reason": d.explanation, "rule": str(d.rule) if d.rule else None, "days": d.days,
+                           "lapse_start": d.lapse_start,
+                           "away_until": d.away_until.isoformat() if d.away_until else None,
+                           "next_stage": d.next_stage or None,
+                           "next_date": d.next_date.isoformat() if d.next_date else None}
                           for d in result.decisions],
             "moved": [{"mentee": m, "from": old, "to": new} for m, old, new in result.moved],
             "refused": [{"mentor": m, "action": action, "reason": reason} for m, action, reason in result.refused],
@@ -309,7 +313,8 @@ def report(options: GlobalOptions, name: str, page: str | None, output: Path | N
             built = graduation.report
         else:
             if registrations is not None:
-                source, rows = f"the file {registrations.name}", read_registration_file(registrations)
+                source, rows = (Text("mentorbot-coverage-accounts-file", registrations.name),
+                                read_registration_file(registrations))
             else:
                 since = datetime.strptime(config.registrations_since, "%Y-%m-%d").replace(tzinfo=UTC)
                 progress = Progress(options.say, terminal=sys.stdout.isatty() and not (
@@ -318,13 +323,12 @@ def report(options: GlobalOptions, name: str, page: str | None, output: Path | N
                 progress.done()
                 entries = counted(fetched, "new account-creation log entry", "new account-creation log entries")
                 lines.append(f"{entries} stored")
-                source = f"the account-creation log since {config.registrations_since}"
+                source = Text("mentorbot-coverage-accounts-log", config.registrations_since)
                 rows = registration_batches(store.registration_pages(config.wiki_key))
             built = coverage_report(rows, source, dump=dump, store=store, wiki=config.wiki_key, states=states,
                                     blocked=indefinitely_blocked(gateway))
         title = page or config.report_page_for(name, gateway.username)
-        published = publish(gateway, built, title, output or config.report_output,
-                            linked=("mentor", "mentee"))
+        published = publish(gateway, built, title, output or config.report_output, overrides=own.messages)
         lines += built.lines
         lines += [f"{label}: {cell_text(value)}" for label, value in built.totals]
         lines += [f"wrote {path}" for path in published.files]
@@ -334,8 +338,7 @@ def report(options: GlobalOptions, name: str, page: str | None, output: Path | N
             lines += invite_graduates(gateway, store, graduation, own)
             data["invited"] = graduation.invited
         data.update({"report": name, "page": published.page, "page_changed": published.page_changed,
-                     "files": [str(p) for p in published.files], "columns": built.columns, "rows": built.rows,
-                     "totals": dict(built.totals), "notes": built.notes})
+                     "files": [str(p) for p in published.files], **built.as_json()})
         return TaskOutcome(data, lines)
 
     sys.exit(execute(options, f"report-{name}", body, writes=True))

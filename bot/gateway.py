@@ -29,6 +29,7 @@ from bot.errors import (
     load_json,
 )
 from bot.faults import note_on_stderr, one_line, retries, transient_reason
+from bot.messages import Messages, site_messages
 
 # GrowthExperiments and CommunityConfiguration modules, as paraminfo names them.
 GE_MODULES = (
@@ -133,6 +134,7 @@ class Gateway:
         self.note = note or note_on_stderr  # retries and the like
         self.lock_check = lock_check  # raises when the run's lock in the state store is lost
         self._capabilities: Capabilities | None = None
+        self._messages: Messages | None = None
 
     @property
     def username(self) -> str:
@@ -279,6 +281,13 @@ class Gateway:
             found = {m["path"] for m in result["paraminfo"].get("modules", [])}
             self._capabilities = Capabilities(frozenset(found))
         return self._capabilities
+
+    def messages(self, overrides: dict[str, str] | None = None) -> Messages:
+        """The texts for this wiki: its content language, MediaWiki's fallbacks, then English (asked once a run)."""
+        if self._messages is None:
+            general = self.get(meta="siteinfo", siprop="general")["query"]["general"]
+            self._messages = site_messages(general)
+        return self._messages.with_overrides(overrides or {})
 
     # --- guards -------------------------------------------------------------------------
 

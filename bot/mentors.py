@@ -20,6 +20,7 @@ from html import unescape
 from typing import TYPE_CHECKING, Any
 
 from bot.errors import MalformedDocument, load_json
+from bot.messages import Items, Text
 from bot.timestamps import parse_iso
 
 if TYPE_CHECKING:
@@ -92,21 +93,17 @@ class MentorList:
     def away_known(self) -> bool:
         return self.away_source == AWAY_FROM_MANAGE_MENTORS
 
-    def notes(self) -> list[str]:
+    def notes(self) -> list[Text]:
         """What a reader of this list should know about where it came from."""
         notes = []
         if not self.away_known:
-            notes.append("away dates are the list's copy, as Special:ManageMentors could not be read: "
-                         "GrowthExperiments keeps the away state elsewhere, so a mentor shown here as not away "
-                         "may be away")
-        cache = ("GrowthExperiments caches who is a mentor for up to 24 hours after a direct edit of "
-                 f"{MENTOR_LIST_PAGE}; the page is what counts")
+            notes.append(Text("mentorbot-note-away-unknown"))
         if self.served_not_listed:
-            notes.append(f"list=growthmentorlist still serves {', '.join(self.served_not_listed)}, no longer on "
-                         f"the page ({cache})")
+            notes.append(Text("mentorbot-note-served-not-listed", Items(tuple(self.served_not_listed)),
+                              MENTOR_LIST_PAGE, len(self.served_not_listed)))
         if self.listed_not_served:
-            notes.append(f"list=growthmentorlist does not serve {', '.join(self.listed_not_served)} yet, though "
-                         f"on the page ({cache})")
+            notes.append(Text("mentorbot-note-listed-not-served", Items(tuple(self.listed_not_served)),
+                              MENTOR_LIST_PAGE, len(self.listed_not_served)))
         return notes
 
 

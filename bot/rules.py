@@ -17,10 +17,13 @@ import jsonschema.exceptions
 
 from bot.errors import MalformedDocument, load_json
 from bot.mentors import Mentor
+from bot.messages import Items, Text, check_overrides
 
 DEFAULT_AWAY_DAYS = 30
 DEFAULT_MAX_ACTION_SHARE = 0.2
 MAX_AWAY_DAYS = 365
+DEFAULT_NOTICE_DAYS = 7
+DEFAULT_GROUPS = ("content", "talk", "all")
 QUESTION_TAGS = ("mentorship module question", "mentorship panel question")
 
 
@@ -70,51 +73,22 @@ class Measure:
         """Count rules have no date of their own: days count from the first failed sweep."""
         return self.kind in ("edits-in-window", "answered-questions")
 
-    def describe(self) -> str:
+    def describe(self) -> Text:
         if self.kind == "last-edit":
-            return "days since the last edit"
+            return Text("mentorbot-measure-last-edit")
         if self.kind == "last-action":
-            return "days since the last edit or logged action"
+            return Text("mentorbot-measure-last-action")
         if self.kind == "edits-in-window":
-            wanted = " and ".join(f"{n} {group}" for group, n in self.min_edits)
-            return f"at least {wanted} edits in {self.window_days} days"
-        return (f"at least {self.min_share:.0%} of mentee questions answered within "
-                f"{self.answer_within_days} days (over {self.window_days} days)")
+            wanted = Items(tuple(Text("mentorbot-measure-edits-group", n, group_name(group))
+                                 for group, n in self.min_edits))
+            return Text("mentorbot-measure-edits", wanted, self.window_days)
+        return Text("mentorbot-measure-questions", f"{self.min_share:.0%}", self.answer_within_days,
+                    self.window_days)
 
 
-@dataclass(frozen=True)
-class Message:
-    heading: str
-    text: str
-
-
-DEFAULT_MESSAGES = {
-    "warn": Message(
-        "Your mentorship activity",
-        "Hello {mentor}, this wiki's mentorship rules ({rules_page}) measure a mentor's activity by "
-        "{measure}. By that measure you have been inactive for {days} days: {reason}. If nothing "
-        "changes, you will be {next_stage}. Being active again is all it takes to stop this. ~~~~",
-    ),
-    "away": Message(
-        "You are marked away as a mentor",
-        "Hello {mentor}, because {reason}, you are now marked away as a mentor until {away_until}: "
-        "no new mentees are assigned to you meanwhile. Your current mentees stay with you. "
-        "You can change your status at any time on your mentor dashboard. ~~~~",
-    ),
-    "away_capped": Message(
-        "Your away period as a mentor was shortened",
-        "Hello {mentor}, you had set yourself away beyond {removal_date}, the date when the rules "
-        "({rules_page}) remove an inactive mentor from the list, because {reason}. Your away period now ends "
-        "on {away_until}, so that you can come back before that. ~~~~",
-    ),
-    "removed": Message(
-        "You were removed from the mentor list",
-        "Hello {mentor}, because {reason}, you were removed from the mentor list under the rules "
-        "({rules_page}). Your mentees were given other mentors. Thank you for your help; you are "
-        "welcome to sign up again at Special:EnrollAsMentor at any time. ~~~~",
-    ),
-}
-DEFAULT_SUMMARY = "Mentorship upkeep: {action} ({reason})"
+def group_name(group: str) -> Text | str:
+    """The default namespace groups are named in the wiki's language; a community's own keep their name."""
+    return Text(f"mentorbot-group-{group}") if group in DEFAULT_GROUPS else group
 
 
 @dataclass(frozen=True)
@@ -131,19 +105,20 @@ class SweepRules:
     max_action_share: float = DEFAULT_MAX_ACTION_SHARE
     run_log_page: str | None = None
     namespace_groups: dict[str, tuple[int, ...]] = field(default_factory=dict)
-    messages: dict[str, Message] = field(default_factory=lambda: dict(DEFAULT_MESSAGES))
-    summary: str = DEFAULT_SUMMARY
+    notice_days: int = DEFAULT_NOTICE_DAYS  # a stage comes only this long after the notice of the one before
+    explanation_page: str | None = None  # the rules in words, for people: notices link there
+    messages: dict[str, str] = field(default_factory=dict)  # the wiki's own texts, by message key
     page: str = ""
 
     def is_exempt(self, username: str) -> bool:
         return normalize_username(username) in self.exempt
 
-    def leaves_alone(self, mentor: Mentor) -> str | None:
+    def leaves_alone(self, mentor: Mentor) -> Text | None:
         """Why the rules never touch this mentor, or None."""
         if self.is_exempt(mentor.username):
-            return "exempt by the rules"
+            return Text("mentorbot-reason-exempt")
         if self.skip_manual_mentors and mentor.weight == 0:
-            return "weight 0 (manual only), skipped by the rules"
+            return Text("mentorbot-reason-manual")
         return None
 
     @property
@@ -193,12 +168,9 @@ def parse_rules(text: str, source: str) -> SweepRules:
     groups = {name: tuple(numbers) for name, numbers in document.get("namespace_groups", {}).items()}
     for index, measure in enumerate(measures):
         for group, _count in measure.min_edits:
-            if group not in groups and group not in ("content", "talk", "all"):
+            if group not in groups and group not in DEFAULT_GROUPS:
                 where = "$.activity" + (f"[{index}]" if isinstance(document["activity"], list) else "")
                 raise MalformedDocument(source, f"{where}.min_edits.{group}", "unknown namespace group")
-    custom = document.get("messages", {})
-    messages = dict(DEFAULT_MESSAGES)
-    messages.update({name: Message(**value) for name, value in custom.items() if name != "summary"})
     return SweepRules(
         measures=measures,
         warn_after_days=stages["warn_after_days"],
@@ -212,7 +184,8 @@ def parse_rules(text: str, source: str) -> SweepRules:
         max_action_share=document.get("max_action_share", DEFAULT_MAX_ACTION_SHARE),
         run_log_page=document.get("run_log_page"),
         namespace_groups=groups,
-        messages=messages,
-        summary=custom.get("summary", DEFAULT_SUMMARY),
+        notice_days=document.get("notice_days", DEFAULT_NOTICE_DAYS),
+        explanation_page=document.get("explanation_page"),
+        messages=check_overrides(document.get("messages", {}), source),
         page=source,
     )

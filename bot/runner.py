@@ -88,7 +88,9 @@ class GlobalOptions:
     def decision(self, decision: Decision) -> None:
         if self.log_json:
             self.emit("decision", mentor=decision.mentor.username, action=decision.action,
-                      reason=decision.explanation, rule=decision.rule, days=decision.days)
+                      reason=decision.explanation, rule=str(decision.rule) if decision.rule else None,
+                      days=decision.days, next_stage=decision.next_stage or None,
+                      next_date=decision.next_date.isoformat() if decision.next_date else None)
         else:
             self.say(decision.line())
 

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager, suppress
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from itertools import islice
 from pathlib import Path
 from typing import Any
@@ -328,16 +329,17 @@ class StateStore:
                 [(wiki, user_id, measure) for user_id, measure in passing],
             )
 
-    def sweep_steps(self, wiki: str) -> set[tuple[int, str, str]]:
-        """Stages already done: (user id, lapse start, stage)."""
-        rows = self.db.execute("SELECT user_id, lapse_start, stage FROM sweep_step WHERE wiki = ?", (wiki,))
-        return {(user_id, lapse, stage) for user_id, lapse, stage in rows}
+    def sweep_steps(self, wiki: str) -> dict[tuple[int, str, str], datetime]:
+        """Stages already done, and when: (user id, lapse start, stage) -> the sweep's time."""
+        rows = self.db.execute("SELECT user_id, lapse_start, stage, done_at FROM sweep_step WHERE wiki = ?", (wiki,))
+        return {(user_id, lapse, stage): datetime.fromtimestamp(done, UTC) for user_id, lapse, stage, done in rows}
 
-    def record_step(self, wiki: str, user_id: int, lapse_start: str, stage: str) -> None:
+    def record_step(self, wiki: str, user_id: int, lapse_start: str, stage: str, at: datetime | None = None) -> None:
+        """A stage done; ``at`` is the sweep's own time (its notice period counts from there)."""
         with self.transaction() as db:
             db.execute(
                 "INSERT OR IGNORE INTO sweep_step (wiki, user_id, lapse_start, stage, done_at) VALUES (?, ?, ?, ?, ?)",
-                (wiki, user_id, lapse_start, stage, time.time()),
+                (wiki, user_id, lapse_start, stage, (at or datetime.now(UTC)).timestamp()),
             )
 
     def plan(self, wiki: str, task: str, entry: str, plan: dict[str, Any]) -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import random
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime, timedelta
@@ -31,7 +30,8 @@ from bot.mentors import (
     mentees_of,
     parse_mentor_page,
 )
-from bot.rules import MAX_AWAY_DAYS, Measure, SweepRules
+from bot.messages import Items, Text
+from bot.rules import MAX_AWAY_DAYS, Measure, SweepRules, group_name
 from bot.state import StateStore
 from bot.timestamps import iso, parse_iso
 from bot.words import counted
@@ -50,26 +50,30 @@ class Inactivity:
     days: int
     since: datetime
     measure: Measure
-    reason: str
+    reason: Text
+
+
+STAGES = ("warn", "away", "remove")
 
 
 @dataclass(frozen=True)
 class Decision:
     mentor: Mentor
     action: str  # warn, away, remove, or none (nothing to do, with the reason why)
-    reason: str
-    rule: str = ""
+    reason: Text
+    rule: Text | None = None  # the measure that failed
     days: int = 0
     lapse_start: str = ""
     away_until: datetime | None = None
-    notice: str | None = None  # message key: warn, away, away_capped, removed
-    next_stage: str = ""
-    detail: str = ""  # for operators and the run log, not for the mentor's notice
+    notice: str | None = None  # which notice: warn, away, away_capped, removed
+    next_stage: str = ""  # away or remove: the step the notice announces, on next_date at the earliest
+    next_date: datetime | None = None
+    detail: str = ""  # for operators and the command line, in English; never posted
     warned: bool = False  # a warning for this lapse was given (under any measure still failing)
 
     @property
     def explanation(self) -> str:
-        return f"{self.reason}; {self.detail}" if self.detail else self.reason
+        return f"{self.reason}; {self.detail}" if self.detail else str(self.reason)
 
     def line(self) -> str:
         what = self.action if self.action != "none" else "-"
@@ -79,6 +83,14 @@ class Decision:
 
 def days_between(earlier: datetime, later: datetime) -> int:
     return int((later - earlier) / DAY)
+
+
+LAST_KEYS = {  # (measure, counted from registration) -> the reason's message
+    ("last-edit", False): "mentorbot-reason-no-edit",
+    ("last-edit", True): "mentorbot-reason-no-edit-since-registering",
+    ("last-action", False): "mentorbot-reason-no-action",
+    ("last-action", True): "mentorbot-reason-no-action-since-registering",
+}
 
 
 def measure_inactivity(facts: MentorFacts, measure: Measure, now: datetime,
@@ -91,27 +103,25 @@ def measure_inactivity(facts: MentorFacts, measure: Measure, now: datetime,
         latest = max((m for m in moments if m), default=None) or facts.registration
         if latest is None:
             return None
-        what = "edit" if measure.kind == "last-edit" else "edit or logged action"
         days = days_between(latest, now)
-        if latest == facts.registration and facts.last_edit is None:
-            reason = f"no {what} since registering on {latest:%Y-%m-%d} ({days} days)"
-        else:
-            reason = f"no {what} since {latest:%Y-%m-%d} ({days} days)"
-        return Inactivity(days_between(latest, now), latest, measure, reason)
+        registering = latest == facts.registration and facts.last_edit is None
+        key = LAST_KEYS[measure.kind, registering]
+        return Inactivity(days, latest, measure, Text(key, latest, days))
     failing, reason = count_rule_fails(facts, measure, now)
     if not failing:
         return None
     first = first_failed.get((facts.user_id, measure.key))
     since = datetime.fromtimestamp(first, UTC) if first is not None else now
-    return Inactivity(days_between(since, now), since, measure, f"{reason}, failing since {since:%Y-%m-%d}")
+    return Inactivity(days_between(since, now), since, measure,
+                      Text("mentorbot-reason-failing-since", reason, since))
 
 
-def count_rule_fails(facts: MentorFacts, measure: Measure, now: datetime) -> tuple[bool, str]:
+def count_rule_fails(facts: MentorFacts, measure: Measure, now: datetime) -> tuple[bool, Text]:
     if measure.kind == "edits-in-window":
         counts = facts.edit_counts.get(measure.key, {})
-        short = [f"{counts.get(group, 0)} {group} edits (of {n})"
-                 for group, n in measure.min_edits if counts.get(group, 0) < n]
-        return bool(short), f"only {', '.join(short)} in the last {measure.window_days} days"
+        short = tuple(Text("mentorbot-reason-edits-short", counts.get(group, 0), group_name(group), n)
+                      for group, n in measure.min_edits if counts.get(group, 0) < n)
+        return bool(short), Text("mentorbot-reason-few-edits", Items(short), measure.window_days)
     # answered-questions: questions still inside their answer period are not counted yet
     due, answered = 0, 0
     within = timedelta(days=measure.answer_within_days)
@@ -122,11 +132,10 @@ def count_rule_fails(facts: MentorFacts, measure: Measure, now: datetime) -> tup
         if answer or question.asked + within <= now:
             due += 1
     if due < measure.min_questions:
-        return False, ""
+        return False, Text("mentorbot-reason-active")
     share = answered / due
-    return share < measure.min_share, (f"{answered} of {due} mentee questions answered within "
-                                       f"{measure.answer_within_days} days ({share:.0%}, at least "
-                                       f"{measure.min_share:.0%} wanted)")
+    return share < measure.min_share, Text("mentorbot-reason-questions", answered, due, measure.answer_within_days,
+                                           f"{share:.0%}", f"{measure.min_share:.0%}")
 
 
 def inactivity(facts: MentorFacts, rules: SweepRules, now: datetime,
@@ -140,28 +149,12 @@ def lapse_key(lapse: Inactivity) -> str:
     return iso(lapse.since)
 
 
-STAGE_WORDS = {"away": "marked away as a mentor", "remove": "removed from the mentor list"}
-
-
-def next_stage_text(stage: str, days: int | None, lapse: datetime, now: datetime) -> str:
-    """What a warned mentor faces next, in words for the notice."""
-    what = STAGE_WORDS[stage]
-    when = lapse + (days or 0) * DAY
-    return f"{what} on {when:%Y-%m-%d}" if when > now else f"{what} at the next sweep"
-
-
-def upcoming(rules: SweepRules, settings: CommunitySettings) -> tuple[str, int | None] | None:
-    """The first stage after a warning that the bot itself applies on this wiki."""
-    if rules.away_after_days and not settings.ge_marks_away:
-        return "away", rules.away_after_days
-    if rules.remove_after_days and not settings.ge_removes:
-        return "remove", rules.remove_after_days
-    return None
+Steps = dict[tuple[int, str, str], datetime]  # (user id, lapse start, stage) -> when its notice was given
 
 
 def decide(mentors: list[Mentor], facts: dict[int, MentorFacts], rules: SweepRules,
            settings: CommunitySettings, now: datetime, first_failed: dict[tuple[int, str], float],
-           done: set[tuple[int, str, str]]) -> list[Decision]:
+           done: Steps) -> list[Decision]:
     """One decision per mentor: pure, no wiki needed."""
     decisions = []
     for mentor in mentors:
@@ -171,87 +164,114 @@ def decide(mentors: list[Mentor], facts: dict[int, MentorFacts], rules: SweepRul
             decisions.append(Decision(mentor, "none", alone))
             continue
         if fact is None:
-            decisions.append(Decision(mentor, "none", "the account does not exist"))
+            decisions.append(Decision(mentor, "none", Text("mentorbot-reason-no-account")))
             continue
         lapses = inactivity(fact, rules, now, first_failed)
         if not lapses or lapses[0].days < rules.first_stage_days:
-            decisions.append(Decision(mentor, "none", lapses[0].reason if lapses else "active",
+            decisions.append(Decision(mentor, "none", lapses[0].reason if lapses else Text("mentorbot-reason-active"),
                                       days=lapses[0].days if lapses else 0))
             continue
-        # Warned under any measure still failing counts: another measure taking the lead is no new lapse.
-        warned = any((mentor.user_id, lapse_key(lapse), "warn") in done for lapse in lapses)
-        decisions.append(decide_one(mentor, fact, lapses[0], rules, settings, now, warned))
+        # A stage done under any measure still failing counts: another measure taking the lead is no new lapse.
+        steps = {stage: at for (user, lapse, stage), at in done.items()
+                 if user == mentor.user_id and lapse in {lapse_key(item) for item in lapses}}
+        decisions.append(decide_one(mentor, fact, lapses[0], rules, settings, now, steps))
     return decisions
 
 
 def decide_one(mentor: Mentor, fact: MentorFacts, lapse: Inactivity, rules: SweepRules,
-               settings: CommunitySettings, now: datetime, warned: bool) -> Decision:
-    key = lapse_key(lapse)
-    stage = upcoming(rules, settings)
-    base = Decision(mentor, "none", lapse.reason, rule=lapse.measure.describe(), days=lapse.days, lapse_start=key,
-                    next_stage=next_stage_text(*stage, lapse.since, now) if stage else "reminded again",
-                    warned=warned)
+               settings: CommunitySettings, now: datetime, steps: dict[str, datetime]) -> Decision:
+    """The next stage of this lapse, when it is due and the last notice is old enough; stages are never skipped.
+
+    The stages are the rules' own (warn, away, remove) less those GrowthExperiments does itself here
+    and those that cannot apply to this mentor (a blocked mentor is not removed; a sitewide-blocked
+    or locked one counts as away already). A refused removal is at most an away.
+    """
+    base = Decision(mentor, "none", lapse.reason, rule=lapse.measure.describe(), days=lapse.days,
+                    lapse_start=lapse_key(lapse), warned="warn" in steps)
     refused = []
     blocked = fact.block
-    if rules.remove_after_days and lapse.days >= rules.remove_after_days:
-        if settings.ge_removes:
-            refused.append("removal refused: GrowthExperiments removes inactive mentors itself here "
-                           "(GEMentorshipShouldBeAutoremoved)")
-        elif blocked and not blocked.indefinite:
-            refused.append("temporarily blocked: never removed")
-        elif blocked and blocked.indefinite and not rules.remove_indefinitely_blocked:
-            refused.append("indefinitely blocked, and the rules do not remove blocked mentors")
-        elif rules.warn_after_days and not warned:
-            return replace(base, action="warn", notice="warn", detail="warned first, removal on a later sweep",
-                           next_stage=next_stage_text("remove", None, now, now))
-        else:
-            return replace(base, action="remove", notice="removed")
-    if (blocked and not blocked.partial) or mentor.away_blocked:
+    can_remove = bool(rules.remove_after_days)
+    if can_remove and settings.ge_removes:
+        refused.append("removal refused: GrowthExperiments removes inactive mentors itself here "
+                       "(GEMentorshipShouldBeAutoremoved)")
+    elif can_remove and blocked and not blocked.indefinite:
+        refused.append("temporarily blocked: never removed")
+    elif can_remove and blocked and blocked.indefinite and not rules.remove_indefinitely_blocked:
+        refused.append("indefinitely blocked, and the rules do not remove blocked mentors")
+    can_remove = can_remove and not refused
+    away_days = rules.away_after_days or (rules.remove_after_days if refused else None)
+    counts_as_away = bool((blocked and not blocked.partial) or mentor.away_blocked)
+    if away_days and settings.ge_marks_away:
+        refused.append("away refused: GrowthExperiments marks inactive mentors away itself here "
+                       "(GEMentorshipShouldBeAutoawayed)")
+    if counts_as_away and not can_remove:
         # GrowthExperiments already treats a sitewide-blocked or locked mentor as away, and refuses to change it.
         return replace(base, detail=details(*refused, "counts as away while blocked or locked"))
+    period = rules.notice_days * DAY
     removal_point = lapse.since + rules.remove_after_days * DAY if rules.remove_after_days else None
-    away_due = bool(rules.away_after_days and lapse.days >= rules.away_after_days)
-    if away_due or (refused and not settings.ge_marks_away):  # a refused removal is at most an away
-        if settings.ge_marks_away:
-            refused.append("away refused: GrowthExperiments marks inactive mentors away itself here "
-                           "(GEMentorshipShouldBeAutoawayed)")
-        else:
-            away = away_decision(base, mentor, removal_point, rules, now)
-            if away is not None:
-                if rules.warn_after_days and not warned and away.notice == "away":
-                    return replace(base, action="warn", notice="warn", detail="warned first, away on a later sweep",
-                                   next_stage=next_stage_text("away", None, now, now))
-                return replace(away, detail=details(away.detail, *refused))
-            return replace(base, detail=details(*refused, f"already away until {mentor.away_until:%Y-%m-%d}"))
-    if rules.warn_after_days and lapse.days >= rules.warn_after_days and not warned:
-        return replace(base, action="warn", notice="warn", detail=details(*refused))
-    return replace(base, detail=details(*refused, "already warned" if warned else ""))
+    # An away mark lasts until the removal it announces: the removal point, a notice period from now at the soonest.
+    away_until = (max(removal_point, now + period) if can_remove and removal_point
+                  else now + rules.away_days_without_removal * DAY)
+    away_until = min(away_until, now + MAX_AWAY_DAYS * DAY).replace(microsecond=0)
+    self_away = mentor.away_until if mentor.away_until and mentor.away_until > now else None
+    # Away by their own date already (not past the removal this mark would announce): no mark needed.
+    away_already = bool(self_away and (not can_remove or self_away <= away_until))
+    plan = [(stage, days) for stage, days, applies in (
+        ("warn", rules.warn_after_days, True),
+        ("away", away_days, not settings.ge_marks_away and not counts_as_away and not away_already),
+        ("remove", rules.remove_after_days, can_remove)) if days and applies]
+    # Without a removal, an away mark that ran out is given again while the lapse goes on.
+    pending = [(stage, days) for stage, days in plan
+               if stage not in steps or (stage == "away" and not can_remove and not self_away)]
+    last_notice = max(steps.values(), default=None)
+    earliest = now if last_notice is None else max(now, last_notice + period)
+
+    def announce(decision: Decision, position: int) -> Decision:
+        """Name the stage that follows and its date: its own day, a full notice period from now at the soonest."""
+        if position + 1 >= len(pending):
+            return decision
+        stage, days = pending[position + 1]
+        when = decision.away_until if stage == "remove" and decision.away_until else max(
+            lapse.since + days * DAY, now + period)
+        return replace(decision, next_stage=stage, next_date=when.replace(microsecond=0))
+
+    done = details("already warned" if "warn" in steps else "",
+                   "counts as away while blocked or locked" if counts_as_away else "")
+    if self_away and away_already and "away" not in steps:
+        done = details(done, f"already away until {self_away:%Y-%m-%d}")
+    if not pending:
+        return replace(base, detail=details(*refused, done))
+    stage, days = pending[0]
+    if lapse.days < days or earliest > now:  # waiting: the dashboard shows when the next stage comes
+        waiting = replace(base, next_stage=stage, next_date=max(lapse.since + days * DAY, earliest).replace(
+            microsecond=0))
+        if lapse.days < days:
+            return replace(waiting, detail=details(*refused, done))
+        assert last_notice is not None
+        return replace(waiting, detail=details(*refused, done, f"{STAGE_WORDS[stage]} not before "
+                                                               f"{earliest:%Y-%m-%d}, a notice period after "
+                                                               f"{last_notice:%Y-%m-%d}"))
+    if stage == "warn":
+        return announce(replace(base, action="warn", notice="warn", detail=details(*refused)), 0)
+    if stage == "away":
+        capped = self_away is not None and self_away > away_until
+        brought = f"self-set away date {self_away:%Y-%m-%d} brought forward" if capped and self_away else ""
+        return announce(replace(base, action="away", away_until=away_until,
+                                notice="away_capped" if capped else "away", detail=details(brought, *refused)), 0)
+    return replace(base, action="remove", notice="removed", detail=details(*refused))
+
+
+STAGE_WORDS = {"warn": "warning", "away": "away mark", "remove": "removal"}
+
+
+def stage_done_words(steps: dict[str, datetime]) -> str:
+    return ", ".join(f"{STAGE_WORDS[stage]} on {at:%Y-%m-%d}" for stage, at in sorted(steps.items(),
+                                                                                       key=lambda item: item[1]))
 
 
 def details(*parts: str) -> str:
     """A decision's details for operators, in one line."""
     return "; ".join(part for part in parts if part)
-
-
-def away_decision(base: Decision, mentor: Mentor, removal_point: datetime | None, rules: SweepRules,
-                  now: datetime) -> Decision | None:
-    """Away until the removal point (or the default period), at most 365 days ahead.
-
-    A longer away date the mentor set is kept unless it goes past the removal point.
-    """
-    ahead = removal_point is not None and removal_point > now  # past it, the removal itself was refused
-    wanted = removal_point if removal_point and ahead else now + rules.away_days_without_removal * DAY
-    wanted = min(wanted, now + MAX_AWAY_DAYS * DAY).replace(microsecond=0)
-    current = mentor.away_until
-    if current is None or current <= now:
-        return replace(base, action="away", away_until=wanted, notice="away")
-    # Away already (GrowthExperiments' cleaner would re-mark them on every run): left alone,
-    # unless the mentor's own date goes past a removal point still ahead.
-    if removal_point is None or not ahead or current <= removal_point:
-        return None
-    return replace(base, action="away", away_until=wanted, notice="away_capped",
-                   detail=f"self-set away date {current:%Y-%m-%d} is past the removal "
-                          f"point {removal_point:%Y-%m-%d}, so it is capped")
 
 
 # --- acting -------------------------------------------------------------------------------
@@ -276,14 +296,20 @@ def journal_entry(decision: Decision) -> str:
 
 def decision_to_json(decision: Decision) -> dict[str, Any]:
     data = {item.name: getattr(decision, item.name) for item in fields(Decision)}
-    return {**data, "mentor": decision.mentor.to_json(),
-            "away_until": iso(decision.away_until) if decision.away_until else None}
+    return {**data, "mentor": decision.mentor.to_json(), "reason": decision.reason.to_json(),
+            "rule": decision.rule.to_json() if decision.rule else None,
+            "away_until": iso(decision.away_until) if decision.away_until else None,
+            "next_date": iso(decision.next_date) if decision.next_date else None}
 
 
 def decision_from_json(data: dict[str, Any]) -> Decision:
-    away = data.get("away_until")
-    return Decision(**{**data, "mentor": Mentor.from_json(data["mentor"]),
-                       "away_until": parse_iso(away) if away else None})
+    """A journaled decision; one journaled by an older version (English reason, no dates to come) reads too."""
+    away, after = data.get("away_until"), data.get("next_date")
+    rule = data.get("rule")
+    return Decision(**{**data, "mentor": Mentor.from_json(data["mentor"]), "reason": Text.from_json(data["reason"]),
+                       "rule": Text.from_json(rule) if rule else None, "away_until": parse_iso(away) if away else None,
+                       "next_date": parse_iso(after) if after else None,
+                       "next_stage": data.get("next_stage", "") if after else ""})
 
 
 class SweepActor:
@@ -298,6 +324,7 @@ class SweepActor:
         self.facts = facts
         self.now = now
         self.wiki = gateway.config.wiki_key
+        self.messages = gateway.messages(rules.messages)
         rights = set(gateway.site.userinfo.get("rights", []))
         capabilities = gateway.capabilities()
         self.use_module = capabilities.has("growthmanagementorlist") and "managementors" in rights
@@ -327,8 +354,7 @@ class SweepActor:
         for decision in acting:
             if decision.mentor.username in locked and decision.action != "remove":
                 # GE counts a locked mentor as away and lets nobody change that; a notice would go unread.
-                result.refused.append((decision.mentor.username, decision.action,
-                                       "globally locked: GrowthExperiments counts the mentor as away already"))
+                result.refused.append((decision.mentor.username, decision.action, LOCKED))
                 continue
             self.act_journaled(decision, leaving, result, talk_pages)
         self.write_run_log([*resumed, *acting], result)
@@ -367,6 +393,8 @@ class SweepActor:
     def act_one(self, decision: Decision, leaving: set[int], result: SweepResult,
                 talk_pages: dict[str, PageText]) -> None:
         mentor = decision.mentor
+        moved: list[tuple[str, str]] = []  # (mentee, new mentor): a removal's verified moves
+        kept = 0  # a removal's mentees left with the removed mentor
         if decision.action == "away":
             assert decision.away_until is not None
             if not self.use_module:
@@ -378,7 +406,8 @@ class SweepActor:
             # Message and weight are left out: the module keeps them as they are now, so a change a
             # human made since the list was read survives.
             self.gateway.post("growthmanagementorlist", geaction="change", username=mentor.username, isaway=1,
-                              awaytimestamp=iso(decision.away_until), summary=self.summary("marked away", decision))
+                              awaytimestamp=iso(decision.away_until),
+                              summary=self.messages("mentorbot-summary-away", mentor.username, decision.away_until))
         elif decision.action == "remove":
             mentees = mentees_of(self.gateway, mentor)
             if mentees and self.rules.move_mentees and self.can_move and not self.mentor_list.away_known:
@@ -388,7 +417,7 @@ class SweepActor:
             if self.use_module:
                 try:
                     self.gateway.post("growthmanagementorlist", geaction="remove", username=mentor.username,
-                                      summary=self.summary("removed", decision))
+                                      summary=self.messages("mentorbot-summary-remove", mentor.username))
                 except ApiFailure as failure:
                     # After a lost answer the retry finds the mentor gone: done, if the bot's own save did it.
                     if failure.code != NOT_IN_THE_LIST or not self.removed_by_bot(mentor):
@@ -396,9 +425,12 @@ class SweepActor:
             else:
                 self.edit_list(decision)
             self.move_mentees(mentor, mentees, leaving, result)
-        self.notify(decision, talk_pages.get(f"User talk:{mentor.username}"))
+            moved = self.moves_of(decision, result)
+            kept = max(0, len(mentees) - len(moved))
+        self.notify(decision, talk_pages.get(f"User talk:{mentor.username}"), moved, kept)
+        self.tell_receivers(decision, moved)
         if not self.gateway.config.dry_run:
-            self.store.record_step(self.wiki, mentor.user_id, decision.lapse_start, decision.action)
+            self.store.record_step(self.wiki, mentor.user_id, decision.lapse_start, decision.action, self.now)
 
     def removed_by_bot(self, mentor: Mentor) -> bool:
         """Whether the bot's latest save of the list no longer has this mentor (a human may have saved since)."""
@@ -416,10 +448,6 @@ class SweepActor:
             return set()
         return {name for name in sorted(set(names))  # one user a request: only those about to be acted on
                 if self.gateway.get(meta="globaluserinfo", guiuser=name)["query"]["globaluserinfo"].get("locked")}
-
-    def summary(self, action: str, decision: Decision) -> str:
-        return format_text(self.rules.summary, {"action": action, "reason": decision.reason,
-                                                "mentor": decision.mentor.username})
 
     def move_mentees(self, removed: Mentor, mentees: list[Mentee], leaving: set[int],
                      result: SweepResult) -> None:
@@ -451,7 +479,7 @@ class SweepActor:
             new = draw.choices(candidates, weights=[m.weight for m in candidates])[0]
             try:
                 self.gateway.post("growthsetmentor", mentee=mentee.name, mentor=new.username,
-                                  reason=f"Previous mentor {removed.username} was removed for inactivity")
+                                  reason=self.messages("mentorbot-setmentor-reason", removed.username))
             except ApiFailure as failure:
                 if not failure.code.startswith(MENTOR_REFUSAL_PREFIX):
                     raise  # the run cannot move anyone (rights, a block): the plan stays open for the next run
@@ -468,35 +496,73 @@ class SweepActor:
                 continue
             result.moved.append((name, removed.username, new_mentor))
             if not self.gateway.config.dry_run:  # researchers exclude these: the bot, not GE, chose the mentor
-                self.store.record_move(self.wiki, mentee_id, name, removed.username, new_mentor,
-                                       "mentor removed for inactivity")
+                self.store.record_move(self.wiki, mentee_id, name, removed.username, new_mentor, MOVE_REASON)
+
+    def moves_of(self, decision: Decision, result: SweepResult) -> list[tuple[str, str]]:
+        """(mentee, new mentor) for each move of this removal the wiki confirmed, this run's or a crashed run's."""
+        name = decision.mentor.username
+        if self.gateway.config.dry_run:
+            return [(mentee, new) for mentee, old, new in result.moved if old == name]
+        since = parse_iso(decision.lapse_start).timestamp() if decision.lapse_start else 0
+        return [(mentee, new) for _id, mentee, old, new, at, why in self.store.moves(self.wiki)
+                if old == name and why == MOVE_REASON and at >= since]
 
     def edit_list(self, decision: Decision) -> None:
         """The removal made by editing the JSON page (the fallback when the module cannot be used)."""
         self.gateway.edit_json_page(MENTOR_LIST_PAGE, lambda document: apply_to_list(document, decision),
-                                    self.summary("removed", decision))
+                                    self.messages("mentorbot-summary-remove", decision.mentor.username))
 
-    def notify(self, decision: Decision, page: PageText | None = None) -> None:
+    def notice_text(self, decision: Decision, moved: list[tuple[str, str]], kept: int) -> tuple[Text, Text]:
+        """The heading and text of a mentor's notice, from what was decided and, for a removal, what was done."""
+        mentor, rules = decision.mentor.username, self.rules.explanation_page or self.rules.page.strip("[]")
+        if decision.notice == "warn":
+            key = {"away": "mentorbot-notice-warn-away", "remove": "mentorbot-notice-warn-remove"}.get(
+                decision.next_stage, "mentorbot-notice-warn-reminder")
+            text = Text(key, mentor, rules, decision.rule or "", decision.days, decision.reason,
+                        decision.next_date or "")
+            return Text("mentorbot-notice-warn-heading"), text
+        if decision.notice == "away":
+            key = "mentorbot-notice-away-remove" if decision.next_stage == "remove" else "mentorbot-notice-away-only"
+            return (Text("mentorbot-notice-away-heading"),
+                    Text(key, mentor, decision.reason, decision.away_until or "", rules))
+        if decision.notice == "away_capped":
+            return (Text("mentorbot-notice-away-capped-heading"),
+                    Text("mentorbot-notice-away-capped", mentor, decision.mentor.away_until or "", decision.reason,
+                         rules, decision.away_until or ""))
+        if moved:
+            mentees = Text("mentorbot-notice-removed-moved", len(moved),
+                           Items(tuple(Text("mentorbot-notice-moved-item", mentee, new) for mentee, new in moved)))
+        else:
+            mentees = Text("mentorbot-notice-removed-kept", kept) if kept else Text("mentorbot-notice-removed-none")
+        return (Text("mentorbot-notice-removed-heading"),
+                Text("mentorbot-notice-removed", mentor, decision.reason, rules, mentees))
+
+    def notify(self, decision: Decision, page: PageText | None, moved: list[tuple[str, str]], kept: int) -> None:
         if decision.notice is None:
             return
-        message = self.rules.messages[decision.notice]
-        removal = ""
-        if self.rules.remove_after_days and decision.lapse_start:
-            lapse = parse_iso(decision.lapse_start)
-            removal = f"{lapse + self.rules.remove_after_days * DAY:%Y-%m-%d}"
-        fields = {
-            "mentor": decision.mentor.username, "days": decision.days, "reason": decision.reason,
-            "measure": decision.rule, "rules_page": self.rules.page, "next_stage": decision.next_stage,
-            "away_until": f"{decision.away_until:%Y-%m-%d}" if decision.away_until else "",
-            "removal_date": removal,
-        }
+        heading, text = self.notice_text(decision, moved, kept)
         marker = notice_marker("sweep", decision.action, decision.mentor.user_id, decision.lapse_start)
         self.gateway.add_section(
-            f"User talk:{decision.mentor.username}", format_text(message.heading, fields),
-            format_text(message.text, fields) + "\n" + marker,
-            self.summary(f"notice: {decision.notice}", decision), notice_type="mentorship", marker=marker,
-            page=page,
+            f"User talk:{decision.mentor.username}", self.messages.wikitext(heading),
+            self.messages.wikitext(text) + "\n" + marker,
+            self.messages(f"mentorbot-summary-notice-{decision.notice.replace('_', '-')}", decision.mentor.username),
+            notice_type="mentorship", marker=marker, page=page,
         )
+
+    def tell_receivers(self, decision: Decision, moved: list[tuple[str, str]]) -> None:
+        """One short notice to each mentor who received mentees of the removed one."""
+        received: dict[str, list[str]] = {}
+        for mentee, new in moved:
+            received.setdefault(new, []).append(mentee)
+        for receiver, mentees in sorted(received.items()):
+            marker = notice_marker("sweep-received", decision.mentor.user_id, decision.lapse_start, receiver)
+            text = Text("mentorbot-notice-received", receiver, len(mentees), decision.mentor.username,
+                        Items(tuple(Text("mentorbot-user-link", mentee) for mentee in mentees)))
+            self.gateway.add_section(
+                f"User talk:{receiver}", self.messages("mentorbot-notice-received-heading"),
+                self.messages.wikitext(text) + "\n" + marker,
+                self.messages("mentorbot-summary-notice-received", len(mentees)),
+                notice_type="mentorship", marker=marker)
 
     def show_list_diff(self, acting: list[Decision]) -> None:
         """In a dry run, the whole mentor list as it would be after the removals."""
@@ -512,38 +578,51 @@ class SweepActor:
         self.gateway.show_diff(page, json.dumps(document, ensure_ascii=False, indent="\t"))
 
     def write_run_log(self, acting: list[Decision], result: SweepResult) -> None:
+        """One section per run that acted: counts, then a row per decision with its outcome and next step."""
         if not self.rules.run_log_page:
             return
-        refused = {(mentor, action): f"refused by the wiki: {reason}" for mentor, action, reason in result.refused}
-        refused |= {(mentor, action): f"postponed to the next run: {reason}"
-                    for mentor, action, reason in result.postponed}
+        messages = self.messages
+        refused = {(mentor, action): Text("mentorbot-runlog-locked") if why == LOCKED
+                   else Text("mentorbot-runlog-refused", why.partition(":")[0])
+                   for mentor, action, why in result.refused}
+        refused |= {(mentor, action): Text("mentorbot-runlog-postponed") for mentor, action, _ in result.postponed}
 
         def outcome(decision: Decision) -> str:
-            reason = refused.get((decision.mentor.username, decision.action))
-            return decision.action if reason is None else f"{decision.action}, {reason}"
+            done = refused.get((decision.mentor.username, decision.action))
+            if done is not None:
+                return messages.wikitext(done)
+            if decision.action == "away":
+                return messages("mentorbot-runlog-away", decision.away_until or "")
+            return messages(f"mentorbot-runlog-{decision.action}")
 
-        rows = "\n".join(f"|-\n| [[User:{d.mentor.username}|{d.mentor.username}]] || "
-                         f"{outcome(d).replace('|', '{{!}}')} || {d.rule} || {d.explanation.replace('|', '{{!}}')}"
-                         for d in acting)
-        table = ('{| class="wikitable sortable"\n! Mentor !! Decision !! Rule !! Reason\n' + rows + "\n|}")
+        def next_step(decision: Decision) -> str:
+            if not decision.next_stage or (decision.mentor.username, decision.action) in refused:
+                return ""
+            return messages(f"mentorbot-runlog-next-{decision.next_stage}", decision.next_date or "")
+
+        columns = ("mentor", "decision", "reason", "next")
+        header = " !! ".join(messages(f"mentorbot-runlog-column-{column}") for column in columns)
+        rows = "\n".join("|-\n| " + " || ".join((
+            messages("mentorbot-user-link", d.mentor.username), outcome(d), messages.wikitext(d.reason),
+            next_step(d))) for d in acting)
+        done = [d for d in acting if (d.mentor.username, d.action) not in refused]
+        counts = messages("mentorbot-runlog-counts", *(sum(1 for d in done if d.action == action)
+                                                        for action in STAGES), len(result.moved))
+        parts = [counts, '{| class="wikitable sortable"\n! ' + header + "\n" + rows + "\n|}"]
         if result.moved:
-            table += ("\n\nMentees moved to another mentor (GrowthExperiments notifies each, and switches on "
-                      "mentorship that was switched off):\n"
-                      + "\n".join(f"* [[User:{mentee}|{mentee}]]: {old} → {new}" for mentee, old, new in result.moved))
-        self.gateway.add_section(self.rules.run_log_page, f"Sweep of {self.now:%Y-%m-%d %H:%M} UTC",
-                                 table + "\n" + notice_marker("sweep-log", iso(self.now)),
-                                 f"Mentorship upkeep: run log ({len(acting)} decisions)",
-                                 marker=notice_marker("sweep-log", iso(self.now)))
+            parts.append(messages("mentorbot-runlog-moved") + "\n" + "\n".join(
+                "* " + messages("mentorbot-runlog-moved-item", mentee, old, new)
+                for mentee, old, new in result.moved))
+        marker = notice_marker("sweep-log", iso(self.now))
+        heading = messages("mentorbot-runlog-heading", f"{self.now:%Y-%m-%d %H:%M:%S}")
+        self.gateway.add_section(self.rules.run_log_page, heading, "\n\n".join(parts) + "\n" + marker,
+                                 messages("mentorbot-summary-runlog", len(acting)), marker=marker)
 
 
-PLACEHOLDER = re.compile(r"\{(\w+)\}")
+LOCKED = "globally locked: GrowthExperiments counts the mentor as away already"
+MOVE_REASON = "mentor removed for inactivity"  # as the state store records it, for researchers
 # GrowthExperiments' refusals that concern one mentor (locked or blocked, not on the list, ...), not the run.
 MENTOR_REFUSAL_PREFIX = "growthexperiments-"
-
-
-def format_text(template: str, fields: dict[str, Any]) -> str:
-    """Fill the known {placeholders}; anything else (templates, tables, unknown names) stays as written."""
-    return PLACEHOLDER.sub(lambda match: str(fields[match[1]]) if match[1] in fields else match[0], template)
 
 
 def apply_to_list(document: Any, decision: Decision) -> Any:
@@ -633,7 +712,7 @@ def run_sweep(gateway: Gateway, store: StateStore, rules: SweepRules, mentor_lis
             f"would be marked away or removed, more than the {rules.max_action_share:.0%} the rules allow. "
             "Check the rules and the list; run again with --force if this is right."
         )
-    notes = mentor_list.notes()
+    notes = [str(note) for note in mentor_list.notes()]
     if settings.ge_marks_away and rules.away_after_days:
         notes.append("The away stage is refused: GrowthExperiments marks inactive mentors away itself on this wiki.")
     if settings.ge_removes and rules.remove_after_days:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import subprocess
@@ -37,6 +38,7 @@ RULES = {
     "run_log_page": "Project:Mentorship/Bot log",
 }
 
+BLOCK_REASON = "Username policy: please pick another name"
 REPORTS_PAGE = "MediaWiki:Mentorbot-reports.json"
 REPORT_SETTINGS = {"graduation": {"min_editcount": 3, "min_tenure_days": 30, "invite": True}}
 
@@ -144,63 +146,79 @@ def keep_going(info: dict[str, object], workdir: Path) -> str:
             f"  Stop the wiki: scripts/dev-wiki down {info['dir']}")
 
 
+def workflow(info: dict[str, object], workdir: Path, admin: WikiClient) -> int:
+    """The whole demo on a running wiki: seed it, then every task of the bot. The exit status of the bot's runs."""
+    seed(str(info["api"]), admin, str(info["dir"]))
+    # One second between writes keeps the demo short; on a real wiki keep the default 10.
+    (workdir / "mentorbot.toml").write_text(
+        f'api = "{info["api"]}"\nedit_interval = 1\ncontact = "demo operator"\n'
+        f'report_dir = "{workdir / "reports"}"\n'
+        'report_pages = {mentors = "Project:Mentorship/Mentors", graduation = "Project:Mentorship/Graduation", '
+        'coverage = "Project:Mentorship/Coverage"}\n')
+    heading("The bot checks its account, rights and the wiki's settings")
+    mentorbot(info, workdir, "check")
+    heading("The bot reads and validates the mentor list")
+    status = mentorbot(info, workdir, "mentors")
+    heading("The same list, machine-readable")
+    status |= mentorbot(info, workdir, "--json", "mentors", "--source", "page")
+    heading("Sweep, dry run: what would change, and every notice it would post")
+    status |= mentorbot(info, workdir, "--dry-run", "sweep")
+    heading("Sweep: the rules ask for a warning before any change")
+    status |= mentorbot(info, workdir, "sweep")
+    heading("Sweep again at once: each stage waits its notice period (7 days by default), so nothing happens")
+    status |= mentorbot(info, workdir, "sweep")
+    heading("The demo's rules now set notice_days to 0, to show the later stages without waiting a week")
+    admin.edit(RULES_PAGE, json.dumps({**RULES, "notice_days": 0}, indent=2), summary="demo: no notice period")
+    heading("Sweep (on a real wiki: a week later): away marks, each naming the removal date")
+    status |= mentorbot(info, workdir, "sweep")
+    heading("Sweep (on a real wiki: on the removal date): removal, mentees moved, their new mentors told")
+    status |= mentorbot(info, workdir, "sweep")
+    heading("Sweep once more: nothing left to do, no edit")
+    status |= mentorbot(info, workdir, "sweep")
+    heading("Blocked mentees: the bot remembers who mentors whom")
+    admin.edit("MediaWiki:Mentorbot-blocks.json", json.dumps({"restore": True}), summary="demo: restore mentors")
+    mentorbot(info, workdir, "blocks")  # the first run starts reading the block log from now
+    status |= mentorbot(info, workdir, "snapshot")
+    mentors_now = {name: admin.get(action="expandtemplates", prop="wikitext", text=f"{{{{#mentor:{name}}}}}")
+                   ["expandtemplates"]["wikitext"] for name in MENTEES}
+    # A mentee of a mentor who is still active, so the bot may bring that mentor back.
+    mentee, mentor_before = next((m, t) for m, t in mentors_now.items() if t in ("Alice Mentor", "Dmitri Mentor"))
+    admin.post("block", user=mentee, expiry="infinite", reason=BLOCK_REASON)
+    after = admin.get(action="expandtemplates", prop="wikitext", text=f"{{{{#mentor:{mentee}}}}}")
+    print(f"  {mentee} (mentor: {mentor_before}) is blocked indefinitely; MediaWiki now says their mentor is "
+          f"{after['expandtemplates']['wikitext'] or '(none)'}")
+    status |= mentorbot(info, workdir, "blocks")
+    admin.post("unblock", user=mentee, reason=BLOCK_REASON)
+    print(f"  {mentee} is unblocked; MediaWiki restores nothing by itself")
+    status |= mentorbot(info, workdir, "blocks")
+    restored = admin.get(action="expandtemplates", prop="wikitext", text=f"{{{{#mentor:{mentee}}}}}")
+    print(f"  {mentee}'s mentor is now: {restored['expandtemplates']['wikitext'] or '(none)'}")
+    print(f"--- User talk:{mentor_before} ---\n{admin.page_text(f'User talk:{mentor_before}')}")
+
+    status |= reports(info, workdir, admin)
+
+    heading("What the mentors see")
+    for name in ("Eve Mentor", "Frank Mentor"):
+        print(f"--- User talk:{name} ---\n{admin.page_text(f'User talk:{name}')}")
+    print(f"--- Project:Mentorship/Bot log ---\n{admin.page_text('Project:Mentorship/Bot log')}")
+    return status
+
+
 def main() -> int:
-    keep = "--keep" in sys.argv
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--keep", action="store_true", help="leave the wiki running afterwards")
+    parser.add_argument("--lang", default="en", help="the wiki's content language, e.g. ko, ar, ru, de, es, fr")
+    arguments = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="mentorbot-demo-"))
-    heading("Starting a local MediaWiki 1.43 with the GrowthExperiments stand-in")
+    heading(f"Starting a local MediaWiki 1.43 with the GrowthExperiments stand-in, in language {arguments.lang}")
     info = devwiki.up(str(workdir / "wiki"), None)
     print(f"  {info['api']}  (files in {info['dir']})")
     try:
+        devwiki.set_language(str(info["api"]), str(info["dir"]), arguments.lang)
         admin = WikiClient(str(info["api"])).login(str(info["admin_user"]), str(info["admin_password"]))
-        seed(str(info["api"]), admin, str(info["dir"]))
-        # One second between writes keeps the demo short; on a real wiki keep the default 10.
-        (workdir / "mentorbot.toml").write_text(
-            f'api = "{info["api"]}"\nedit_interval = 1\ncontact = "demo operator"\n'
-            f'report_dir = "{workdir / "reports"}"\n'
-            'report_pages = {mentors = "Project:Mentorship/Mentors", graduation = "Project:Mentorship/Graduation", '
-            'coverage = "Project:Mentorship/Coverage"}\n')
-        heading("The bot checks its account, rights and the wiki's settings")
-        mentorbot(info, workdir, "check")
-        heading("The bot reads and validates the mentor list")
-        status = mentorbot(info, workdir, "mentors")
-        heading("The same list, machine-readable")
-        status |= mentorbot(info, workdir, "--json", "mentors", "--source", "page")
-        heading("Sweep, dry run: what would change, and every notice it would post")
-        status |= mentorbot(info, workdir, "--dry-run", "sweep")
-        heading("Sweep: the rules ask for a warning before any change")
-        status |= mentorbot(info, workdir, "sweep")
-        heading("Sweep again (on a real wiki: the next day): away and removal, mentees moved")
-        status |= mentorbot(info, workdir, "sweep")
-        heading("Sweep once more: nothing left to do, no edit")
-        status |= mentorbot(info, workdir, "sweep")
-        heading("Blocked mentees: the bot remembers who mentors whom")
-        admin.edit("MediaWiki:Mentorbot-blocks.json", json.dumps({"restore": True}), summary="demo: restore mentors")
-        mentorbot(info, workdir, "blocks")  # the first run starts reading the block log from now
-        status |= mentorbot(info, workdir, "snapshot")
-        mentors_now = {name: admin.get(action="expandtemplates", prop="wikitext", text=f"{{{{#mentor:{name}}}}}")
-                       ["expandtemplates"]["wikitext"] for name in MENTEES}
-        # A mentee of a mentor who is still active, so the bot may bring that mentor back.
-        mentee, mentor_before = next((m, t) for m, t in mentors_now.items() if t in ("Alice Mentor", "Dmitri Mentor"))
-        admin.post("block", user=mentee, expiry="infinite", reason="Username policy: please pick another name")
-        after = admin.get(action="expandtemplates", prop="wikitext", text=f"{{{{#mentor:{mentee}}}}}")
-        print(f"  {mentee} (mentor: {mentor_before}) is blocked indefinitely; MediaWiki now says their mentor is "
-              f"{after['expandtemplates']['wikitext'] or '(none)'}")
-        status |= mentorbot(info, workdir, "blocks")
-        admin.post("unblock", user=mentee, reason="Renamed")
-        print(f"  {mentee} is unblocked; MediaWiki restores nothing by itself")
-        status |= mentorbot(info, workdir, "blocks")
-        restored = admin.get(action="expandtemplates", prop="wikitext", text=f"{{{{#mentor:{mentee}}}}}")
-        print(f"  {mentee}'s mentor is now: {restored['expandtemplates']['wikitext'] or '(none)'}")
-        print(f"--- User talk:{mentor_before} ---\n{admin.page_text(f'User talk:{mentor_before}')}")
-
-        status |= reports(info, workdir, admin)
-
-        heading("What the mentors see")
-        for name in ("Eve Mentor", "Frank Mentor"):
-            print(f"--- User talk:{name} ---\n{admin.page_text(f'User talk:{name}')}")
-        print(f"--- Project:Mentorship/Bot log ---\n{admin.page_text('Project:Mentorship/Bot log')}")
+        status = workflow(info, workdir, admin)
     finally:
-        if keep:
+        if arguments.keep:
             print(keep_going(info, workdir))
         else:
             devwiki.down(str(info["dir"]))

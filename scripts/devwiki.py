@@ -30,6 +30,7 @@ import fcntl
 import hashlib
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -359,6 +360,23 @@ def down(directory: str) -> None:
     with contextlib.suppress(ProcessLookupError):
         os.killpg(int(pid_file.read_text()), signal.SIGTERM)
     pid_file.unlink()
+
+
+def set_language(api: str, directory: str, code: str) -> None:
+    """Make the running wiki's content language ``code`` (as $wgLanguageCode), and wait until it is served."""
+    if code == "en":
+        return
+    if not re.fullmatch(r"[a-z]{2,3}(-[a-z0-9]+)*", code):
+        raise SystemExit(f"dev-wiki: {code!r} is not a language code")
+    wiki = Path(directory)
+    (wiki / "test-settings.php").write_text(f"<?php\n$wgLanguageCode = '{code}';\n")
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        with urllib.request.urlopen(api + "?action=query&meta=siteinfo&format=json", timeout=10) as response:
+            if json.loads(response.read())["query"]["general"]["lang"] == code:
+                return
+        time.sleep(0.2)
+    raise SystemExit(f"dev-wiki: the wiki did not switch to {code} within 30 s")
 
 
 def backdate(wiki: Any, username: str, days: float, *, tables: tuple[str, ...] = ("revision",)) -> None:

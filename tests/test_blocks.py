@@ -91,7 +91,7 @@ def test_an_indefinite_block_reaches_the_mentor_through_the_snapshot(
     assert "== Blocks of your mentees ==" in text
     assert ("[[Special:Contributions/Newcomer 1|Newcomer 1]] was blocked by "
             "[[Special:Contributions/Admin|Admin]]") in text
-    assert "(sitewide, indefinitely)" in text
+    assert "(from the whole wiki, with no end date)" in text
     # The reason is shown, not run: one line, no links, templates, signatures, pings or closing tags.
     assert ("<nowiki>Spam [[User:Admin]] {{nobots}} ~~~~ &lt;/nowiki&gt; '''bold''' &lt;script&gt;x&lt;/script&gt; "
             "second line</nowiki>") in text
@@ -110,7 +110,7 @@ def test_temporary_and_partial_blocks_keep_the_pair_and_only_tell(
     assert list(result.posted) == ["Mentor A"]
     assert mentor_of(admin, "Newcomer 2") == "Mentor A"
     text = talk(admin, "Mentor A")
-    assert "(partial, until " in text and "edit warring" in text
+    assert "(from some pages or actions only, until " in text and "edit warring" in text
 
 
 def test_two_blocks_in_one_run_make_one_post(mentorship: dict[str, int], admin: WikiClient,
@@ -200,7 +200,7 @@ def test_the_mentor_is_restored_after_an_indefinite_block_ends(
         assert talk(admin, "Mentor A").count("the block did not end your mentorship") == 2
         return
     assert sorted(result.restored) == [("Newcomer 1", "Mentor A"), ("Newcomer 2", "Mentor A")]
-    assert len(logs) == 2 and all("restored after the block ended" in entry["comment"] for entry in logs)
+    assert len(logs) == 2 and all("given back after the block ended" in entry["comment"] for entry in logs)
     assert talk(admin, "Mentor A").count("The bot made you") == 2
 
 
@@ -224,7 +224,7 @@ def test_without_the_right_the_mentor_is_told_how_to_claim(
         assert "Special:ClaimMentee" not in talk(admin, "Mentor A")
         return
     assert mentor_of(admin, "Newcomer 1") == ""
-    assert "[[Special:ClaimMentee/Newcomer 1|claim them as your mentee again]]" in talk(admin, "Mentor A")
+    assert "[[Special:ClaimMentee/Newcomer 1|claim Newcomer 1 as your mentee again]]" in talk(admin, "Mentor A")
 
 
 @both_stores
@@ -256,7 +256,7 @@ def test_an_away_mentors_notice_goes_to_the_backup_when_the_wiki_says_so(
                       (mentorship["Newcomer 1"], "backup", backup, 1)])
     snapshot_from_dump(make_bot().gateway, state_backend.open(), dump)
     admin.edit(SETTINGS_PAGE, json.dumps({"notify_backup_when_away": True,
-                                          "messages": {"heading": "Blocage d'un filleul"}}))
+                                          "messages": {"mentorbot-blocks-heading": "Blocage d'un filleul"}}))
     admin.post("growthmanagementorlist", geaction="change", username="Mentor A", isaway=1,
                awaytimestamp=_in_days(20))
     blocks()
@@ -374,7 +374,10 @@ def test_a_crash_between_restoring_and_telling_still_tells_what_was_done(
     ({"colour": "blue"}, "$", "Additional properties are not allowed ('colour' was unexpected)"),
     ({"restore": "yes"}, "$.restore", "'yes' is not of type 'boolean'"),
     ({"optout": "Mentor A"}, "$.optout", "'Mentor A' is not of type 'array'"),
-    ({"messages": {"greeting": "Hi"}}, "$.messages", "('greeting' was unexpected)"),
+    ({"messages": {"greeting": "Hi"}}, "$.messages", "'greeting' does not match '^mentorbot-[a-z0-9-]+$'"),
+    ({"messages": {"mentorbot-blocks-greeting": "Hi"}}, "$.messages.mentorbot-blocks-greeting", "no such message"),
+    ({"messages": {"mentorbot-blocks-intro": "Hi $1 and $2"}}, "$.messages.mentorbot-blocks-intro",
+     "uses $2, but this message has only 1 parameters"),
 ])
 def test_the_settings_page_is_refused_by_the_key_at_fault(document: dict[str, Any], path: str, reason: str) -> None:
     from bot.blocks import parse_block_settings
@@ -387,8 +390,9 @@ def test_the_settings_page_is_refused_by_the_key_at_fault(document: dict[str, An
 
 
 def test_the_settings_page_keeps_the_defaults_it_does_not_name() -> None:
-    from bot.blocks import DEFAULT_MESSAGES, parse_block_settings
+    from bot.blocks import parse_block_settings
 
-    settings = parse_block_settings(json.dumps({"optout": ["Mentor_A"], "messages": {"heading": "Blocages"}}), "page")
+    settings = parse_block_settings(json.dumps({"optout": ["Mentor_A"],
+                                                "messages": {"mentorbot-blocks-heading": "Blocages"}}), "page")
     assert settings.optout == frozenset({"Mentor A"}) and not settings.restore
-    assert settings.messages == {**DEFAULT_MESSAGES, "heading": "Blocages"}
+    assert settings.messages == {"mentorbot-blocks-heading": "Blocages"}  # the rest: the wiki's language

@@ -11,6 +11,7 @@ import numpy
 import pytest
 
 import bot.reports.coverage
+from bot.messages import Messages
 from bot.reports import Report
 from bot.reports.coverage import (
     ACTIVE,
@@ -61,7 +62,7 @@ def files(tmp_path: Path, registrations: str = REGISTRATIONS) -> tuple[Path, Pat
 
 
 def table(report: Report) -> dict[tuple[str, str], dict[str, object]]:
-    return {(str(row[0]), str(row[1])): dict(zip(report.columns, row, strict=True)) for row in report.rows}
+    return {(str(row[0]), str(row[1])): dict(zip(map(str, report.columns), row, strict=True)) for row in report.rows}
 
 
 def test_shares_per_month_and_kind_match_the_hand_count(tmp_path: Path) -> None:
@@ -89,12 +90,12 @@ def test_shares_per_month_and_kind_match_the_hand_count(tmp_path: Path) -> None:
     assert february["share with mentor"] == pytest.approx(1 / 2)
     assert rows["2024-02", "create2"]["share with mentor"] == pytest.approx(1.0)
     # GrowthExperiments gives accounts made by another user a mentor at signup too: no excuse for them.
-    assert "no mentor: created by another user" not in report.columns
-    assert any("create, create2 and byemail" in note for note in report.notes)
-    totals = dict(report.totals)
-    assert totals["create (registered themselves): accounts"] == 5
-    assert totals["create: share with a mentor"] == pytest.approx(3 / 5)
-    assert any("no assignment time" in note for note in report.notes)
+    assert "no mentor: created by another user" not in map(str, report.columns)
+    assert any("Read coverage from the first three kinds" in str(note) for note in report.notes)
+    totals = {str(label): value for label, value in report.totals}
+    assert totals["accounts (registered by themselves)"] == 5
+    assert totals["share with a mentor (registered by themselves)"] == pytest.approx(3 / 5)
+    assert any("stores no date for a mentor's assignment" in str(note) for note in report.notes)
 
 
 def test_accounts_with_a_password_by_email_and_disabled_mentorship_are_counted_apart(tmp_path: Path) -> None:
@@ -115,7 +116,8 @@ def test_accounts_with_a_password_by_email_and_disabled_mentorship_are_counted_a
     assert by_email["share enabled"] == pytest.approx(1 / 2)
     created = rows["2024-03", "create"]
     assert (created["registered"], created["no mentor: opted out"], created["no mentor: disabled"]) == (1, 1, 0)
-    assert dict(report.totals)["byemail: share with a mentor"] == pytest.approx(1 / 2)
+    totals = {str(label): value for label, value in report.totals}
+    assert totals["share with a mentor (created by another user, password sent by e-mail)"] == pytest.approx(1 / 2)
 
 
 def test_without_a_state_file_an_opt_out_is_unexplained(tmp_path: Path) -> None:
@@ -123,15 +125,22 @@ def test_without_a_state_file_an_opt_out_is_unexplained(tmp_path: Path) -> None:
     report = coverage_report(read_registration_file(registrations), "the test file", dump=mentor_dump, blocked=[12])
     february = table(report)["2024-02", "create"]
     assert february["no mentor: unexplained"] == 1
-    assert "no mentor: opted out" not in report.columns and "share enabled" not in report.columns
+    assert "no mentor: opted out" not in map(str, report.columns) and "share enabled" not in map(str, report.columns)
 
 
-def test_the_chart_is_a_png(tmp_path: Path) -> None:
+def test_the_chart_is_a_png_and_a_table_of_bars_on_the_wiki(tmp_path: Path) -> None:
     registrations, mentor_dump, _states = files(tmp_path)
     report = coverage_report(read_registration_file(registrations), "the test file", dump=mentor_dump)
-    assert report.chart is not None
+    assert report.chart is not None and report.wiki_chart is not None
     report.chart(tmp_path / "coverage.png")
     assert (tmp_path / "coverage.png").read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+    chart = report.wiki_chart(Messages())
+    # One row a month the data has (the axis fits the data), one column a kind, each bar its share.
+    rows = chart.split("\n|-\n")[1:]
+    assert [row.split(" || ")[0].rpartition("| ")[2] for row in rows] == ["2024-01", "2024-02"]
+    assert "width:66.7%" in rows[0]  # create, January: 2 of 3
+    assert "(2/3)" in rows[0] and "(1/2)" in rows[1]
+    assert "float" not in chart and "left" not in chart  # nothing tied to one writing direction
 
 
 @pytest.mark.parametrize(("line", "reason"), [

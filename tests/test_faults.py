@@ -145,9 +145,10 @@ def test_sweep_stages_and_moves_happen_exactly_once_under_faults(wiki: DevWiki, 
     lapsing = add_mentor(wiki, admin, "Lapsing mentor", weight=1, inactive_days=20)
     add_mentor(wiki, admin, "Busy mentor", weight=2)
     add_mentor(wiki, admin, "Steady mentor", weight=1)
+    # No notice period, so that each run takes the next stage (runs a week apart would do the same).
     admin.edit(RULES_PAGE, json.dumps({"activity": {"measure": "last-edit"}, "warn_after_days": 10,
                                        "away_after_days": 14, "remove_after_days": 60, "max_action_share": 1,
-                                       "run_log_page": RUN_LOG}))
+                                       "run_log_page": RUN_LOG, "notice_days": 0}))
     workdir = tmp_path / "cwd"
     workdir.mkdir()
     with FaultProxy(wiki.api, seed) as proxy:
@@ -157,7 +158,8 @@ def test_sweep_stages_and_moves_happen_exactly_once_under_faults(wiki: DevWiki, 
         # A human changes a mentor's message between runs, through GrowthExperiments.
         admin.post("growthmanagementorlist", geaction="change", username="Busy mentor",
                    message="Edited by a human between runs")
-        runs.run("sweep")  # away and removal, with the mentees moved
+        runs.run("sweep")  # away marks
+        runs.run("sweep")  # the removal, with the mentees moved and their new mentors told
         final = runs.clean("sweep")
         print(f"{proxy.report()}; {len(runs.outputs)} runs")
     assert final.returncode == 0, final.stderr
@@ -166,7 +168,8 @@ def test_sweep_stages_and_moves_happen_exactly_once_under_faults(wiki: DevWiki, 
 
     pages = talk_pages(admin)
     lapsing_talk, gone_talk = pages["User talk:Lapsing mentor"], pages["User talk:Gone mentor"]
-    for text, user_id, stages in ((lapsing_talk, lapsing, ("warn", "away")), (gone_talk, gone, ("warn", "remove"))):
+    for text, user_id, stages in ((lapsing_talk, lapsing, ("warn", "away")),
+                                  (gone_talk, gone, ("warn", "away", "remove"))):
         for stage in stages:
             assert len(re.findall(rf"<!-- mentorbot:sweep:{stage}:{user_id}:", text)) == 1, (stage, proxy.report())
     listed, _anomalies = parse_mentor_page(admin.page_text("MediaWiki:GrowthMentors.json") or "")
@@ -186,7 +189,10 @@ def test_sweep_stages_and_moves_happen_exactly_once_under_faults(wiki: DevWiki, 
     moved = [entry["title"].split(":", 1)[1] for entry in moves]
     assert len(moved) == len(set(moved)) and set(mentees) <= set(moved)
     run_log = admin.page_text(RUN_LOG) or ""
-    assert run_log.count("Gone mentor → ") == len(moved)
+    assert run_log.count("from [[Special:Contributions/Gone mentor|Gone mentor]] to ") == len(moved)
+    receivers = {entry["params"].get("new-mentor") for entry in moves}
+    for receiver in receivers:  # each mentor who received mentees is told once
+        assert len(re.findall(rf"<!-- mentorbot:sweep-received:{gone}:", pages[f"User talk:{receiver}"])) == 1
 
 
 # --- each failure found under faults, on its own ------------------------------------------------

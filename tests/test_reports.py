@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import gzip
 import json
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,7 +16,8 @@ import pytest
 from bot.community import read_community_settings
 from bot.errors import BotExcluded, WikiUnavailable
 from bot.mentors import read_mentor_list
-from bot.reports import Report, publish
+from bot.messages import Text
+from bot.reports import Report, cell_text, publish
 from bot.reports.coverage import (
     coverage_report,
     fetch_registrations,
@@ -76,7 +78,9 @@ def read_csv(path: Path) -> list[dict[str, str]]:
 # --- publishing ------------------------------------------------------------------------------------
 
 def small_report(rows: list[list[Any]]) -> Report:
-    return Report("mentors", "Test report", ["mentor", "note"], rows, [("mentors", len(rows))], ["A note."])
+    return Report("mentors", Text("mentorbot-report-mentors-title"),
+                  [Text("mentorbot-column-mentor"), Text("mentorbot-column-why-listed")], rows,
+                  [(Text("mentorbot-total-mentors"), len(rows))], [Text("mentorbot-graduation-note-mentees")])
 
 
 def test_a_report_page_is_edited_only_when_its_content_changes(wiki: DevWiki, admin: WikiClient,
@@ -87,8 +91,17 @@ def test_a_report_page_is_edited_only_when_its_content_changes(wiki: DevWiki, ad
     first = publish(bot.gateway, small_report([["Alpha", "x | {{nobots}} [[Link]] ~~~~"]]), title, tmp_path)
     assert first.page_changed and admin.revision_count(title) == 1
     text = admin.page_text(title) or ""
-    assert '{| class="wikitable sortable"' in text and "[[Special:Contributions/Alpha|Alpha]]" not in text
+    assert '{| class="wikitable sortable"' in text and "[[Special:Contributions/Alpha|Alpha]]" in text
     rendered = admin.get(action="parse", page=title, prop="text|templates|links")["parse"]
+    # As a reader sees it: the date line, the totals on one line, one sortable table, the notes below.
+    page = rendered["text"]
+    assert re.search(r"Mentor status dashboard, updated by <a [^>]*>MentorBot</a> on \d{4}-\d\d-\d\d \d\d:\d\d "
+                     r"\(UTC\)", page)
+    assert "<b>In total:</b> mentors: 1." in page
+    assert page.count("<table") == 1 and 'class="wikitable sortable"' in page
+    assert re.findall(r"<th>([^<]*?)\s*</th>", page) == ["mentor", "why listed"]
+    assert "<li>Mentees are those who have a main mentor now.</li>" in page
+    assert page.index("In total") < page.index("<table") < page.index("<li>Mentees are")
     assert rendered["templates"] == []  # markup in a cell shows as text: no template, no signature
     assert "{{nobots}} [[Link]] ~~~~" in rendered["text"].replace("&#123;", "{").replace("&#91;", "[").replace(
         "&#126;", "~")
@@ -96,7 +109,7 @@ def test_a_report_page_is_edited_only_when_its_content_changes(wiki: DevWiki, ad
     assert not again.page_changed and admin.revision_count(title) == 1
     changed = publish(bot.gateway, small_report([["Alpha", "y"]]), title, tmp_path)
     assert changed.page_changed and admin.revision_count(title) == 2
-    assert read_csv(tmp_path / "mentors.csv") == [{"mentor": "Alpha", "note": "y"}]
+    assert read_csv(tmp_path / "mentors.csv") == [{"mentor": "Alpha", "why listed": "y"}]
 
 
 def test_text_around_the_report_is_kept_and_exclusion_is_honoured(wiki: DevWiki, admin: WikiClient,
@@ -148,35 +161,37 @@ def test_the_dashboard_shows_activity_mentees_questions_and_status(wiki: DevWiki
     rules = parse_rules(gateway.read_page(RULES_PAGE).text, RULES_PAGE)
     report = mentor_dashboard(gateway, store, read_mentor_list(gateway), rules,
                               read_community_settings(gateway))
-    rows = {row[0]: dict(zip(report.columns, row, strict=True)) for row in report.rows}
+    rows = english_rows(report)
+    # Most urgent first: the warning due, then the rest in list order, the exempt last.
+    assert list(rows) == ["Lapsing mentor", "Busy mentor", "Exempt mentor"]
     busy = rows["Busy mentor"]
-    assert busy["weight"] == 4 and busy["status"] == "ok"
+    assert busy["weight"] == "4" and busy["status"] == "ok" and busy["next step"] == busy["why"] == ""
     # The days the wiki itself recorded, not the machine's today (a run may straddle midnight).
     last_edit = admin.get(list="usercontribs", ucuser="Busy mentor", uclimit=1)["query"]["usercontribs"][0]
     assert busy["last edit"] == last_edit["timestamp"][:10]
-    assert (busy["mentees"], busy["active mentees"]) == (2, 1)  # the quiet one never edited
-    assert (busy["questions (90 d)"], busy["answered within 7 d"]) == (1, 1)
-    assert 23.9 < busy["median time to answer (h)"] < 24.1
-    assert busy["content edits (90 d)"] == 3 and busy["talk edits (90 d)"] == 1
+    assert busy["mentees (active in 90 days)"] == "2 (1 active)"  # the quiet one never edited
+    answered = busy["questions answered within 7 days (of those in 90 days)"]
+    assert re.fullmatch(r"1 of 1 \(median 2[34]\.\d h\)", answered)
+    assert busy["edits (90 days)"] == "3 in articles, 1 in talk pages"
     lapsing = rows["Lapsing mentor"]
-    assert lapsing["status"] == "warning due" and "no edit since" in str(lapsing["reason"])
-    assert lapsing["block"].startswith("partial, until")
-    signup = admin.get(list="logevents", leuser="Lapsing mentor", lelimit=1)["query"]["logevents"][0]
-    assert lapsing["last logged action"] == signup["timestamp"][:10]  # signing up is logged
+    assert lapsing["status"] == "warning due" and lapsing["why"].startswith("no edit since")
+    # The warning due names the away mark a notice period later: that is the next step.
+    assert lapsing["next step"].startswith("away on ")
+    assert lapsing["away or blocked"].startswith("partly blocked until")
     assert rows["Exempt mentor"]["status"] == "exempt"
-    assert ("mentors", 3) in report.totals and ("status: warning due", 1) in report.totals
+    assert ("mentors", 3) in [(str(label), value) for label, value in report.totals]
+    assert report.lines == ["3 mentors: 1 exempt, 1 ok, 1 warning due"]
 
     # With the weekly dump, mentees and their activity come from its rows (backups not counted).
     busy_id = WikiClient(wiki.api).user_id("Busy mentor")
     rows_text = f"(101,'primary',{busy_id},1),(102,'primary',{busy_id},0),(103,'backup',{busy_id},1)"
     from_dump = mentor_dashboard(gateway, store, read_mentor_list(gateway), rules,
                                  read_community_settings(gateway), dump=write(tmp_path, dump(rows_text.encode())))
-    busy_row = next(dict(zip(from_dump.columns, row, strict=True)) for row in from_dump.rows if row[0] == "Busy mentor")
-    assert (busy_row["mentees"], busy_row["active mentees"]) == (2, 1)
+    assert english_rows(from_dump)["Busy mentor"]["mentees (active in 90 days)"] == "2 (1 active)"
 
     # The dashboard only reads.
     assert bot.counters.writes == 0
-    published = publish(gateway, report, "Project:Mentorship/Mentors", tmp_path, linked=("mentor",))
+    published = publish(gateway, report, "Project:Mentorship/Mentors", tmp_path)
     assert published.page_changed
     assert "[[Special:Contributions/Busy mentor|Busy mentor]]" in (admin.page_text("Project:Mentorship/Mentors")
                                                                     or "")
@@ -189,7 +204,7 @@ def test_the_dashboard_without_a_rules_page_still_reports(wiki: DevWiki, admin: 
     gateway = make_bot().gateway
     report = mentor_dashboard(gateway, store, read_mentor_list(gateway), None,
                               read_community_settings(gateway))
-    assert [row[report.columns.index("status")] for row in report.rows] == ["no rules"]
+    assert [row["status"] for row in english_rows(report).values()] == ["no rules"]
 
 
 # --- graduation -------------------------------------------------------------------------------------
@@ -206,8 +221,8 @@ def test_graduation_lists_graduating_and_experienced_mentees_and_invites_once(
     backdate(wiki, "Old hand", 40)
     backdate(wiki, "Beginner", 40)
     admin.edit(REPORTS_PAGE, json.dumps({"graduation": {
-        "min_editcount": 3, "min_tenure_days": 30, "invite": True,
-        "message": {"heading": "Well done, {mentee}", "text": "You made {edits} edits. [[Special:EnrollAsMentor]]"}}}))
+        "min_editcount": 3, "min_tenure_days": 30, "invite": True},
+        "messages": {"mentorbot-invite-heading": "Well done", "mentorbot-invite-text": "$1, you made $2 edits."}}))
 
     def run(invite: bool = True) -> Any:
         gateway = make_bot().gateway
@@ -219,16 +234,16 @@ def test_graduation_lists_graduating_and_experienced_mentees_and_invites_once(
         return result
 
     first = run()
-    publish(make_bot().gateway, first.report, "Mentorship graduation", tmp_path,
-            linked=("mentee", "mentor"))
+    publish(make_bot().gateway, first.report, "Mentorship graduation", tmp_path)
     page = admin.page_text("Mentorship graduation") or ""
     assert ("| [[Special:Contributions/Old hand|Old hand]] || [[Special:Contributions/Busy mentor|Busy mentor]] "
             "|| 3 ||") in page
-    rows = {row[0]: row for row in first.report.rows}
+    rows = english_rows(first.report)
     assert set(rows) == {"Old hand", "Promoted"}
-    assert rows["Old hand"][1:3] == ["Busy mentor", 3] and rows["Old hand"][5] == "meets the graduation thresholds"
-    assert rows["Promoted"][5] == "experienced: sysop"
-    assert any("the bot's own thresholds" in note for note in first.report.notes)
+    assert (rows["Old hand"]["mentor"], rows["Old hand"]["edits"]) == ("Busy mentor", "3")
+    assert rows["Old hand"]["why listed"] == "meets the graduation thresholds"
+    assert rows["Promoted"]["why listed"] == "experienced (user groups: sysop)"
+    assert any("the bot's own thresholds" in str(note) for note in first.report.notes)
     # The first run with --invite settles who already met the thresholds: no invitation for them.
     assert first.first_invite_run and first.invited == []
     assert "Well done" not in (admin.page_text("User talk:Old hand") or "")
@@ -238,7 +253,7 @@ def test_graduation_lists_graduating_and_experienced_mentees_and_invites_once(
     second = run()
     assert second.invited == ["Beginner"]
     talk = admin.page_text("User talk:Beginner") or ""
-    assert "== Well done, Beginner ==" in talk and "You made 3 edits." in talk
+    assert "== Well done ==" in talk and "Beginner, you made 3 edits." in talk
     assert invitation_marker(WikiClient(wiki.api).user_id("Beginner")) in talk
 
     third = run()
@@ -284,19 +299,25 @@ def test_invitations_honour_exclusion_and_a_crash_repeats_nothing(
 
 # --- coverage from the wiki -----------------------------------------------------------------------
 
-@both_stores
+def english_rows(report: Report) -> dict[str, dict[str, str]]:
+    """Each row by its first cell, each cell as the CSV file has it (in English), by column."""
+    return {str(row[0]): {str(column): cell_text(value) for column, value in zip(report.columns, row, strict=True)}
+            for row in report.rows}
+
+
 def by_kind(report: Report) -> dict[str, dict[str, Any]]:
     """The coverage report's counts per account kind, summed over its months: the accounts of a
     test are made within seconds, but those seconds may straddle the end of a month."""
     totals: dict[str, dict[str, Any]] = {}
     for row in report.rows:
         kind = totals.setdefault(str(row[1]), {})
-        for column, value in zip(report.columns, row, strict=True):
+        for column, value in zip(map(str, report.columns), row, strict=True):
             if isinstance(value, int):
                 kind[column] = kind.get(column, 0) + value
     return totals
 
 
+@both_stores
 def test_coverage_from_the_log_and_the_snapshot(wiki: DevWiki, admin: WikiClient, make_bot: Callable[..., BotRun],
                                                 store: StateStore) -> None:
     add_mentor(wiki, admin, "Busy mentor")  # registered before there was a mentor: none of its own
@@ -326,7 +347,7 @@ def test_coverage_from_the_log_and_the_snapshot(wiki: DevWiki, admin: WikiClient
     made = rows["create2"]
     assert made["registered"] == 1
     assert made["with mentor"] == 1  # GrowthExperiments gives an account made by another user a mentor too
-    assert "active mentees" not in report.columns  # a snapshot from the API has no activity flag
+    assert "active mentees" not in map(str, report.columns)  # a snapshot from the API has no activity flag
 
     # Later runs fetch only what is new.
     newcomer(wiki, "Newcomer four")
@@ -392,7 +413,13 @@ def test_report_coverage_from_files_on_the_command_line(wiki: DevWiki, admin: Wi
         ("2024-01", "create", "3", "2"), ("2024-01", "autocreate", "1", "0"), ("2024-01", "temporary", "1", "0"),
         ("2024-02", "create", "2", "1"), ("2024-02", "create2", "1", "1")]
     assert (tmp_path / "out" / "coverage.png").read_bytes().startswith(b"\x89PNG")
-    assert "no assignment time" in (admin.page_text("Mentorship coverage") or "")
+    assert "stores no date for a mentor's assignment" in (admin.page_text("Mentorship coverage") or "")
+    # The chart is on the page itself: a table of bars, one row a month of the data, above the report's table.
+    page = admin.get(action="parse", page="Mentorship coverage", prop="text")["parse"]["text"]
+    assert page.count("<table") == 2 and page.index("<caption>") < page.rindex("<table")
+    bars = re.findall(r'<div style="background:#36c;height:0.8em;width:([\d.]+)%', page)
+    assert bars == ["66.7", "0.0", "0.0", "50.0", "100.0"]  # January: create, autocreate, temporary; February
+    assert re.findall(r"<td style=\"white-space:nowrap\">(\d{4}-\d\d)", page)[:2] == ["2024-01", "2024-02"]
 
     second = mentorbot(wiki, workdir, *args)
     assert "[[Mentorship coverage]] unchanged" in second.stdout
@@ -433,10 +460,10 @@ def test_growthexperiments_own_graduation_thresholds_win_where_the_community_tur
 
     own = parse_report_settings(json.dumps({"graduation": {"min_editcount": 50, "min_tenure_days": 10}}), "page")
     off = thresholds(merge({}, "defaults"), own)
-    assert (off.min_editcount, off.min_tenure_days) == (50, 10) and "the bot's own" in off.source
+    assert (off.min_editcount, off.min_tenure_days) == (50, 10) and "the bot's own" in str(off.source)
     on = thresholds(merge({"GEMentorshipStartOptedOutThresholds": {"enabled": True, "minEditcount": 200}}, "page"),
                     own)
-    assert (on.min_editcount, on.min_tenure_days) == (200, 30) and "GEMentorshipStartOptedOutThresholds" in on.source
+    assert (on.min_editcount, on.min_tenure_days) == (200, 30) and str(on.source) == "the wiki's graduation thresholds"
     assert thresholds(merge({}, "defaults"), GraduationSettings()).min_editcount == 500
 
 

@@ -9,6 +9,7 @@ import stat
 import subprocess
 import sys
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -63,9 +64,10 @@ def test_every_store_method_reads_back_what_it_wrote(state_backend: StateBackend
     store.save_lapses(WIKI, {(7, "edits:content>=20"): 10.5, (8, "edits:content>=20"): 11.0}, set())
     store.save_lapses(WIKI, {(7, "edits:content>=20"): 99.0}, {(8, "edits:content>=20")})
     assert store.lapse_starts(WIKI) == {(7, "edits:content>=20"): 10.5}  # the first failure is kept
-    store.record_step(WIKI, 7, "2026-10-01T00:00:00Z", "warn")
-    store.record_step(WIKI, 7, "2026-10-01T00:00:00Z", "warn")
-    assert store.sweep_steps(WIKI) == {(7, "2026-10-01T00:00:00Z", "warn")}
+    warned = datetime(2026, 10, 20, 6, tzinfo=UTC)
+    store.record_step(WIKI, 7, "2026-10-01T00:00:00Z", "warn", warned)
+    store.record_step(WIKI, 7, "2026-10-01T00:00:00Z", "warn", warned + timedelta(days=1))  # the first one counts
+    assert store.sweep_steps(WIKI) == {(7, "2026-10-01T00:00:00Z", "warn"): warned}
 
     with store.transaction() as db:
         assert store.save_pairs(db, WIKI, 100.0, [(11, "primary", 7, "초보자", "멘토"),
@@ -313,11 +315,12 @@ def test_what_sqlite_refuses_mariadb_refuses_too(state_backend: StateBackend) ->
 def test_mariadb_refuses_a_value_too_long_for_its_column_instead_of_cutting_it(
         make_state: Callable[[str], StateBackend]) -> None:
     store = make_state("mariadb").open()
-    store.record_step("wiki", 7, "2026-10-01T00:00:00Z", "warn")
+    warned = datetime(2026, 10, 20, tzinfo=UTC)
+    store.record_step("wiki", 7, "2026-10-01T00:00:00Z", "warn", warned)
     store.record_step("wiki", 7, "2026-10-01T00:00:00Z", "warn")  # a duplicate is passed over
     with pytest.raises(StateError, match="Data too long for column 'lapse_start'"):
         store.record_step("wiki", 7, "x" * 100, "warn")
-    assert store.sweep_steps("wiki") == {(7, "2026-10-01T00:00:00Z", "warn")}
+    assert store.sweep_steps("wiki") == {(7, "2026-10-01T00:00:00Z", "warn"): warned}
 
 
 def test_mariadb_statements_are_rewritten_only_where_the_dialects_differ() -> None:

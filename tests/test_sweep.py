@@ -63,7 +63,9 @@ def add_mentor(wiki: DevWiki, admin: WikiClient, name: str, *, weight: int = 2, 
 @pytest.fixture
 def sweep(wiki: DevWiki, admin: WikiClient, make_bot: Callable[..., BotRun],
           state_backend: StateBackend) -> Callable[..., Sweep]:
-    def run(rules: dict[str, Any], *, force: bool = False, bot: BotRun | None = None, **config: Any) -> Sweep:
+    def run(rules: dict[str, Any], *, force: bool = False, bot: BotRun | None = None, days_later: float = 0,
+            **config: Any) -> Sweep:
+        """A sweep now, or as if run ``days_later`` days from now (notice periods are counted in days)."""
         if admin.page_text(RULES_PAGE) != json.dumps(rules):
             admin.edit(RULES_PAGE, json.dumps(rules))
         bot = bot or make_bot(**config)
@@ -71,7 +73,8 @@ def sweep(wiki: DevWiki, admin: WikiClient, make_bot: Callable[..., BotRun],
         store = state_backend.open()
         parsed = parse_rules(gateway.read_page(RULES_PAGE).text, f"[[{RULES_PAGE}]]")
         result = run_sweep(gateway, store, parsed, read_mentor_list(gateway),
-                           read_community_settings(gateway), force=force)
+                           read_community_settings(gateway), force=force,
+                           now=datetime.now(UTC) + timedelta(days=days_later))
         return Sweep(result, bot)
 
     return run
@@ -109,32 +112,49 @@ def test_warn_comes_before_away_and_removal(wiki: DevWiki, admin: WikiClient, sw
     add_mentor(wiki, admin, "Gone mentor", inactive_days=70)
     first = sweep(LAST_EDIT)
     assert first.actions() == {"Active mentor": "none", "Lapsing mentor": "warn", "Gone mentor": "warn"}
+    in_a_week = f"{datetime.now(UTC) + timedelta(days=7):%Y-%m-%d}"
+    # The warning names the next step and its date: the notice period (7 days) from now.
     assert "Your mentorship activity" in talk(admin, "Lapsing mentor")
-    assert "you will be marked away as a mentor at the next sweep" in talk(admin, "Lapsing mentor")
+    assert f"you will be marked away as a mentor (no new mentees for a while) on {in_a_week}" in talk(
+        admin, "Lapsing mentor")
+    assert f"marked away as a mentor (no new mentees for a while) on {in_a_week}" in talk(admin, "Gone mentor")
     assert set(mentor_list(wiki)) == {"Active mentor", "Lapsing mentor", "Gone mentor"}  # nothing else yet
 
-    second = sweep(LAST_EDIT)
-    assert second.actions() == {"Active mentor": "none", "Lapsing mentor": "away", "Gone mentor": "remove"}
-    listed = mentor_list(wiki)
-    assert set(listed) == {"Active mentor", "Lapsing mentor"}
+    # Eight days later: the away stage for both. Far past the removal point, Gone mentor is not removed
+    # at once: stages are never skipped, each comes a notice period after the one before.
+    second = sweep(LAST_EDIT, days_later=8)
+    assert second.actions() | {"Active mentor": "-"} == {"Active mentor": "-", "Lapsing mentor": "away",
+                                                          "Gone mentor": "away"}
+    assert set(mentor_list(wiki)) == {"Active mentor", "Lapsing mentor", "Gone mentor"}
     # Away until the removal point: 60 days after the last edit, that is 40 days from now.
     away_until = wiki.away_until("Lapsing mentor")
     assert away_until and abs((away_until - datetime.now(UTC)) - timedelta(days=40)) < timedelta(hours=25)
     assert "You are marked away as a mentor" in talk(admin, "Lapsing mentor")
+    # Gone mentor's removal: a notice period after the away mark, and the away mark lasts until then.
+    removal = wiki.away_until("Gone mentor")
+    assert removal and f"{removal:%Y-%m-%d}" == f"{datetime.now(UTC) + timedelta(days=15):%Y-%m-%d}"
+    assert "you will be removed from the mentor list then" in talk(admin, "Gone mentor")
+    assert f"marked away as a mentor until {removal:%Y-%m-%d}" in talk(admin, "Gone mentor")
+
+    third = sweep(LAST_EDIT, days_later=16)
+    assert (third.actions()["Lapsing mentor"], third.actions()["Gone mentor"]) == ("none", "remove")
+    assert set(mentor_list(wiki)) == {"Active mentor", "Lapsing mentor"}
     assert "You were removed from the mentor list" in talk(admin, "Gone mentor")
 
 
 @both_stores
-def test_a_second_sweep_right_after_changes_nothing(wiki: DevWiki, admin: WikiClient,
-                                                    sweep: Callable[..., Sweep]) -> None:
+def test_a_second_sweep_right_after_a_warning_changes_nothing(wiki: DevWiki, admin: WikiClient,
+                                                              sweep: Callable[..., Sweep]) -> None:
     add_mentor(wiki, admin, "Active mentor")
     add_mentor(wiki, admin, "Lapsing mentor", inactive_days=20)
     add_mentor(wiki, admin, "Gone mentor", inactive_days=70)
-    sweep(LAST_EDIT)
-    sweep(LAST_EDIT)
+    assert sweep(LAST_EDIT).actions()["Gone mentor"] == "warn"
     before = content_digest(wiki)
-    third = sweep(LAST_EDIT)
-    assert third.run.counters.writes == 0 and third.run.counters.notices == 0
+    for days_later in (0, 6.5):  # the same day, and just inside the notice period
+        again = sweep(LAST_EDIT, days_later=days_later)
+        assert set(again.actions().values()) == {"none"}
+        assert again.run.counters.writes == 0 and again.run.counters.notices == 0
+        assert "away mark not before" in again.decision("Gone mentor").explanation
     assert content_digest(wiki) == before
 
 
@@ -214,7 +234,18 @@ def test_removal_moves_mentees_by_weight_to_active_mentors(wiki: DevWiki, admin:
     recorded = state_backend.open().moves(result.run.gateway.config.wiki_key)
     assert {(name, old, new) for _id, name, old, new, _at, _why in recorded} == set(result.result.moved)
     run_log = admin.page_text("Project:Mentorship/Bot log") or ""
-    assert all(f"* [[User:{mentee}|{mentee}]]: Gone mentor → {new}" in run_log for mentee, new in moved.items())
+    assert all(f"* [[Special:Contributions/{mentee}|{mentee}]]: from [[Special:Contributions/Gone mentor|Gone mentor]] "
+               f"to [[Special:Contributions/{new}|{new}]]" in run_log for mentee, new in moved.items())
+    assert f"Mentees given another mentor: {len(moved)}." in run_log
+    # The removed mentor is told where each mentee went; each receiving mentor gets one notice of their own.
+    removed = talk(admin, "Gone mentor")
+    assert all(f"[[Special:Contributions/{mentee}|{mentee}]] to [[Special:Contributions/{new}|{new}]]" in removed
+               for mentee, new in moved.items())
+    for receiver in set(moved.values()):
+        received = talk(admin, receiver)
+        assert received.count("== New mentees for you ==") == 1
+        assert all(f"[[Special:Contributions/{mentee}|{mentee}]]" in received
+                   for mentee, new in moved.items() if new == receiver)
 
 
 def test_a_mentor_locked_while_the_sweep_decides_is_left_alone(
@@ -289,7 +320,7 @@ def test_who_is_a_mentor_comes_from_the_page_not_the_cached_module(wiki: DevWiki
     result = sweep({"activity": {"measure": "last-edit"}, "remove_after_days": 60, "max_action_share": 1})
     assert "Left mentor" not in result.actions()
     assert {new for _mentee, _old, new in result.result.moved} == {"Busy mentor"}
-    said = [note for note in result.result.notes if "still serves Left mentor" in note]
+    said = [note for note in result.result.notes if "The wiki still counts Left mentor as a mentor" in note]
     assert len(said) == (1 if stale else 0)
 
 
@@ -378,7 +409,7 @@ def test_korean_rule_counts_edits_per_namespace_group(wiki: DevWiki, admin: Wiki
         talker.edit(f"Talk:Article {number}", "Discussion.")
     first = sweep(KOREAN)
     assert first.actions() == {"Talker": "none", "Writer": "none"}
-    assert "only 0 talk edits (of 2)" in first.decision("Writer").reason
+    assert "only 0 of 2 edits in talk pages" in str(first.decision("Writer").reason)
     # Days count from the first failed sweep: pretend that one was 61 days ago.
     first_failed_days_ago(state_backend, 61)
     second = sweep(KOREAN)
@@ -419,7 +450,7 @@ def test_answered_questions(wiki: DevWiki, admin: WikiClient, state_backend: Sta
                           "min_share": 0.5}, "warn_after_days": 1, "max_action_share": 1}
     first = sweep(rules)
     assert first.actions() == {"Helpful mentor": "none", "Silent mentor": "none"}
-    assert "0 of 1 mentee questions answered" in first.decision("Silent mentor").reason
+    assert "0 of 1 mentee question answered" in str(first.decision("Silent mentor").reason)
     first_failed_days_ago(state_backend, 2)
     assert sweep(rules).actions() == {"Helpful mentor": "none", "Silent mentor": "warn"}
 
@@ -444,7 +475,9 @@ def test_circuit_breaker_stops_before_acting(wiki: DevWiki, admin: WikiClient, s
 def test_dry_run_shows_the_list_diff_and_notices_and_changes_nothing(
         wiki: DevWiki, admin: WikiClient, sweep: Callable[..., Sweep]) -> None:
     add_mentor(wiki, admin, "Lapsing mentor", inactive_days=20)
-    add_mentor(wiki, admin, "Gone mentor", inactive_days=70)
+    # Away by their own choice for a few days: no away mark needed before the removal.
+    add_mentor(wiki, admin, "Gone mentor", inactive_days=70, isaway=1,
+               awaytimestamp=(datetime.now(UTC) + timedelta(days=3)).strftime("%Y-%m-%dT%H:%M:%SZ"))
     rules = {**LAST_EDIT}
     del rules["warn_after_days"]
     admin.edit(RULES_PAGE, json.dumps(rules))
@@ -460,7 +493,7 @@ def test_dry_run_shows_the_list_diff_and_notices_and_changes_nothing(
     removal_point = (datetime.now(UTC) + timedelta(days=40)).strftime("%Y-%m-%d")
     assert ("DRY RUN: would POST action=growthmanagementorlist geaction=change username=Lapsing mentor "
             f"isaway=1 awaytimestamp={removal_point}") in printed
-    assert "awayTimestamp" not in printed
+    assert not [line for line in printed.splitlines() if line.startswith("+") and "awayTimestamp" in line]
     assert "+== You are marked away as a mentor ==" in printed
     assert "+== You were removed from the mentor list ==" in printed
     assert "DRY RUN: would POST action=growthmanagementorlist geaction=remove username=Gone mentor" in printed
@@ -524,8 +557,9 @@ def test_the_run_log_lists_each_decision_once_per_run_that_acted(
     sweep(rules)
     sweep(rules)  # nothing to do: no new section
     log = admin.page_text("Project:Mentorship/Bot log") or ""
-    assert log.count("== Sweep of ") == 1
-    assert "[[User:Gone mentor|Gone mentor]] || remove || days since the last edit || no edit since" in log
+    assert log.count("== Mentorship upkeep on ") == 1
+    assert "| [[Special:Contributions/Gone mentor|Gone mentor]] || removed from the list || no edit since" in log
+    assert "Warned: 0. Marked away: 0. Removed: 1. Mentees given another mentor: 0." in log
     assert "Active mentor" not in log
 
 
@@ -545,12 +579,14 @@ def test_a_notice_is_not_repeated_after_a_crash_before_it_was_recorded(
 
 def test_the_wikis_own_message_texts_are_used(wiki: DevWiki, admin: WikiClient, sweep: Callable[..., Sweep]) -> None:
     add_mentor(wiki, admin, "Lapsing mentor", inactive_days=20)
-    rules = {**LAST_EDIT, "messages": {"warn": {"heading": "멘토 활동 안내",
-                                                "text": "{mentor}님, {days}일 동안 활동이 없었습니다. {unknown}"}}}
+    rules = {**LAST_EDIT, "messages": {
+        "mentorbot-notice-warn-heading": "멘토 활동 안내",
+        "mentorbot-notice-warn-away": "$1님, $4일 동안 활동이 없었습니다. {{PAGENAME}} $6"}}
     sweep(rules)
     text = talk(admin, "Lapsing mentor")
     assert "== 멘토 활동 안내 ==" in text
-    assert "Lapsing mentor님, 20일 동안 활동이 없었습니다. {unknown}" in text
+    in_a_week = f"{datetime.now(UTC) + timedelta(days=7):%Y-%m-%d}"
+    assert f"Lapsing mentor님, 20일 동안 활동이 없었습니다. {{{{PAGENAME}}}} {in_a_week}" in text
 
 
 def test_one_mentors_refusal_never_stops_a_sweep(wiki: DevWiki, admin: WikiClient, sweep: Callable[..., Sweep],
@@ -568,7 +604,8 @@ def test_one_mentors_refusal_never_stops_a_sweep(wiki: DevWiki, admin: WikiClien
         admin.post("block", user="Blocked mentor", expiry="1 week", reason="test")
 
     result = run_sweep(gateway, state_backend.open(), rules, read_mentor_list(gateway),
-                       read_community_settings(gateway), on_decisions=block_while_deciding)
+                       read_community_settings(gateway), on_decisions=block_while_deciding,
+                       now=datetime.now(UTC) + timedelta(days=8))
     assert {d.mentor.username: d.action for d in result.decisions} == {"Blocked mentor": "away",
                                                                        "Lapsing mentor": "away"}
     assert [(mentor, action) for mentor, action, _ in result.refused] == [("Blocked mentor", "away")]
@@ -585,13 +622,14 @@ def test_a_mentor_already_away_is_not_marked_again(wiki: DevWiki, admin: WikiCli
     add_mentor(wiki, admin, "Lapsing mentor", inactive_days=20)
     rules = {**LAST_EDIT, "run_log_page": "Project:Mentorship/Bot log"}
     assert sweep(rules).actions() == {"Lapsing mentor": "warn"}
-    assert sweep(rules).actions() == {"Lapsing mentor": "away"}
-    log_sections = (admin.page_text("Project:Mentorship/Bot log") or "").count("== Sweep of")
-    third = sweep(rules)
+    assert sweep(rules, days_later=8).actions() == {"Lapsing mentor": "away"}
+    log_sections = (admin.page_text("Project:Mentorship/Bot log") or "").count("== Mentorship upkeep on")
+    assert log_sections == 2  # one section per run that acted
+    third = sweep(rules, days_later=9)
     assert third.actions() == {"Lapsing mentor": "none"}
-    assert "already away until" in third.decision("Lapsing mentor").explanation
+    assert third.decision("Lapsing mentor").next_stage == "remove"  # the away mark is done: the removal is next
     assert third.run.counters.writes == 0
-    assert (admin.page_text("Project:Mentorship/Bot log") or "").count("== Sweep of") == log_sections
+    assert (admin.page_text("Project:Mentorship/Bot log") or "").count("== Mentorship upkeep on") == log_sections
 
 
 def test_without_the_module_nobody_is_claimed_away(wiki: DevWiki, admin: WikiClient, make_bot: Callable[..., BotRun],
@@ -660,6 +698,8 @@ def test_a_removal_cut_short_by_a_crash_is_finished_by_the_next_run(
                for note in second.result.notes)
     assert ("Newcomer 1", "Gone mentor", "Busy mentor") in second.result.moved
     assert talk(admin, "Gone mentor").count("You were removed from the mentor list") == 1
-    assert (admin.page_text("Project:Mentorship/Bot log") or "").count("Gone mentor → Busy mentor") == 1
+    assert (admin.page_text("Project:Mentorship/Bot log") or "").count(
+        "to [[Special:Contributions/Busy mentor|Busy mentor]]") == 1
+    assert talk(admin, "Busy mentor").count("== New mentees for you ==") == 1
     third = sweep(rules)
     assert third.result.notes == [] and third.run.counters.writes == 0

@@ -1,7 +1,8 @@
 """The sweep's decisions, stage by stage, worked out by hand from the rules and the facts.
 
 NOW is 2026-06-01. The standard rules warn after 10 days, mark away after 20 and remove after 40
-days of no edit; a mentor whose last edit was N days ago has a lapse that began N days before NOW.
+days of no edit, each stage at least 7 days (the default notice period) after the notice of the one
+before; a mentor whose last edit was N days ago has a lapse that began N days before NOW.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import pytest
 from bot.activity import Block, MentorFacts, Question
 from bot.community import CommunitySettings, merge
 from bot.mentors import Mentor
+from bot.messages import Text
 from bot.rules import Measure, SweepRules
 from bot.sweep import (
     Decision,
@@ -41,6 +43,7 @@ REMOVAL_REFUSED = ("removal refused: GrowthExperiments removes inactive mentors 
 AWAY_REFUSED = ("away refused: GrowthExperiments marks inactive mentors away itself here "
                 "(GEMentorshipShouldBeAutoawayed)")
 BLOCKED_AWAY = "counts as away while blocked or locked"
+TEMPORARY = "temporarily blocked: never removed"
 
 
 def day(offset: int) -> datetime:
@@ -48,9 +51,14 @@ def day(offset: int) -> datetime:
 
 
 def decision(days: int, *, rules: SweepRules = STAGES, settings: CommunitySettings = PLAIN,
-             mentor: Mentor = MENTOR, warned: bool = False, block: Block | None = None) -> Decision:
+             mentor: Mentor = MENTOR, warned: bool = False, block: Block | None = None,
+             steps: dict[str, int] | None = None) -> Decision:
+    """``steps``: each stage done for this lapse, and how many days ago; ``warned`` is a warning 8 days ago."""
     fact = MentorFacts(1, mentor.username, registration=day(-900), editcount=9, last_edit=day(-days), block=block)
-    done = {(1, f"{day(-days):%Y-%m-%dT%H:%M:%SZ}", "warn")} if warned else set()
+    lapse = f"{day(-days):%Y-%m-%dT%H:%M:%SZ}"
+    done = {(1, lapse, stage): day(-ago) for stage, ago in ({"warn": 8} if warned else {} | (steps or {})).items()}
+    if warned and steps:
+        done |= {(1, lapse, stage): day(-ago) for stage, ago in steps.items()}
     (decided,) = decide([mentor], {1: fact}, rules, settings, NOW, {}, done)
     return decided
 
@@ -60,75 +68,100 @@ def outcome(decided: Decision) -> tuple[str, str | None, str | None, str]:
     return decided.action, decided.notice, until, decided.detail
 
 
+def announced(decided: Decision) -> tuple[str, str | None]:
+    """The stage a notice announces, and its date."""
+    return decided.next_stage, f"{decided.next_date:%Y-%m-%d}" if decided.next_date else None
+
+
 def test_an_active_mentor_is_left_with_the_days_counted() -> None:
-    assert decision(9) == Decision(MENTOR, "none", "no edit since 2026-05-23 (9 days)", days=9)
+    assert decision(9) == Decision(MENTOR, "none", Text("mentorbot-reason-no-edit", day(-9), 9), days=9)
+    assert str(decision(9).reason) == "no edit since 2026-05-23 (9 days)"
 
 
 def test_a_warning_names_the_measure_the_lapse_and_the_next_stage_with_its_date() -> None:
     assert decision(10) == Decision(
-        MENTOR, "warn", "no edit since 2026-05-22 (10 days)", rule="days since the last edit", days=10,
-        lapse_start="2026-05-22T00:00:00Z", notice="warn", next_stage="marked away as a mentor on 2026-06-11")
+        MENTOR, "warn", Text("mentorbot-reason-no-edit", day(-10), 10), rule=Text("mentorbot-measure-last-edit"),
+        days=10, lapse_start="2026-05-22T00:00:00Z", notice="warn", next_stage="away", next_date=day(10))
 
 
-@pytest.mark.parametrize(("days", "warned", "expected"), [
-    (12, True, ("none", None, None, "already warned")),
-    (19, True, ("none", None, None, "already warned")),
-    # Away until the removal point (the lapse's start + 40 days).
-    (20, True, ("away", "away", "2026-06-21", "")),
-    (25, True, ("away", "away", "2026-06-16", "")),
+@pytest.mark.parametrize(("days", "warned", "steps", "expected"), [
+    (12, True, {}, ("none", None, None, "already warned")),
+    (19, True, {}, ("none", None, None, "already warned")),
+    # Away until the removal point (the lapse's start + 40 days), a notice period from now at the soonest.
+    (20, True, {}, ("away", "away", "2026-06-21", "")),
+    (25, True, {}, ("away", "away", "2026-06-16", "")),
+    (39, True, {}, ("away", "away", "2026-06-08", "")),
     # Due for away, not warned yet: warned first.
-    (25, False, ("warn", "warn", None, "warned first, away on a later sweep")),
-    (39, True, ("away", "away", "2026-06-02", "")),
-    (40, True, ("remove", "removed", None, "")),
-    (45, False, ("warn", "warn", None, "warned first, removal on a later sweep")),
+    (25, False, {}, ("warn", "warn", None, "")),
+    # Far past the removal point: warned, then away, then removed; never a stage skipped.
+    (45, False, {}, ("warn", "warn", None, "")),
+    (40, True, {}, ("away", "away", "2026-06-08", "")),
+    (45, True, {"away": 7}, ("remove", "removed", None, "")),
+    # Each stage waits a notice period after the last notice.
+    (45, False, {"warn": 6}, ("none", None, None, "already warned; away mark not before 2026-06-02, a notice "
+                                                  "period after 2026-05-26")),
+    (45, True, {"away": 6}, ("none", None, None, "already warned; removal not before 2026-06-02, a notice "
+                                                 "period after 2026-05-26")),
 ])
-def test_each_stage_comes_at_its_day_and_only_after_a_warning(days: int, warned: bool,
-                                                              expected: tuple[Any, ...]) -> None:
-    decided = decision(days, warned=warned)
+def test_each_stage_comes_at_its_day_and_a_notice_period_after_the_one_before(
+        days: int, warned: bool, steps: dict[str, int], expected: tuple[Any, ...]) -> None:
+    decided = decision(days, warned=warned, steps=steps)
     assert outcome(decided) == expected
-    assert decided.warned is warned
+    assert decided.warned is (warned or "warn" in steps)
 
 
-def test_the_next_stage_is_named_with_its_date_or_as_the_next_sweep() -> None:
-    assert decision(12).next_stage == "marked away as a mentor on 2026-06-09"
-    assert decision(25).next_stage == "marked away as a mentor at the next sweep"
-    assert decision(45).next_stage == "removed from the mentor list at the next sweep"
+def test_a_notice_period_of_its_own_and_none_at_all() -> None:
+    patient = replace(STAGES, notice_days=14)
+    assert outcome(decision(45, warned=True, rules=patient))[3] == (
+        "already warned; away mark not before 2026-06-07, a notice period after 2026-05-24")
+    assert announced(decision(45, rules=patient)) == ("away", "2026-06-15")
+    hasty = replace(STAGES, notice_days=0)
+    assert outcome(decision(45, rules=hasty, steps={"warn": 0})) == ("away", "away", "2026-06-01", "")
+    assert outcome(decision(45, rules=hasty, steps={"warn": 0, "away": 0})) == ("remove", "removed", None, "")
+
+
+def test_the_next_stage_is_named_with_its_date() -> None:
+    assert announced(decision(12)) == ("away", "2026-06-09")  # the away day itself
+    assert announced(decision(25)) == ("away", "2026-06-08")  # a notice period from now
+    assert announced(decision(45)) == ("away", "2026-06-08")
+    assert announced(decision(25, warned=True)) == ("remove", "2026-06-16")  # the away mark's end
     no_away = SweepRules(LAST_EDIT, warn_after_days=10, remove_after_days=40)
-    assert decision(12, rules=no_away).next_stage == "removed from the mentor list on 2026-06-29"
-    assert decision(12, rules=no_away, settings=GE_REMOVES).next_stage == "reminded again"
-    assert decision(12, settings=GE_REMOVES).next_stage == "marked away as a mentor on 2026-06-09"
-    assert decision(12, settings=GE_CLEANS).next_stage == "reminded again"
+    assert announced(decision(12, rules=no_away)) == ("remove", "2026-06-29")
+    # A removal GrowthExperiments does itself here is at most an away, at the removal day.
+    assert announced(decision(12, rules=no_away, settings=GE_REMOVES)) == ("away", "2026-06-29")
+    assert announced(decision(12, settings=GE_REMOVES)) == ("away", "2026-06-09")
+    assert announced(decision(12, settings=GE_CLEANS)) == ("", None)  # a reminder only
 
 
 def test_without_a_warning_stage_the_first_due_stage_is_acted_on() -> None:
     away_and_remove = SweepRules(LAST_EDIT, away_after_days=20, remove_after_days=40)
     assert outcome(decision(19, rules=away_and_remove)) == ("none", None, None, "")
     assert outcome(decision(25, rules=away_and_remove)) == ("away", "away", "2026-06-16", "")
-    assert outcome(decision(40, rules=away_and_remove)) == ("remove", "removed", None, "")
+    assert outcome(decision(40, rules=away_and_remove)) == ("away", "away", "2026-06-08", "")
+    assert outcome(decision(45, rules=away_and_remove, steps={"away": 7})) == ("remove", "removed", None, "")
     only_away = SweepRules(LAST_EDIT, away_after_days=20)
     assert outcome(decision(25, rules=only_away)) == ("away", "away", "2026-07-01", "")  # the default 30 days
     only_warn = SweepRules(LAST_EDIT, warn_after_days=10)
     assert outcome(decision(300, rules=only_warn)) == ("warn", "warn", None, "")
-    assert decision(300, rules=only_warn).next_stage == "reminded again"
+    assert announced(decision(300, rules=only_warn)) == ("", None)
 
 
 def test_where_growthexperiments_cleans_up_itself_the_bot_only_does_what_is_left() -> None:
-    # GE removes: the bot marks away at most, for the default period (the removal point is past).
+    # GE removes: the bot marks away at most, for the default period.
     assert outcome(decision(45, warned=True, settings=GE_REMOVES)) == ("away", "away", "2026-07-01", REMOVAL_REFUSED)
-    assert outcome(decision(45, settings=GE_REMOVES)) == ("warn", "warn", None, "warned first, away on a later sweep")
+    assert outcome(decision(45, settings=GE_REMOVES)) == ("warn", "warn", None, REMOVAL_REFUSED)
     # GE removes and marks away: nothing left but the warning.
     assert outcome(decision(45, settings=GE_CLEANS)) == ("warn", "warn", None, f"{REMOVAL_REFUSED}; {AWAY_REFUSED}")
     assert outcome(decision(45, warned=True, settings=GE_CLEANS)) == (
         "none", None, None, f"{REMOVAL_REFUSED}; {AWAY_REFUSED}; already warned")
     assert outcome(decision(25, warned=True, settings=GE_CLEANS)) == (
-        "none", None, None, f"{AWAY_REFUSED}; already warned")
-    # The removal point is now: the away period is the default one, not zero days.
+        "none", None, None, f"{REMOVAL_REFUSED}; {AWAY_REFUSED}; already warned")
     assert outcome(decision(40, warned=True, settings=GE_REMOVES)) == ("away", "away", "2026-07-01", REMOVAL_REFUSED)
     # Without an away stage of its own, a refused removal is still at most an away, after a warning.
     no_away = SweepRules(LAST_EDIT, warn_after_days=10, remove_after_days=40)
     first = decision(45, rules=no_away, settings=GE_REMOVES)
-    assert outcome(first) == ("warn", "warn", None, "warned first, away on a later sweep")
-    assert first.next_stage == "marked away as a mentor at the next sweep"
+    assert outcome(first) == ("warn", "warn", None, REMOVAL_REFUSED)
+    assert announced(first) == ("away", "2026-06-08")
     no_warning = SweepRules(LAST_EDIT, away_after_days=20, remove_after_days=40)
     assert outcome(decision(45, rules=no_warning, settings=GE_CLEANS)) == (
         "none", None, None, f"{REMOVAL_REFUSED}; {AWAY_REFUSED}")
@@ -136,42 +169,41 @@ def test_where_growthexperiments_cleans_up_itself_the_bot_only_does_what_is_left
 
 def test_blocked_mentors_are_never_removed_unless_the_rules_say_so() -> None:
     sitewide = Block(expiry=day(5), partial=False)
-    assert outcome(decision(45, warned=True, block=sitewide)) == (
-        "none", None, None, f"temporarily blocked: never removed; {BLOCKED_AWAY}")
+    assert outcome(decision(45, warned=True, block=sitewide)) == ("none", None, None, f"{TEMPORARY}; {BLOCKED_AWAY}")
     partial = Block(expiry=day(5), partial=True)
-    assert outcome(decision(45, warned=True, block=partial)) == (
-        "away", "away", "2026-07-01", "temporarily blocked: never removed")
+    assert outcome(decision(45, warned=True, block=partial)) == ("away", "away", "2026-07-01", TEMPORARY)
     indefinite = Block(expiry=None, partial=False)
     assert outcome(decision(45, warned=True, block=indefinite)) == (
         "none", None, None, f"indefinitely blocked, and the rules do not remove blocked mentors; {BLOCKED_AWAY}")
     removing = replace(STAGES, remove_indefinitely_blocked=True)
+    # A sitewide block counts as away already: from the warning straight to the removal.
     assert outcome(decision(45, warned=True, block=indefinite, rules=removing)) == ("remove", "removed", None, "")
     assert outcome(decision(45, warned=True, block=sitewide, rules=removing))[3].startswith("temporarily blocked")
-    # Below the removal point a sitewide block already counts as away: nothing to mark.
-    assert outcome(decision(25, warned=True, block=sitewide)) == ("none", None, None, BLOCKED_AWAY)
-    assert outcome(decision(25, warned=True, block=partial)) == ("away", "away", "2026-06-16", "")
+    assert outcome(decision(25, warned=True, block=sitewide)) == ("none", None, None, f"{TEMPORARY}; {BLOCKED_AWAY}")
+    assert outcome(decision(25, warned=True, block=partial)) == ("away", "away", "2026-07-01", TEMPORARY)
     locked = replace(MENTOR, away_blocked=True)
-    assert outcome(decision(25, warned=True, mentor=locked)) == ("none", None, None, BLOCKED_AWAY)
-    assert outcome(decision(12, block=sitewide)) == ("none", None, None, BLOCKED_AWAY)
+    assert outcome(decision(25, warned=True, mentor=locked)) == (
+        "none", None, None, f"already warned; {BLOCKED_AWAY}")
+    assert outcome(decision(12, block=sitewide)) == ("none", None, None, f"{TEMPORARY}; {BLOCKED_AWAY}")
     no_away = SweepRules(LAST_EDIT, warn_after_days=10, remove_after_days=40)
     assert outcome(decision(45, warned=True, block=partial, rules=no_away)) == (
-        "away", "away", "2026-07-01", "temporarily blocked: never removed")
+        "away", "away", "2026-07-01", TEMPORARY)
     holiday = replace(MENTOR, away_until=day(10))
     assert outcome(decision(45, warned=True, block=partial, mentor=holiday)) == (
-        "none", None, None, "temporarily blocked: never removed; already away until 2026-06-11")
+        "none", None, None, f"{TEMPORARY}; already warned; already away until 2026-06-11")
 
 
 def test_a_mentor_away_already_is_left_unless_their_date_passes_the_removal_point() -> None:
     before_removal = replace(MENTOR, away_until=day(10))
     assert outcome(decision(25, warned=True, mentor=before_removal)) == (
-        "none", None, None, "already away until 2026-06-11")
+        "none", None, None, "already warned; already away until 2026-06-11")
+    assert announced(decision(25, warned=True, mentor=before_removal)) == ("remove", "2026-06-16")
     at_removal = replace(MENTOR, away_until=day(15))  # the removal point of a 25-day lapse
     assert outcome(decision(25, warned=True, mentor=at_removal))[0] == "none"
     past_removal = replace(MENTOR, away_until=day(60))
-    capped = ("away", "away_capped", "2026-06-16",
-              "self-set away date 2026-07-31 is past the removal point 2026-06-16, so it is capped")
+    capped = ("away", "away_capped", "2026-06-16", "self-set away date 2026-07-31 brought forward")
     assert outcome(decision(25, warned=True, mentor=past_removal)) == capped
-    assert outcome(decision(25, mentor=past_removal)) == capped  # a cap needs no warning first
+    assert outcome(decision(25, mentor=past_removal)) == ("warn", "warn", None, "")  # warned first, as anyone
     expired = replace(MENTOR, away_until=day(-1))
     assert outcome(decision(25, warned=True, mentor=expired)) == ("away", "away", "2026-06-16", "")
     ends_now = replace(MENTOR, away_until=NOW)
@@ -181,34 +213,41 @@ def test_a_mentor_away_already_is_left_unless_their_date_passes_the_removal_poin
 def test_away_dates_are_whole_seconds_and_never_more_than_a_year_ahead() -> None:
     late_removal = SweepRules(LAST_EDIT, away_after_days=20, remove_after_days=3000)
     fact = MentorFacts(1, "Some mentor", last_edit=NOW - timedelta(days=25, microseconds=5))
-    (decided,) = decide([MENTOR], {1: fact}, late_removal, PLAIN, NOW + timedelta(microseconds=7), {}, set())
+    (decided,) = decide([MENTOR], {1: fact}, late_removal, PLAIN, NOW + timedelta(microseconds=7), {}, {})
     assert decided.away_until == day(365)
 
 
 def test_lapses_without_an_edit_count_from_registration_and_logged_actions_count_for_last_action() -> None:
     never = MentorFacts(1, "Some mentor", registration=day(-50))
-    (decided,) = decide([MENTOR], {1: never}, STAGES, PLAIN, NOW, {}, {(1, "2026-04-12T00:00:00Z", "warn")})
-    assert (decided.action, decided.reason) == ("remove", "no edit since registering on 2026-04-12 (50 days)")
+    lapse = "2026-04-12T00:00:00Z"
+    (decided,) = decide([MENTOR], {1: never}, STAGES, PLAIN, NOW, {},
+                        {(1, lapse, "warn"): day(-20), (1, lapse, "away"): day(-10)})
+    assert (decided.action, str(decided.reason)) == ("remove", "no edit since registering on 2026-04-12 (50 days)")
     ancient = MentorFacts(1, "Some mentor")  # no registration date (accounts from before 2005)
-    assert decide([MENTOR], {1: ancient}, STAGES, PLAIN, NOW, {}, set())[0] == Decision(MENTOR, "none", "active")
+    assert decide([MENTOR], {1: ancient}, STAGES, PLAIN, NOW, {}, {})[0] == Decision(
+        MENTOR, "none", Text("mentorbot-reason-active"))
     logging = SweepRules((Measure("last-action"),), warn_after_days=10, remove_after_days=40)
     acted = MentorFacts(1, "Some mentor", registration=day(-900), last_edit=day(-30), last_logged_action=day(-12))
-    (decided,) = decide([MENTOR], {1: acted}, logging, PLAIN, NOW, {}, set())
-    assert (decided.action, decided.reason, decided.rule) == (
-        "warn", "no edit or logged action since 2026-05-20 (12 days)", "days since the last edit or logged action")
+    (decided,) = decide([MENTOR], {1: acted}, logging, PLAIN, NOW, {}, {})
+    assert (decided.action, str(decided.reason), str(decided.rule)) == (
+        "warn", "no edit or logged action since 2026-05-20 (12 days)",
+        "the days since the last edit or logged action")
     only_log = MentorFacts(1, "Some mentor", registration=day(-900), last_logged_action=day(-3))
-    assert decide([MENTOR], {1: only_log}, logging, PLAIN, NOW, {}, set())[0].reason == (
+    assert str(decide([MENTOR], {1: only_log}, logging, PLAIN, NOW, {}, {})[0].reason) == (
         "no edit or logged action since 2026-05-29 (3 days)")
+    one_day = MentorFacts(1, "Some mentor", registration=day(-900), last_edit=day(-1))
+    assert str(decide([MENTOR], {1: one_day}, logging, PLAIN, NOW, {}, {})[0].reason) == (
+        "no edit or logged action since 2026-05-31 (1 day)")
 
 
 def test_mentors_without_an_account_or_left_alone_get_no_action() -> None:
     rules = replace(STAGES, skip_manual_mentors=True)
     manual, gone, lapsed = Mentor(2, "Manual", weight=0), Mentor(3, "Gone"), Mentor(4, "Lapsed")
     found = {2: MentorFacts(2, "Manual", last_edit=day(-90)), 4: MentorFacts(4, "Lapsed", last_edit=day(-12))}
-    assert decide([manual, gone, lapsed], found, rules, PLAIN, NOW, {}, set())[:2] == [
-        Decision(manual, "none", "weight 0 (manual only), skipped by the rules"),
-        Decision(gone, "none", "the account does not exist")]
-    assert [d.action for d in decide([manual, gone, lapsed], found, rules, PLAIN, NOW, {}, set())] == [
+    assert decide([manual, gone, lapsed], found, rules, PLAIN, NOW, {}, {})[:2] == [
+        Decision(manual, "none", Text("mentorbot-reason-manual")),
+        Decision(gone, "none", Text("mentorbot-reason-no-account"))]
+    assert [d.action for d in decide([manual, gone, lapsed], found, rules, PLAIN, NOW, {}, {})] == [
         "none", "none", "warn"]
 
 
@@ -216,19 +255,24 @@ EDITS = Measure("edits-in-window", window_days=30, min_edits=(("content", 5), ("
 QUESTIONS = Measure("answered-questions", window_days=90, answer_within_days=3, min_share=0.5, min_questions=2)
 
 
+def english_fails(fact: MentorFacts, measure: Measure) -> tuple[bool, str]:
+    failing, reason = count_rule_fails(fact, measure, NOW)
+    return failing, str(reason)
+
+
 def test_edit_counts_fail_on_any_group_short_of_its_minimum() -> None:
     fact = MentorFacts(1, "Some mentor", edit_counts={EDITS.key: {"content": 5, "talk": 1}})
-    assert count_rule_fails(fact, EDITS, NOW) == (True, "only 1 talk edits (of 2) in the last 30 days")
+    assert english_fails(fact, EDITS) == (True, "only 1 of 2 edits in talk pages in the last 30 days")
     fact.edit_counts[EDITS.key] = {"content": 4}
-    assert count_rule_fails(fact, EDITS, NOW) == (
-        True, "only 4 content edits (of 5), 0 talk edits (of 2) in the last 30 days")
+    assert english_fails(fact, EDITS) == (
+        True, "only 4 of 5 edits in articles, 0 of 2 edits in talk pages in the last 30 days")
     fact.edit_counts[EDITS.key] = {"content": 5, "talk": 2}
     assert count_rule_fails(fact, EDITS, NOW)[0] is False
     one_talk_edit = Measure("edits-in-window", window_days=30, min_edits=(("talk", 1),))
     assert count_rule_fails(MentorFacts(1, "Talked", edit_counts={one_talk_edit.key: {"talk": 1}}), one_talk_edit,
                             NOW)[0] is False
-    assert count_rule_fails(MentorFacts(1, "Counted nothing"), one_talk_edit, NOW) == (
-        True, "only 0 talk edits (of 1) in the last 30 days")
+    assert english_fails(MentorFacts(1, "Counted nothing"), one_talk_edit) == (
+        True, "only 0 of 1 edit in talk pages in the last 30 days")
 
 
 def asked(days_ago: float, answered_after_days: float | None = None,
@@ -248,26 +292,26 @@ def questions_fact(*items: tuple[Question, list[tuple[datetime, str | None]]]) -
 def test_questions_count_once_answered_or_once_their_answer_period_is_over() -> None:
     # Two questions due, one answered in time: 50 % is enough.
     fact = questions_fact(asked(10, 1), asked(10), asked(1))  # the last is still inside its 3 days
-    assert count_rule_fails(fact, QUESTIONS, NOW) == (
-        False, "1 of 2 mentee questions answered within 3 days (50%, at least 50% wanted)")
+    assert english_fails(fact, QUESTIONS) == (
+        False, "1 of 2 mentee questions answered within 3 days (50%; at least 50% wanted)")
     late = questions_fact(asked(10, 4), asked(10), asked(3))  # answered too late; the last just came due
-    assert count_rule_fails(late, QUESTIONS, NOW) == (
-        True, "0 of 3 mentee questions answered within 3 days (0%, at least 50% wanted)")
+    assert english_fails(late, QUESTIONS) == (
+        True, "0 of 3 mentee questions answered within 3 days (0%; at least 50% wanted)")
     early_answer = questions_fact(asked(2, 1), asked(2, 0.5))  # answered, so counted before their period ends
-    assert count_rule_fails(early_answer, QUESTIONS, NOW) == (
-        False, "2 of 2 mentee questions answered within 3 days (100%, at least 50% wanted)")
+    assert english_fails(early_answer, QUESTIONS) == (
+        False, "2 of 2 mentee questions answered within 3 days (100%; at least 50% wanted)")
     strict = replace(QUESTIONS, min_share=0.75)
-    assert count_rule_fails(fact, strict, NOW) == (
-        True, "1 of 2 mentee questions answered within 3 days (50%, at least 75% wanted)")
+    assert english_fails(fact, strict) == (
+        True, "1 of 2 mentee questions answered within 3 days (50%; at least 75% wanted)")
     too_few = questions_fact(asked(10))  # one question due, two needed before the share counts
-    assert count_rule_fails(too_few, QUESTIONS, NOW) == (False, "")
+    assert english_fails(too_few, QUESTIONS) == (False, "active")
 
 
 def test_a_count_rule_lapse_starts_at_the_first_sweep_that_saw_it_fail() -> None:
     fact = MentorFacts(1, "Some mentor", edit_counts={EDITS.key: {"content": 0, "talk": 9}})
     fresh = measure_inactivity(fact, EDITS, NOW, {})
     assert fresh is not None and (fresh.days, fresh.since) == (0, NOW)
-    assert fresh.reason == "only 0 content edits (of 5) in the last 30 days, failing since 2026-06-01"
+    assert str(fresh.reason) == "only 0 of 5 edits in articles in the last 30 days, since 2026-06-01"
     earlier = measure_inactivity(fact, EDITS, NOW, {(1, EDITS.key): day(-12).timestamp()})
     assert earlier is not None and (earlier.days, earlier.since) == (12, day(-12))
     assert measure_inactivity(fact, EDITS, NOW, {(2, EDITS.key): day(-12).timestamp()}).days == 0  # type: ignore[union-attr]
@@ -295,16 +339,30 @@ def test_count_rule_lapses_keep_their_start_and_end_when_passed() -> None:
 def test_the_longest_failing_measure_leads() -> None:
     rules = SweepRules((Measure("last-edit"), EDITS), warn_after_days=10, remove_after_days=40)
     fact = MentorFacts(1, "Some mentor", last_edit=day(-12), edit_counts={EDITS.key: {"content": 0}})
-    (decided,) = decide([MENTOR], {1: fact}, rules, PLAIN, NOW, {(1, EDITS.key): day(-30).timestamp()}, set())
-    assert (decided.days, decided.rule) == (30, "at least 5 content and 2 talk edits in 30 days")
-    (decided,) = decide([MENTOR], {1: fact}, rules, PLAIN, NOW, {(1, EDITS.key): day(-5).timestamp()}, set())
-    assert (decided.days, decided.rule) == (12, "days since the last edit")
+    (decided,) = decide([MENTOR], {1: fact}, rules, PLAIN, NOW, {(1, EDITS.key): day(-30).timestamp()}, {})
+    assert (decided.days, str(decided.rule)) == (30, "at least 5 edits in articles, 2 edits in talk pages in 30 days")
+    (decided,) = decide([MENTOR], {1: fact}, rules, PLAIN, NOW, {(1, EDITS.key): day(-5).timestamp()}, {})
+    assert (decided.days, str(decided.rule)) == (12, "the days since the last edit")
 
 
 def test_a_decision_survives_the_journal_and_reads_as_one_line() -> None:
     away = replace(decision(25, warned=True), mentor=replace(MENTOR, weight=3, away_until=day(-2), message="Hi"))
     assert decision_from_json(json.loads(json.dumps(decision_to_json(away)))) == away
     assert decision_from_json(json.loads(json.dumps(decision_to_json(decision(9))))) == decision(9)
+    warning = decision(12)  # with the stage it announces, and its date
+    assert decision_from_json(json.loads(json.dumps(decision_to_json(warning)))) == warning
+    edits = MentorFacts(1, "Some mentor", edit_counts={EDITS.key: {"content": 0}})
+    inactive = measure_inactivity(edits, EDITS, NOW, {})
+    assert inactive is not None
+    nested = replace(warning, reason=inactive.reason, rule=EDITS.describe())  # lists inside messages inside messages
+    assert decision_from_json(json.loads(json.dumps(decision_to_json(nested)))) == nested
+    # A plan journaled before reasons were messages: its English sentence as it was, no date to announce.
+    older = {**decision_to_json(warning), "reason": "no edit since 2026-05-20 (12 days)", "rule": "days since",
+             "next_stage": "marked away as a mentor on 2026-06-09"}
+    del older["next_date"]
+    read = decision_from_json(older)
+    assert (str(read.reason), str(read.rule), read.next_stage, read.next_date) == (
+        "no edit since 2026-05-20 (12 days)", "days since", "", None)
     assert journal_entry(away) == "1:2026-05-07T00:00:00Z:away"
     assert away.line() == "away   Some mentor until 2026-06-16: no edit since 2026-05-07 (25 days)"
     assert decision(12, warned=True).line() == "-      Some mentor: no edit since 2026-05-20 (12 days); already warned"
@@ -312,7 +370,7 @@ def test_a_decision_survives_the_journal_and_reads_as_one_line() -> None:
 
 def test_only_a_removal_changes_the_list_page_and_only_for_a_listed_mentor() -> None:
     page = {"Mentors": {"1": {"message": None, "weight": 2}, "2": {"message": "Hi", "weight": 1}}, "Other": 1}
-    removal = decision(40, warned=True)
+    removal = decision(40, warned=True, steps={"away": 8})
     assert apply_to_list(page, removal) == {"Mentors": {"2": {"message": "Hi", "weight": 1}}, "Other": 1}
     assert "1" in page["Mentors"]  # the page read is left as it was
     assert apply_to_list(page, decision(25, warned=True)) is None

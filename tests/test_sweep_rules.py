@@ -13,8 +13,8 @@ from bot.community import merge
 from bot.errors import MalformedDocument
 from bot.mentors import Mentor
 from bot.reports.dashboard import status_of
-from bot.rules import DEFAULT_MESSAGES, Measure, Message, SweepRules, normalize_username, parse_rules
-from bot.sweep import decide, format_text
+from bot.rules import Measure, SweepRules, normalize_username, parse_rules
+from bot.sweep import decide
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
 LAST_EDIT = (Measure("last-edit"),)
@@ -31,13 +31,18 @@ def test_a_mentor_whose_removal_is_refused_is_not_re_marked_away_every_sweep() -
     rules = SweepRules(LAST_EDIT, away_after_days=14, remove_after_days=60)
     settings = merge({"GEMentorshipShouldBeAutoremoved": True}, "page")
     mentor = Mentor(1, "Gone mentor")
-    first = decide([mentor], {1: facts(1, "Gone mentor", 70)}, rules, settings, NOW, {}, set())[0]
+    first = decide([mentor], {1: facts(1, "Gone mentor", 70)}, rules, settings, NOW, {}, {})[0]
     assert first.action == "away" and first.away_until == NOW + timedelta(days=30)
     marked = Mentor(1, "Gone mentor", away_until=first.away_until)
+    done = {(1, first.lapse_start, "away"): NOW}
     for later in (1, 7, 29):
         again = decide([marked], {1: facts(1, "Gone mentor", 70 + later)}, rules, settings,
-                       NOW + timedelta(days=later), {}, set())[0]
+                       NOW + timedelta(days=later), {}, done)[0]
         assert again.action == "none", (later, again)
+    # Once the mark has run out and the lapse goes on, the mentor is marked away again.
+    expired = decide([marked], {1: facts(1, "Gone mentor", 101)}, rules, settings, NOW + timedelta(days=31), {},
+                     done)[0]
+    assert expired.action == "away" and expired.away_until == NOW + timedelta(days=61)
 
 
 def test_away_dates_never_pass_the_removal_point_or_a_year() -> None:
@@ -45,11 +50,11 @@ def test_away_dates_never_pass_the_removal_point_or_a_year() -> None:
     settings = merge({}, "defaults")
     mentors = [Mentor(1, "A"), Mentor(2, "B", away_until=NOW + timedelta(days=400))]
     found = {1: facts(1, "A", 20), 2: facts(2, "B", 20)}
-    away, capped = decide(mentors, found, rules, settings, NOW, {}, set())
+    away, capped = decide(mentors, found, rules, settings, NOW, {}, {})
     assert away.away_until == NOW + timedelta(days=40)
     assert capped.notice == "away_capped" and capped.away_until == NOW + timedelta(days=40)
     no_removal = SweepRules(LAST_EDIT, away_after_days=14, away_days_without_removal=3000)
-    (long_away,) = decide([Mentor(1, "A")], {1: facts(1, "A", 20)}, no_removal, settings, NOW, {}, set())
+    (long_away,) = decide([Mentor(1, "A")], {1: facts(1, "A", 20)}, no_removal, settings, NOW, {}, {})
     assert long_away.away_until == NOW + timedelta(days=365)
 
 
@@ -58,11 +63,11 @@ def test_a_warning_under_one_measure_counts_when_another_takes_the_lead() -> Non
     rules = SweepRules((Measure("last-edit"), questions), warn_after_days=10, remove_after_days=60)
     since = NOW - timedelta(days=30)
     first_failed = {(1, questions.key): since.timestamp()}
-    warned = {(1, since.strftime("%Y-%m-%dT%H:%M:%SZ"), "warn")}  # warned when questions led
+    warned = {(1, since.strftime("%Y-%m-%dT%H:%M:%SZ"), "warn"): since}  # warned when questions led
     # Both measures still fail, but the last edit (40 days) now leads the unanswered question (30).
     fact = facts(1, "A", 40, questions=[Question(NOW - timedelta(days=20), None)])
     (decision,) = decide([Mentor(1, "A")], {1: fact}, rules, merge({}, "defaults"), NOW, first_failed, warned)
-    assert decision.reason.startswith("no edit since")
+    assert str(decision.reason).startswith("no edit since")
     assert decision.action == "none" and "already warned" in decision.explanation
     # The dashboard reads the same decision: it says "warned", as the sweep does.
     assert status_of(decision, rules, NOW) == "warned"
@@ -75,15 +80,8 @@ def test_exempt_names_are_read_as_mediawiki_spells_them() -> None:
     assert normalize_username("Project:Name") == "Project:Name"  # a colon in a name is not a namespace
     rules = SweepRules(LAST_EDIT, remove_after_days=60, exempt=frozenset({normalize_username("user:some_mentor")}))
     (decision,) = decide([Mentor(1, "Some mentor")], {1: facts(1, "Some mentor", 90)}, rules,
-                         merge({}, "defaults"), NOW, {}, set())
-    assert decision.action == "none" and decision.reason == "exempt by the rules"
-
-
-def test_placeholders_leave_templates_and_tables_alone() -> None:
-    fields = {"mentor": "Ann", "days": 12}
-    assert format_text("{{subst:Inactive|user={mentor}}} {days}", fields) == "{{subst:Inactive|user=Ann}} 12"
-    assert format_text('{| class="wikitable"\n| {mentor} {unknown}\n|}', fields) == \
-        '{| class="wikitable"\n| Ann {unknown}\n|}'
+                         merge({}, "defaults"), NOW, {}, {})
+    assert decision.action == "none" and str(decision.reason) == "exempt by the rules"
 
 
 class PagingWiki:
@@ -138,20 +136,26 @@ def test_the_dashboards_status_is_the_sweeps_decision() -> None:
     settings = merge({}, "defaults")
     back = NOW + timedelta(days=20)
     mentors = [Mentor(1, "Fresh"), Mentor(2, "Lapsing"), Mentor(3, "Warned"), Mentor(4, "Long gone"),
-               Mentor(5, "Holiday", away_until=back), Mentor(6, "Kept")]
+               Mentor(5, "Holiday", away_until=back), Mentor(6, "Kept"), Mentor(7, "Marked away")]
     found = {1: facts(1, "Fresh", 2), 2: facts(2, "Lapsing", 11), 3: facts(3, "Warned", 20),
-             4: facts(4, "Long gone", 70), 5: facts(5, "Holiday", 3), 6: facts(6, "Kept", 300)}
-    lapse = (NOW - timedelta(days=20)).strftime("%Y-%m-%dT%H:%M:%SZ")
-    gone_lapse = (NOW - timedelta(days=70)).strftime("%Y-%m-%dT%H:%M:%SZ")
-    done = {(3, lapse, "warn"), (4, gone_lapse, "warn")}
+             4: facts(4, "Long gone", 70), 5: facts(5, "Holiday", 3), 6: facts(6, "Kept", 300),
+             7: facts(7, "Marked away", 70)}
+
+    def lapse(days: int) -> str:
+        return (NOW - timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    week_ago = NOW - timedelta(days=8)
+    done = {(3, lapse(20), "warn"): week_ago, (4, lapse(70), "warn"): week_ago,
+            (7, lapse(70), "warn"): NOW - timedelta(days=30), (7, lapse(70), "away"): week_ago}
     decisions = decide(mentors, found, rules, settings, NOW, {}, done)
+    # Stages are never skipped: warned 70 days in, the next is the away mark, not the removal.
     assert {d.mentor.username: status_of(d, rules, NOW) for d in decisions} == {
-        "Fresh": "ok", "Lapsing": "warning due", "Warned": "away due", "Long gone": "removal due",
-        "Holiday": "away", "Kept": "exempt"}
+        "Fresh": "ok", "Lapsing": "warning-due", "Warned": "away-due", "Long gone": "away-due",
+        "Holiday": "away", "Kept": "exempt", "Marked away": "removal-due"}
     (warned_only,) = decide([Mentor(3, "Warned")], {3: facts(3, "Warned", 12)}, rules, settings, NOW, {},
-                            {(3, (NOW - timedelta(days=12)).strftime("%Y-%m-%dT%H:%M:%SZ"), "warn")})
+                            {(3, lapse(12), "warn"): week_ago})
     assert status_of(warned_only, rules, NOW) == "warned"
-    assert status_of(None, None, NOW) == "no rules"
+    assert status_of(None, None, NOW) == "no-rules"
 
 
 def test_a_full_rules_page_becomes_exactly_the_rules_it_says() -> None:
@@ -164,7 +168,8 @@ def test_a_full_rules_page_becomes_exactly_the_rules_it_says() -> None:
         "exempt": ["user:some_mentor"], "skip_manual_mentors": True, "remove_indefinitely_blocked": True,
         "move_mentees": False, "max_action_share": 0.5, "run_log_page": "Project:Mentor log",
         "namespace_groups": {"help": [12, 13]},
-        "messages": {"warn": {"heading": "Careful", "text": "Hi {mentor}"}, "summary": "Upkeep: {action}"},
+        "notice_days": 3, "explanation_page": "Project:Mentorship rules",
+        "messages": {"mentorbot-notice-warn-heading": "Careful", "mentorbot-summary-remove": "Upkeep"},
     }
     rules = parse_rules(json.dumps(page), "Project:Rules.json")
     last_edit, edits, questions = rules.measures
@@ -177,9 +182,8 @@ def test_a_full_rules_page_becomes_exactly_the_rules_it_says() -> None:
     assert rules.skip_manual_mentors and rules.remove_indefinitely_blocked and not rules.move_mentees
     assert rules.max_action_share == 0.5 and rules.run_log_page == "Project:Mentor log"
     assert rules.namespace_groups == {"help": (12, 13)}
-    assert rules.messages["warn"] == Message("Careful", "Hi {mentor}")
-    assert rules.messages["removed"] == DEFAULT_MESSAGES["removed"]  # what the page leaves out
-    assert rules.summary == "Upkeep: {action}" and "summary" not in rules.messages
+    assert rules.notice_days == 3 and rules.explanation_page == "Project:Mentorship rules"
+    assert rules.messages == {"mentorbot-notice-warn-heading": "Careful", "mentorbot-summary-remove": "Upkeep"}
     assert rules.page == "Project:Rules.json" and rules.first_stage_days == 10
 
 
@@ -188,8 +192,8 @@ def test_a_short_rules_page_gets_the_documented_defaults() -> None:
     assert rules.measures == (Measure("last-action"),)
     assert (rules.warn_after_days, rules.away_after_days, rules.remove_after_days) == (None, 30, None)
     assert rules == SweepRules((Measure("last-action"),), away_after_days=30, page="Rules")
-    assert (rules.away_days_without_removal, rules.max_action_share, rules.summary) == (
-        30, 0.2, "Mentorship upkeep: {action} ({reason})")
+    assert (rules.away_days_without_removal, rules.max_action_share, rules.notice_days) == (30, 0.2, 7)
+    assert rules.messages == {} and rules.explanation_page is None
     assert rules.move_mentees and not rules.skip_manual_mentors and not rules.remove_indefinitely_blocked
 
 
@@ -211,6 +215,17 @@ def test_a_short_rules_page_gets_the_documented_defaults() -> None:
     ({"activity": [], "remove_after_days": 9}, "$.activity", "[] should be non-empty"),
     ({**LAST_EDIT_PAGE, "remove_after_days": 9, "exempt": ["A", 7]}, "$.exempt[1]",
      "7 is not of type 'string'"),
+    ({**LAST_EDIT_PAGE, "remove_after_days": 9, "notice_days": -1}, "$.notice_days",
+     "-1 is less than the minimum of 0"),
+    # Messages are replaced by key; a key the bot does not have, or a parameter it never gives, is refused.
+    ({**LAST_EDIT_PAGE, "remove_after_days": 9, "messages": {"warn": {"heading": "Old form"}}}, "$.messages",
+     "'warn' does not match '^mentorbot-[a-z0-9-]+$'"),
+    ({**LAST_EDIT_PAGE, "remove_after_days": 9, "messages": {"mentorbot-no-such-text": "Hi"}},
+     "$.messages.mentorbot-no-such-text", "no such message (the bot's i18n/en.json has the keys)"),
+    ({**LAST_EDIT_PAGE, "remove_after_days": 9, "messages": {"mentorbot-summary-remove": "Removed $1 $2"}},
+     "$.messages.mentorbot-summary-remove", "uses $2, but this message has only 1 parameters"),
+    ({**LAST_EDIT_PAGE, "remove_after_days": 9, "messages": {"mentorbot-notice-warn-heading": ""}},
+     "$.messages.mentorbot-notice-warn-heading", "'' should be non-empty"),
 ])
 def test_a_rules_page_breaking_its_contract_is_refused_by_the_key_at_fault(page: dict[str, Any], path: str,
                                                                            reason: str) -> None:
@@ -243,17 +258,19 @@ def test_each_measure_has_a_key_of_its_own_and_says_what_it_measures() -> None:
         "last-edit", "last-action", "edits-in-window:30d:content>=5,talk>=2", "answered-questions:90d:3d:0.5"]
     assert [m.is_count_rule for m in (Measure("last-edit"), Measure("last-action"), edits, questions)] == [
         False, False, True, True]
-    assert Measure("last-edit").describe() == "days since the last edit"
-    assert Measure("last-action").describe() == "days since the last edit or logged action"
-    assert edits.describe() == "at least 5 content and 2 talk edits in 30 days"
-    assert questions.describe() == "at least 50% of mentee questions answered within 3 days (over 90 days)"
+    assert str(Measure("last-edit").describe()) == "the days since the last edit"
+    assert str(Measure("last-action").describe()) == "the days since the last edit or logged action"
+    assert str(edits.describe()) == "at least 5 edits in articles, 2 edits in talk pages in 30 days"
+    assert str(questions.describe()) == "at least 50% of mentee questions answered within 3 days (over 90 days)"
+    helpful = Measure("edits-in-window", window_days=1, min_edits=(("help", 1),))
+    assert str(helpful.describe()) == "at least 1 edit in help in 1 day"  # a community's own group keeps its name
 
 
 def test_manual_mentors_are_left_alone_only_when_the_rules_say_so() -> None:
     manual = Mentor(1, "Manual mentor", weight=0)
     assert SweepRules(LAST_EDIT, remove_after_days=9).leaves_alone(manual) is None
     skipping = SweepRules(LAST_EDIT, remove_after_days=9, skip_manual_mentors=True)
-    assert skipping.leaves_alone(manual) == "weight 0 (manual only), skipped by the rules"
+    assert str(skipping.leaves_alone(manual)) == "manual-only mentor (weight 0), skipped by the rules"
     assert skipping.leaves_alone(Mentor(2, "Auto mentor", weight=1)) is None
     exempt = SweepRules(LAST_EDIT, remove_after_days=9, skip_manual_mentors=True, exempt=frozenset({"Manual mentor"}))
-    assert exempt.leaves_alone(Mentor(1, "manual_mentor", weight=0)) == "exempt by the rules"
+    assert str(exempt.leaves_alone(Mentor(1, "manual_mentor", weight=0))) == "exempt by the rules"

@@ -44,15 +44,14 @@ from bot.dump import read_mentor_batches
 from bot.errors import MentorBotError
 from bot.gateway import Gateway
 from bot.gzipped import GzipChunks
-from bot.reports import Cell, Report, Share
+from bot.messages import Messages, Text, english
+from bot.reports import Cell, Labelled, Report, Share
 from bot.state import StateStore
 from bot.timestamps import iso, parse_iso
 
 CURSOR_TASK = "registrations"
 CREATION_ACTIONS = ("create", "autocreate", "create2", "byemail")
 KINDS = ("create", "autocreate", "create2", "byemail", "temporary")
-KIND_LABELS = {"create": "registered themselves", "autocreate": "autocreated", "create2": "created by another user",
-               "byemail": "created by another user, password by e-mail", "temporary": "temporary account"}
 REGISTRATION_COLUMNS = ("log_id", "user_id", "user_name", "timestamp", "action")
 # A log id can be committed a little out of order; each later fetch starts this much earlier.
 FETCH_MARGIN = timedelta(minutes=5)
@@ -101,7 +100,7 @@ class UserFlags:
 
 @dataclass(frozen=True)
 class MentorSource:
-    description: str  # for the methods note
+    description: Text  # for the methods note
     has_backup: bool
     has_active: bool
 
@@ -111,7 +110,7 @@ def flags_from_dump(flags: UserFlags, path: Path) -> MentorSource:
     for batch in read_mentor_batches(path):
         bits = numpy.where(batch.primary, PRIMARY, BACKUP) | numpy.where(batch.active, ACTIVE, 0)
         flags.set_many(batch.mentee_ids, bits.astype(numpy.uint8), str(path))
-    return MentorSource(f"the dump {path.name}", has_backup=True, has_active=True)
+    return MentorSource(Text("mentorbot-coverage-source-dump", path.name), has_backup=True, has_active=True)
 
 
 def flags_from_snapshot(flags: UserFlags, store: StateStore, wiki: str) -> MentorSource:
@@ -124,7 +123,10 @@ def flags_from_snapshot(flags: UserFlags, store: StateStore, wiki: str) -> Mento
     for role, bit in (("primary", PRIMARY), ("backup", BACKUP)):
         flags.set(store.mentees_seen_since(wiki, role, taken_at), bit, "the snapshot")
     when = datetime.fromtimestamp(taken_at, UTC)
-    return MentorSource(f"the bot's snapshot of {when:%Y-%m-%d %H:%M} UTC ({kind})",
+    stamp = f"{when:%Y-%m-%d %H:%M}"
+    source = (Text("mentorbot-coverage-source-snapshot-dump", stamp, kind.removeprefix("dump:"))
+              if kind.startswith("dump:") else Text("mentorbot-coverage-source-snapshot", stamp))
+    return MentorSource(source,
                         has_backup=kind.startswith("dump:"), has_active=False)
 
 
@@ -556,31 +558,33 @@ def kind_order(kind: str) -> int:
     return KINDS.index(kind) if kind in KINDS else len(KINDS)
 
 
-def build_report(groups: dict[tuple[int, str], Cohort], mentors: MentorSource, registrations_source: str,
+def build_report(groups: dict[tuple[int, str], Cohort], mentors: MentorSource, registrations_source: Text | str,
                  with_states: bool) -> Report:
-    columns = ["month", "account", "registered", "with mentor", "share with mentor"]
+    reasons = [reason for reason in REASONS if with_states or reason not in ("disabled", "opted out")]
+    states = [*STATES.values(), "unknown"]
+    names = ["month", "account-kind", "registered", "with-mentor", "share-with-mentor"]
     if mentors.has_backup:
-        columns += ["with backup mentor", "share with backup"]
+        names += ["with-backup", "share-with-backup"]
     if mentors.has_active:
-        columns += ["active mentees", "share active (of those with a mentor)"]
-    columns += [f"no mentor: {reason}" for reason in REASONS if with_states or reason not in ("disabled", "opted out")]
+        names += ["active-mentees", "share-active"]
+    columns = [Text(f"mentorbot-column-{name}") for name in names]
+    columns += [Text("mentorbot-column-no-mentor", reason_text(reason)) for reason in reasons]
     if with_states:
-        columns += [f"share {state}" for state in (*STATES.values(), "unknown")]
+        columns += [Text("mentorbot-column-share-state", state_text(state)) for state in states]
     rows: list[list[Cell]] = []
     for (month, kind), cohort in sorted(groups.items(), key=lambda item: (item[0][0], kind_order(item[0][1]))):
-        row: list[Cell] = [month_text(month), kind, cohort.registered, cohort.primary,
+        row: list[Cell] = [month_text(month), Labelled(kind, kind_text(kind)), cohort.registered, cohort.primary,
                            share(cohort.primary, cohort.registered)]
         if mentors.has_backup:
             row += [cohort.backup, share(cohort.backup, cohort.registered)]
         if mentors.has_active:
             row += [cohort.active, share(cohort.active, cohort.primary)]
-        row += [cohort.reasons[reason] for reason in REASONS
-                if with_states or reason not in ("disabled", "opted out")]
+        row += [cohort.reasons[reason] for reason in reasons]
         if with_states:
-            row += [share(cohort.states[state], cohort.registered) for state in (*STATES.values(), "unknown")]
+            row += [share(cohort.states[state], cohort.registered) for state in states]
         rows.append(row)
 
-    totals: list[tuple[str, Cell]] = []
+    totals: list[tuple[Text, Cell]] = []
     by_kind: dict[str, Cohort] = {}
     for (_month, kind), cohort in groups.items():
         total = by_kind.setdefault(kind, Cohort())
@@ -588,66 +592,97 @@ def build_report(groups: dict[tuple[int, str], Cohort], mentors: MentorSource, r
         total.primary += cohort.primary
     for kind in sorted(by_kind, key=kind_order):
         total = by_kind[kind]
-        totals.append((f"{kind} ({KIND_LABELS.get(kind, kind)}): accounts", total.registered))
-        totals.append((f"{kind}: share with a mentor", share(total.primary, total.registered)))
+        totals.append((Text("mentorbot-total-accounts", kind_text(kind)), total.registered))
+        totals.append((Text("mentorbot-total-share-with-mentor", kind_text(kind)),
+                       share(total.primary, total.registered)))
     months = sorted({month for month, _kind in groups})
-    span = f"{month_text(months[0])} to {month_text(months[-1])}" if months else "none"
     notes = [
-        f"Accounts: {registrations_source}, {sum(c.registered for c in groups.values())} registrations, "
-        f"months {span} (UTC), split by the log's creation action; temporary accounts (names beginning '~2') "
-        "are counted apart whatever their action.",
-        f"Mentors: {mentors.description}. 'With mentor' means the account has a primary mentor in that data, "
-        "that is now, not at registration: GrowthExperiments stores no assignment time anywhere. An account "
-        "that lost its mentor (indefinite block, graduation, opt-out) counts as without one. The bot's "
-        "snapshot history can date assignments only from its first snapshot on.",
-        "GrowthExperiments assigns a mentor at signup to every account created on this wiki, by its user "
-        "(create) or by another user (create2, byemail), when an auto-assigned mentor who is not away "
-        "exists; autocreated (SUL) and temporary accounts get none at signup, only when they open their "
-        "Homepage. Read coverage from the create, create2 and byemail rows: a share over all accounts "
-        "mixes in kinds that were never meant to get a mentor.",
-        "No mentor, why: 'indefinitely blocked' is an account blocked indefinitely now (GrowthExperiments "
-        "drops the mentor at such a block); 'temporary account' and 'autocreated' follow from the account "
-        "kind; everything else is 'unexplained', which includes mentees who opted out or graduated, since "
-        "no public data says so"
-        + (" (unless the state file names them)." if with_states else "."),
+        Text("mentorbot-coverage-note-accounts", registrations_source, sum(c.registered for c in groups.values()),
+             month_text(months[0]) if months else "", month_text(months[-1]) if months else ""),
+        Text("mentorbot-coverage-note-mentors", mentors.description),
+        Text("mentorbot-coverage-note-signup"),
+        Text("mentorbot-coverage-note-reasons-states" if with_states else "mentorbot-coverage-note-reasons"),
     ]
     if mentors.has_active:
-        notes.append("Active: the dump's gemm_mentee_is_active, meaning the mentee edited within the "
-                     "recent-changes window (90 days) before the dump.")
+        notes.append(Text("mentorbot-coverage-note-active"))
     if with_states:
-        notes.append("States come from the released table of mentorship states (0 disabled, 1 enabled, "
-                     "2 opted out or graduated, 50 enabled explicitly); 'unknown' is an account the table "
-                     "does not list.")
-    return Report("coverage", "Mentorship coverage of new accounts", columns, rows, totals, notes,
-                  chart=lambda path: draw_chart(groups, path))
+        notes.append(Text("mentorbot-coverage-note-states"))
+    return Report("coverage", Text("mentorbot-report-coverage-title"), columns, rows, totals, notes,
+                  chart=lambda path: draw_chart(groups, path), wiki_chart=lambda messages: wiki_chart(groups, messages))
+
+
+def reason_text(reason: str) -> Text:
+    return Text("mentorbot-coverage-reason-" + reason.replace(" ", "-"))
+
+
+def state_text(state: str) -> Text:
+    return Text("mentorbot-coverage-state-" + state.replace(" ", "-"))
+
+
+def kind_text(kind: str) -> Text:
+    return Text(f"mentorbot-coverage-kind-{kind}") if kind in KINDS else Text("mentorbot-coverage-kind-other", kind)
+
+
+def chart_series(groups: dict[tuple[int, str], Cohort]) -> tuple[list[int], list[str]]:
+    """The months the data covers (no more: the axis fits the data) and the kinds, in their order."""
+    return sorted({month for month, _kind in groups}), sorted({kind for _month, kind in groups}, key=kind_order)
 
 
 def draw_chart(groups: dict[tuple[int, str], Cohort], path: Path) -> None:
-    """Share with a mentor per month, one line per account kind."""
+    """Share with a mentor per month, one line per account kind (the PNG beside the CSV, in English)."""
     import matplotlib
 
     matplotlib.use("Agg")
     from matplotlib import pyplot
 
+    months, kinds = chart_series(groups)
     figure, axes = pyplot.subplots(figsize=(10, 5), dpi=100)
-    for kind in sorted({kind for _month, kind in groups}, key=kind_order):
-        months = sorted(month for month, k in groups if k == kind)
-        dates = [datetime(month // 100, month % 100, 1) for month in months]
-        values = [groups[month, kind].primary / groups[month, kind].registered * 100 for month in months]
-        axes.plot(dates, values, marker="o" if len(dates) < 30 else None,  # type: ignore[arg-type]
-                  label=KIND_LABELS.get(kind, kind))
+    for kind in kinds:
+        present = [index for index, month in enumerate(months) if (month, kind) in groups]
+        values = [groups[months[i], kind].primary / groups[months[i], kind].registered * 100 for i in present]
+        axes.plot(present, values, marker="o" if len(present) < 30 else None, label=english(kind_text(kind)))
+    # One tick a month (at most 24 labels), on positions rather than dates, so one month is one point.
+    step = max(1, len(months) // 24)
+    axes.set_xticks(range(0, len(months), step), [month_text(m) for m in months[::step]], rotation=45)
+    axes.set_xlim(-0.5, len(months) - 0.5)
     axes.set_ylim(0, 100)
-    axes.set_ylabel("% with a mentor now")
-    axes.set_title("Accounts registered each month that have a mentor, by kind of account")
+    axes.set_ylabel(english(Text("mentorbot-coverage-chart-axis")))
+    axes.set_title(english(Text("mentorbot-coverage-chart-title")))
     axes.grid(alpha=0.3)
     axes.legend(loc="best")
-    figure.autofmt_xdate()
     figure.tight_layout()
     figure.savefig(path, format="png")
     pyplot.close(figure)
 
 
-def coverage_report(registrations: Iterable[RegistrationBatch], registrations_source: str, *,
+def wiki_chart(groups: dict[tuple[int, str], Cohort], messages: Messages) -> str:
+    """The same chart on the wiki: a table of bars drawn with inline CSS (no template, no upload).
+
+    Bars are block elements of a percentage width, so they start at the line's start side: right
+    to left on a right-to-left wiki, with no direction written anywhere.
+    """
+    months, kinds = chart_series(groups)
+    header = "! " + messages("mentorbot-column-month") + " !! " + " !! ".join(
+        messages.wikitext(kind_text(kind)) for kind in kinds)
+    rows = []
+    for month in months:
+        cells = []
+        for kind in kinds:
+            cohort = groups.get((month, kind))
+            if cohort is None or not cohort.registered:
+                cells.append("")
+                continue
+            value = cohort.primary / cohort.registered
+            cells.append(f'data-sort-value="{value:.4f}" | <div style="background:#36c;height:0.8em;'
+                         f'width:{value * 100:.1f}%;min-width:1px"></div>{value:.0%} '
+                         f"({cohort.primary}/{cohort.registered})")
+        rows.append(f'|-\n| style="white-space:nowrap" | {month_text(month)} || ' + " || ".join(cells))
+    caption = messages("mentorbot-coverage-chart-title")
+    return ('{| class="wikitable sortable" style="min-width:40em"\n|+ ' + caption + "\n" + header + "\n"
+            + "\n".join(rows) + "\n|}")
+
+
+def coverage_report(registrations: Iterable[RegistrationBatch], registrations_source: Text | str, *,
                     dump: Path | None = None, store: StateStore | None = None, wiki: str = "",
                     states: Path | None = None, blocked: Iterable[int] = ()) -> Report:
     """The whole report from its inputs: mentor rows first (dump or snapshot), then the registrations."""

@@ -22,8 +22,9 @@ from bot.community import CommunitySettings
 from bot.dump import read_mentor_batches
 from bot.gateway import Gateway
 from bot.mentors import Mentor, MentorList, mentees_of
+from bot.messages import Items, Text
 from bot.reports import Cell, Report
-from bot.rules import Measure, SweepRules
+from bot.rules import Measure, SweepRules, group_name
 from bot.state import StateStore
 from bot.sweep import Decision, count_rule_lapses, decide, namespace_groups
 
@@ -32,15 +33,17 @@ EDIT_CAP = 500
 RECENT_DAYS = 90  # the recent-changes window: GrowthExperiments calls a mentee active within it
 DEFAULT_WINDOW = Measure("edits-in-window", window_days=90, min_edits=(("content", 0), ("talk", 0)))
 DEFAULT_ANSWER_DAYS = 7
-STATUS = {"warn": "warning due", "away": "away due", "remove": "removal due"}
+# Most urgent first: the dashboard is sorted by this.
+STATUSES = ("removal-due", "away-due", "warning-due", "warned", "account-missing", "away", "ok", "exempt", "no-rules")
+DUE = {"warn": "warning-due", "away": "away-due", "remove": "removal-due"}
 
 
 def status_of(decision: Decision | None, rules: SweepRules | None, now: datetime) -> str:
     """Where the sweep's own decision puts the mentor today."""
     if decision is None or rules is None:
-        return "no rules"
-    if decision.action in STATUS:
-        return STATUS[decision.action]
+        return "no-rules"
+    if decision.action in DUE:
+        return DUE[decision.action]
     if rules.leaves_alone(decision.mentor):
         return "exempt"
     if decision.mentor.away_at(now):
@@ -50,12 +53,18 @@ def status_of(decision: Decision | None, rules: SweepRules | None, now: datetime
     return "ok"
 
 
-def block_text(fact: MentorFacts | None) -> str:
-    if fact is None or fact.block is None:
-        return ""
-    scope = "partial" if fact.block.partial else "sitewide"
-    until = "indefinite" if fact.block.expiry is None else f"until {fact.block.expiry:%Y-%m-%d}"
-    return f"{scope}, {until}"
+def availability(mentor: Mentor, fact: MentorFacts | None, away_known: bool) -> Text | str:
+    """Away, blocked, or nothing: why the mentor gets no new mentees now."""
+    if fact is not None and fact.block is not None:
+        scope = "partial" if fact.block.partial else "sitewide"
+        if fact.block.expiry is None:
+            return Text(f"mentorbot-dashboard-blocked-{scope}-indefinite")
+        return Text(f"mentorbot-dashboard-blocked-{scope}", fact.block.expiry)
+    if mentor.away_blocked:
+        return Text("mentorbot-dashboard-away-locked")
+    if mentor.away_until:
+        return Text("mentorbot-dashboard-away-until", mentor.away_until)
+    return "" if away_known else Text("mentorbot-dashboard-away-unknown")
 
 
 def day(moment: datetime | None) -> str:
@@ -82,12 +91,6 @@ def mentee_counts_from_dump(path: Path) -> dict[int, tuple[int, int]]:
             mentors, counts = numpy.unique(batch.mentor_ids[rows], return_counts=True)
             counter.update(dict(zip(mentors.tolist(), counts.tolist(), strict=True)))
     return {mentor: (total, active[mentor]) for mentor, total in totals.items()}
-
-
-def away_text(mentor: Mentor, away_known: bool) -> str:
-    if mentor.away_blocked:
-        return "blocked or locked"
-    return day(mentor.away_until) or ("" if away_known else "unknown")
 
 
 def mentor_dashboard(gateway: Gateway, store: StateStore, mentor_list: MentorList, rules: SweepRules | None,
@@ -123,17 +126,17 @@ def mentor_dashboard(gateway: Gateway, store: StateStore, mentor_list: MentorLis
 
     shown = windows[0]
     group_names = [group for group, _n in shown.min_edits]
-    columns = ["mentor", "weight", "away until", "last edit", "last logged action",
-               *[f"{group} edits ({shown.window_days} d)" for group in group_names],
-               "mentees", "active mentees", f"questions ({question_days} d)",
-               f"answered within {answer_within.days} d", "median time to answer (h)", "block", "status", "reason"]
-    rows: list[list[Cell]] = []
+    columns = [Text(f"mentorbot-column-{name}") for name in ("mentor", "status", "next-step", "reason", "last-edit")]
+    columns += [Text("mentorbot-column-edits", shown.window_days), Text("mentorbot-column-mentees", RECENT_DAYS),
+                Text("mentorbot-column-questions", question_days, answer_within.days), Text("mentorbot-column-weight"),
+                Text("mentorbot-column-availability")]
+    rows: list[tuple[int, list[Cell]]] = []
     statuses: Counter[str] = Counter()
     totals_questions = totals_answered = 0
     for mentor in mentors:
         fact = facts.get(mentor.user_id)
         decision = decisions.get(mentor.user_id)
-        status = status_of(decision, rules, now) if fact else "account missing"
+        status = status_of(decision, rules, now) if fact else "account-missing"
         statuses[status] += 1
         counts = fact.edit_counts.get(shown.key, {}) if fact else {}
         answers = [(a - q.asked).total_seconds() / 3600 for q in fact.questions
@@ -141,38 +144,41 @@ def mentor_dashboard(gateway: Gateway, store: StateStore, mentor_list: MentorLis
         questions = len(fact.questions) if fact else 0
         totals_questions += questions
         totals_answered += len(answers)
-        median = statistics.median(answers) if answers else None
         mentee_total, mentee_active = mentees.get(mentor.user_id, (0, 0))
-        rows.append([
-            mentor.username, mentor.weight, away_text(mentor, mentor_list.away_known),
-            day(fact.last_edit if fact else None),
-            day(fact.last_logged_action if fact else None),
-            *[(f"{EDIT_CAP}+" if counts.get(g, 0) >= EDIT_CAP else counts.get(g, 0)) for g in group_names],
-            mentee_total, mentee_active, questions, len(answers),
-            round(median, 1) if median is not None else None, block_text(fact), status,
-            decision.explanation if decision and (status not in ("ok", "away") or decision.lapse_start) else "",
-        ])
-    totals: list[tuple[str, Cell]] = [
-        ("mentors", len(mentors)),
-        ("auto-assigned", sum(1 for m in mentors if m.auto_assigned)),
-        ("away now", sum(1 for m in mentors if m.away_at(now))),
-        ("blocked", sum(1 for f in facts.values() if f.block)),
-        *[(f"status: {status}", number) for status, number in sorted(statuses.items())],
-        ("mentees (primary)", sum(total for total, _active in mentees.values())),
-        (f"mentees who edited in the last {RECENT_DAYS} days", sum(active for _total, active in mentees.values())),
-        (f"mentee questions in the last {question_days} days", totals_questions),
-        (f"answered within {answer_within.days} days", totals_answered),
+        edits = Items(tuple(Text("mentorbot-dashboard-edits", f"{EDIT_CAP}+" if counts.get(g, 0) >= EDIT_CAP
+                                 else counts.get(g, 0), group_name(g)) for g in group_names))
+        shown_reason = decision is not None and (status not in ("ok", "away") or bool(decision.lapse_start))
+        next_step = (Text(f"mentorbot-dashboard-next-{decision.next_stage}", decision.next_date)
+                     if decision and decision.next_stage and decision.next_date else "")
+        rows.append((STATUSES.index(status), [
+            mentor.username, Text(f"mentorbot-status-{status}"), next_step,
+            decision.reason if decision and shown_reason else "", day(fact.last_edit if fact else None), edits,
+            Text("mentorbot-dashboard-mentees", mentee_total, mentee_active),
+            (Text("mentorbot-dashboard-questions-median", len(answers), questions, f"{statistics.median(answers):.1f}")
+             if answers else Text("mentorbot-dashboard-questions", 0, questions) if questions else ""),
+            mentor.weight, availability(mentor, fact, mentor_list.away_known),
+        ]))
+    totals: list[tuple[Text, Cell]] = [
+        (Text("mentorbot-total-mentors"), len(mentors)),
+        (Text("mentorbot-total-auto-assigned"), sum(1 for m in mentors if m.auto_assigned)),
+        (Text("mentorbot-total-away"), sum(1 for m in mentors if m.away_at(now))),
+        (Text("mentorbot-total-blocked"), sum(1 for f in facts.values() if f.block)),
+        (Text("mentorbot-total-mentees"), sum(total for total, _active in mentees.values())),
+        (Text("mentorbot-total-active-mentees", RECENT_DAYS), sum(active for _total, active in mentees.values())),
+        (Text("mentorbot-total-questions", question_days), totals_questions),
+        (Text("mentorbot-total-answered", answer_within.days), totals_answered),
     ]
     notes = [
-        f"Edits are counted over the last {shown.window_days} days per namespace group "
-        f"({', '.join(group_names)}), up to {EDIT_CAP}.",
-        f"Mentees: primary mentees {'in the dump ' + dump.name if dump else 'as GrowthExperiments lists them now'}; "
-        f"active: edited within the last {RECENT_DAYS} days" + (" before the dump." if dump else "."),
-        "Questions are edits tagged 'mentorship module question' or 'mentorship panel question' on the mentor's "
-        "talk page; an answer is the mentor's own later edit to that thread.",
-        "Status is where the sweep's rules put the mentor today (ok, warned, warning due, away due, removal "
-        "due, away, exempt)." if rules else "Status: the wiki has no sweep rules page, so no status is given.",
-        *(f"{note[0].upper()}{note[1:]}." for note in mentor_list.notes()),
+        Text("mentorbot-dashboard-note-edits", shown.window_days, Items(tuple(group_name(g) for g in group_names)),
+             EDIT_CAP),
+        Text("mentorbot-dashboard-note-mentees-dump", dump.name, RECENT_DAYS) if dump
+        else Text("mentorbot-dashboard-note-mentees", RECENT_DAYS),
+        Text("mentorbot-dashboard-note-questions"),
+        Text("mentorbot-dashboard-note-status", rules.page.strip("[]")) if rules
+        else Text("mentorbot-dashboard-note-no-rules"),
+        *mentor_list.notes(),
     ]
-    return Report("mentors", "Mentor status dashboard", columns, rows, totals, notes,
-                  lines=[f"{len(mentors)} mentors: " + ", ".join(f"{n} {s}" for s, n in sorted(statuses.items()))])
+    rows.sort(key=lambda item: item[0])  # stable: list order within a status
+    return Report("mentors", Text("mentorbot-report-mentors-title"), columns, [row for _rank, row in rows], totals,
+                  notes, lines=[f"{len(mentors)} mentors: " + ", ".join(
+                      f"{n} {s.replace('-', ' ')}" for s, n in sorted(statuses.items()))])

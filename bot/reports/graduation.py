@@ -25,21 +25,14 @@ from bot.activity import ActivityReader, MentorFacts
 from bot.community import CommunitySettings
 from bot.gateway import Gateway, notice_marker
 from bot.mentors import Mentor, mentees_of
+from bot.messages import Items, Native, Text, check_overrides
 from bot.reports import Cell, Report
-from bot.rules import Message, load_checked, normalize_username
+from bot.rules import load_checked, normalize_username
 from bot.state import StateStore
-from bot.sweep import format_text
 
 CURSOR_TASK = "graduation-invite"  # set by the first run with --invite
 DEFAULT_GROUPS = frozenset({"sysop", "bureaucrat", "interface-admin", "rollbacker", "autoreviewer", "autopatrolled",
                             "extendedconfirmed", "patroller", "reviewer", "editor", "bot"})
-DEFAULT_INVITATION = Message(
-    "Congratulations, and an invitation",
-    "Hello {mentee}, with {edits} edits over {days} days you have found your way around this wiki: "
-    "congratulations! Your mentor {mentor} helped you along; newcomers would welcome your help in the same "
-    "way. If you would like to become a mentor yourself, you can sign up at [[Special:EnrollAsMentor]]. ~~~~",
-)
-DEFAULT_SUMMARY = "Mentorship: congratulations and an invitation to become a mentor"
 
 
 @dataclass(frozen=True)
@@ -48,21 +41,18 @@ class GraduationSettings:
     min_tenure_days: int = 30
     experienced_groups: frozenset[str] = DEFAULT_GROUPS
     invite: bool = False
-    message: Message = DEFAULT_INVITATION
-    summary: str = DEFAULT_SUMMARY
+    messages: dict[str, str] = field(default_factory=dict)  # the wiki's own texts, by message key
 
 
 def parse_report_settings(text: str, source: str) -> GraduationSettings:
     document = load_checked(text, source, "reports-settings")
     raw = document.get("graduation", {})
-    message = raw.get("message", {})
     return GraduationSettings(
         min_editcount=raw.get("min_editcount", 500),
         min_tenure_days=raw.get("min_tenure_days", 30),
         experienced_groups=frozenset(raw.get("experienced_groups", DEFAULT_GROUPS)),
         invite=raw.get("invite", False),
-        message=Message(message["heading"], message["text"]) if message else DEFAULT_INVITATION,
-        summary=message.get("summary", DEFAULT_SUMMARY),
+        messages=check_overrides(document.get("messages", {}), source),
     )
 
 
@@ -74,7 +64,7 @@ def read_report_settings(gateway: Gateway) -> GraduationSettings:
 class Thresholds:
     min_editcount: int
     min_tenure_days: int
-    source: str
+    source: Text
 
     def met_by(self, fact: MentorFacts, now: datetime) -> bool:
         """GrowthExperiments' rule: at least the edits, and an account age strictly above the tenure, in seconds."""
@@ -88,9 +78,8 @@ def thresholds(settings: CommunitySettings, own: GraduationSettings) -> Threshol
     ge = settings.values["GEMentorshipStartOptedOutThresholds"]
     if ge.get("enabled"):
         return Thresholds(int(ge["minEditcount"]), int(ge["minTenureInDays"]),
-                          "GrowthExperiments' graduation thresholds (GEMentorshipStartOptedOutThresholds)")
-    return Thresholds(own.min_editcount, own.min_tenure_days,
-                      "the bot's own thresholds (GrowthExperiments' graduation is off on this wiki)")
+                          Text("mentorbot-graduation-thresholds-ge"))
+    return Thresholds(own.min_editcount, own.min_tenure_days, Text("mentorbot-graduation-thresholds-own"))
 
 
 @dataclass
@@ -118,18 +107,21 @@ def graduation_report(gateway: Gateway, store: StateStore, mentors: list[Mentor]
     graduating: list[tuple[MentorFacts, str]] = []
     experienced = 0
     for fact in sorted(facts.values(), key=lambda f: (mentor_of[f.user_id], f.name)):
-        why = []
+        why: list[Text] = []
         if limits.met_by(fact, now):
-            why.append("meets the graduation thresholds")
+            why.append(Text("mentorbot-graduation-why-thresholds"))
             graduating.append((fact, mentor_of[fact.user_id]))
         groups = sorted(set(fact.groups) & own.experienced_groups)
+        if groups:
+            why.append(Text("mentorbot-graduation-why-groups", group_names(groups)))
+        if fact.name in mentor_names:
+            why.append(Text("mentorbot-graduation-why-mentor"))
         if groups or fact.name in mentor_names:
             experienced += 1
-            why.append("experienced: " + ", ".join(groups + (["a mentor"] if fact.name in mentor_names else [])))
         if why:
             tenure = (now - fact.registration).days if fact.registration else None
             rows.append([fact.name, mentor_of[fact.user_id], fact.editcount, tenure,
-                         f"{fact.registration:%Y-%m-%d}" if fact.registration else "", "; ".join(why)])
+                         f"{fact.registration:%Y-%m-%d}" if fact.registration else "", Items(tuple(why))])
 
     known = store.graduates(wiki)
     newly = [f for f, _m in graduating if f.user_id not in known]
@@ -139,25 +131,27 @@ def graduation_report(gateway: Gateway, store: StateStore, mentors: list[Mentor]
     per_mentor: dict[str, int] = {}
     for _fact, mentor_name in graduating:
         per_mentor[mentor_name] = per_mentor.get(mentor_name, 0) + 1
-    totals: list[tuple[str, Cell]] = [
-        ("mentees (primary)", len(mentor_of)),
-        (f"meeting the thresholds ({limits.min_editcount} edits, more than {limits.min_tenure_days} days)",
-         len(graduating)),
-        ("experienced editors with a mentor", experienced),
-        ("newly meeting the thresholds since the previous report", len(newly)),
-        *[(f"graduating mentees of {name}", number) for name, number in sorted(per_mentor.items())],
+    totals: list[tuple[Text, Cell]] = [
+        (Text("mentorbot-total-mentees"), len(mentor_of)),
+        (Text("mentorbot-total-graduating", limits.min_editcount, limits.min_tenure_days), len(graduating)),
+        (Text("mentorbot-total-experienced"), experienced),
+        (Text("mentorbot-total-newly-graduating"), len(newly)),
+        *[(Text("mentorbot-total-graduating-of", name), number) for name, number in sorted(per_mentor.items())],
     ]
     notes = [
-        f"Thresholds: {limits.source}: at least {limits.min_editcount} local edits and more than "
-        f"{limits.min_tenure_days} days since registration.",
-        "Experienced: a mentee in one of the groups " + ", ".join(sorted(own.experienced_groups))
-        + ", or a mentor on the list.",
-        "Mentees are primary mentees as GrowthExperiments lists them now (list=growthmentormentee).",
+        Text("mentorbot-graduation-note-thresholds", limits.source, limits.min_editcount, limits.min_tenure_days),
+        Text("mentorbot-graduation-note-experienced", group_names(sorted(own.experienced_groups))),
+        Text("mentorbot-graduation-note-mentees"),
     ]
-    report = Report("graduation", "Mentees ready to graduate",
-                    ["mentee", "mentor", "edits", "account age (days)", "registered", "why listed"], rows,
-                    totals, notes)
+    columns = [Text(f"mentorbot-column-{name}") for name in ("mentee", "mentor", "edit-count", "account-age",
+                                                              "registered", "why-listed")]
+    report = Report("graduation", Text("mentorbot-report-graduation-title"), columns, rows, totals, notes)
     return GraduationResult(report, graduating)
+
+
+def group_names(groups: list[str]) -> Items:
+    """User groups by the names the wiki gives them in its language."""
+    return Items(tuple(Native(f"group-{group}", group) for group in groups))
 
 
 def invitation_marker(user_id: int) -> str:
@@ -179,13 +173,14 @@ def send_invitations(gateway: Gateway, store: StateStore, result: GraduationResu
     invited = store.graduates(wiki)
     due = [(fact, mentor) for fact, mentor in result.graduating if invited.get(fact.user_id) is None]
     pages = gateway.read_pages([f"User talk:{fact.name}" for fact, _mentor in due])
+    texts = gateway.messages(own.messages)
     for fact, mentor in due:
-        fields = {"mentee": fact.name, "mentor": mentor, "edits": fact.editcount,
-                  "days": (now - fact.registration).days if fact.registration else "many"}
+        key = "mentorbot-invite-text" if fact.registration else "mentorbot-invite-text-old-account"
+        days = (now - fact.registration).days if fact.registration else 0
         marker = invitation_marker(fact.user_id)
         posted = gateway.add_section(
-            f"User talk:{fact.name}", format_text(own.message.heading, fields),
-            format_text(own.message.text, fields) + "\n" + marker, format_text(own.summary, fields),
+            f"User talk:{fact.name}", texts("mentorbot-invite-heading"),
+            texts(key, fact.name, fact.editcount, days, mentor) + "\n" + marker, texts("mentorbot-summary-invite"),
             notice_type="mentorship", marker=marker, page=pages.get(f"User talk:{fact.name}"))
         (result.invited if posted else result.skipped).append(fact.name)
         if not gateway.config.dry_run:
