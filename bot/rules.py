@@ -122,6 +122,18 @@ class SweepRules:
         return None
 
     @property
+    def explained_at(self) -> str:
+        """Where people read the rules: the community's page in words, else this JSON page."""
+        return self.explanation_page or self.page.strip("[]")
+
+    def in_words(self) -> Text:
+        """The rules as a sentence for people (the dashboard states it)."""
+        stages = tuple(Text(f"mentorbot-rules-{stage}", days) for stage, days in (
+            ("warn", self.warn_after_days), ("away", self.away_after_days), ("remove", self.remove_after_days)) if days)
+        return Text("mentorbot-rules-in-words", self.explained_at, Items(tuple(m.describe() for m in self.measures)),
+                    Items(stages), self.notice_days)
+
+    @property
     def first_stage_days(self) -> int:
         stages = [d for d in (self.warn_after_days, self.away_after_days, self.remove_after_days) if d]
         return min(stages)

@@ -78,7 +78,8 @@ class Decision:
     def line(self) -> str:
         what = self.action if self.action != "none" else "-"
         until = f" until {self.away_until:%Y-%m-%d}" if self.away_until else ""
-        return f"{what:<6} {self.mentor.username}{until}: {self.explanation}"
+        after = f"; next: {STAGE_WORDS[self.next_stage]} on {self.next_date:%Y-%m-%d}" if self.next_date else ""
+        return f"{what:<6} {self.mentor.username}{until}: {self.explanation}{after}"
 
 
 def days_between(earlier: datetime, later: datetime) -> int:
@@ -226,11 +227,11 @@ def decide_one(mentor: Mentor, fact: MentorFacts, lapse: Inactivity, rules: Swee
     last_notice = max(steps.values(), default=None)
     earliest = now if last_notice is None else max(now, last_notice + period)
 
-    def announce(decision: Decision, position: int) -> Decision:
-        """Name the stage that follows and its date: its own day, a full notice period from now at the soonest."""
-        if position + 1 >= len(pending):
+    def announce(decision: Decision) -> Decision:
+        """Name the stage after this one and its date: its own day, a full notice period from now at the soonest."""
+        if len(pending) < 2:
             return decision
-        stage, days = pending[position + 1]
+        stage, days = pending[1]
         when = decision.away_until if stage == "remove" and decision.away_until else max(
             lapse.since + days * DAY, now + period)
         return replace(decision, next_stage=stage, next_date=when.replace(microsecond=0))
@@ -252,21 +253,16 @@ def decide_one(mentor: Mentor, fact: MentorFacts, lapse: Inactivity, rules: Swee
                                                                f"{earliest:%Y-%m-%d}, a notice period after "
                                                                f"{last_notice:%Y-%m-%d}"))
     if stage == "warn":
-        return announce(replace(base, action="warn", notice="warn", detail=details(*refused)), 0)
+        return announce(replace(base, action="warn", notice="warn", detail=details(*refused)))
     if stage == "away":
         capped = self_away is not None and self_away > away_until
         brought = f"self-set away date {self_away:%Y-%m-%d} brought forward" if capped and self_away else ""
         return announce(replace(base, action="away", away_until=away_until,
-                                notice="away_capped" if capped else "away", detail=details(brought, *refused)), 0)
+                                notice="away_capped" if capped else "away", detail=details(brought, *refused)))
     return replace(base, action="remove", notice="removed", detail=details(*refused))
 
 
 STAGE_WORDS = {"warn": "warning", "away": "away mark", "remove": "removal"}
-
-
-def stage_done_words(steps: dict[str, datetime]) -> str:
-    return ", ".join(f"{STAGE_WORDS[stage]} on {at:%Y-%m-%d}" for stage, at in sorted(steps.items(),
-                                                                                       key=lambda item: item[1]))
 
 
 def details(*parts: str) -> str:
@@ -514,7 +510,7 @@ class SweepActor:
 
     def notice_text(self, decision: Decision, moved: list[tuple[str, str]], kept: int) -> tuple[Text, Text]:
         """The heading and text of a mentor's notice, from what was decided and, for a removal, what was done."""
-        mentor, rules = decision.mentor.username, self.rules.explanation_page or self.rules.page.strip("[]")
+        mentor, rules = decision.mentor.username, self.rules.explained_at
         if decision.notice == "warn":
             key = {"away": "mentorbot-notice-warn-away", "remove": "mentorbot-notice-warn-remove"}.get(
                 decision.next_stage, "mentorbot-notice-warn-reminder")

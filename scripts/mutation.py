@@ -30,11 +30,11 @@ SCOPE: dict[str, list[str]] = {
     "sweep (decide and measures)": [
         f"bot.sweep.{name}__mutmut_*" for name in (
             "xǁDecisionǁ*", "x_days_between", "x_measure_inactivity", "x_count_rule_fails", "x_inactivity",
-            "x_lapse_key", "x_next_stage_text", "x_upcoming", "x_decide", "x_decide_one", "x_away_decision",
-            "x_journal_entry", "x_decision_to_json", "x_decision_from_json", "x_format_text", "x_apply_to_list",
-            "x_count_rule_lapses",
+            "x_lapse_key", "x_decide", "x_decide_one", "x_details", "x_journal_entry", "x_decision_to_json",
+            "x_decision_from_json", "x_apply_to_list", "x_count_rule_lapses",
         )
     ],
+    "messages": ["bot.messages.*"],
     "mentors (parsing)": [
         f"bot.mentors.{name}__mutmut_*" for name in (
             "xǁMentorǁ*", "xǁAnomalyǁ*", "xǁMentorListǁ*", "x_with_true_away_states", "x_away_date", "x__entry",

@@ -264,6 +264,16 @@ def test_an_away_mentors_notice_goes_to_the_backup_when_the_wiki_says_so(
     result, _ = blocks()
     assert list(result.posted) == ["Mentor B"]
     assert "== Blocage d'un filleul ==" in talk(admin, "Mentor B")
+    # What follows an indefinite block's end is said to the backup mentor about Mentor A, not as if to Mentor A.
+    admin.post("block", user="Newcomer 1", expiry="infinite", reason="x", reblock=1)
+    blocks()
+    admin.post("unblock", user="Newcomer 1", reason="x")
+    blocks()
+    text = talk(admin, "Mentor B")
+    said = ("Mentor A is still Newcomer 1's mentor: the block did not end the mentorship." if wiki.growth == "real"
+            else "The block ended Newcomer 1's mentorship with Mentor A, who is away now: Mentor A can "
+                 "[[Special:ClaimMentee/Newcomer 1|claim Newcomer 1 again]] later.")
+    assert said in text and "your mentorship" not in text
 
 
 def _in_days(days: int) -> str:

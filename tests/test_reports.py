@@ -195,6 +195,16 @@ def test_the_dashboard_shows_activity_mentees_questions_and_status(wiki: DevWiki
     assert published.page_changed
     assert "[[Special:Contributions/Busy mentor|Busy mentor]]" in (admin.page_text("Project:Mentorship/Mentors")
                                                                     or "")
+    # The page as its readers see it: ten columns, most urgent first, dates that do not wrap, the rules in words.
+    page = admin.get(action="parse", page="Project:Mentorship/Mentors", prop="text")["parse"]["text"]
+    assert re.findall(r"<th>([^<]*?)\s*</th>", page) == [str(column) for column in report.columns]
+    assert len(report.columns) == 10
+    assert page.index(">Lapsing mentor<") < page.index(">Busy mentor<") < page.index(">Exempt mentor<")
+    assert page.count('<td style="white-space:nowrap">') >= 3  # each last edit
+    words = " ".join(re.sub(r"<[^>]+>", "", page).split())
+    assert ("The mentorship rules measure a mentor's activity this way: the days since the last edit. A mentor "
+            "inactive by that measure is warned after 10 days, marked away after 14 days, removed from the mentor "
+            "list after 60 days, each step at least 7 days after the notice of the one before") in words
     assert {row["mentor"] for row in read_csv(tmp_path / "mentors.csv")} == set(rows)
 
 

@@ -364,8 +364,11 @@ def test_a_decision_survives_the_journal_and_reads_as_one_line() -> None:
     assert (str(read.reason), str(read.rule), read.next_stage, read.next_date) == (
         "no edit since 2026-05-20 (12 days)", "days since", "", None)
     assert journal_entry(away) == "1:2026-05-07T00:00:00Z:away"
-    assert away.line() == "away   Some mentor until 2026-06-16: no edit since 2026-05-07 (25 days)"
-    assert decision(12, warned=True).line() == "-      Some mentor: no edit since 2026-05-20 (12 days); already warned"
+    assert away.line() == ("away   Some mentor until 2026-06-16: no edit since 2026-05-07 (25 days); "
+                           "next: removal on 2026-06-16")
+    assert decision(12, warned=True).line() == (
+        "-      Some mentor: no edit since 2026-05-20 (12 days); already warned; next: away mark on 2026-06-09")
+    assert decision(9).line() == "-      Some mentor: no edit since 2026-05-23 (9 days)"
 
 
 def test_only_a_removal_changes_the_list_page_and_only_for_a_listed_mentor() -> None:

@@ -174,8 +174,8 @@ def mentor_dashboard(gateway: Gateway, store: StateStore, mentor_list: MentorLis
         Text("mentorbot-dashboard-note-mentees-dump", dump.name, RECENT_DAYS) if dump
         else Text("mentorbot-dashboard-note-mentees", RECENT_DAYS),
         Text("mentorbot-dashboard-note-questions"),
-        Text("mentorbot-dashboard-note-status", rules.page.strip("[]")) if rules
-        else Text("mentorbot-dashboard-note-no-rules"),
+        *((rules.in_words(), Text("mentorbot-dashboard-note-status")) if rules
+          else (Text("mentorbot-dashboard-note-no-rules"),)),
         *mentor_list.notes(),
     ]
     rows.sort(key=lambda item: item[0])  # stable: list order within a status
