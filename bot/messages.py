@@ -128,16 +128,14 @@ class Messages:
     """The texts for one wiki: its overrides, then its language and MediaWiki's fallbacks for it, then English."""
 
     def __init__(self, language: str = "en", fallbacks: tuple[str, ...] = (), overrides: dict[str, str] | None = None,
-                 rtl: bool = False, *, for_wiki: bool = True) -> None:
+                 *, for_wiki: bool = True) -> None:
         self.for_wiki = for_wiki  # False: for the command line, where MediaWiki's own messages are not at hand
         self.language = language
         self.chain = tuple(dict.fromkeys((language, *fallbacks, "en")))
         self.overrides = dict(overrides or {})
-        self.rtl = rtl
 
     def with_overrides(self, overrides: dict[str, str]) -> Messages:
-        return Messages(self.language, self.chain[1:], {**self.overrides, **overrides}, self.rtl,
-                        for_wiki=self.for_wiki)
+        return Messages(self.language, self.chain[1:], {**self.overrides, **overrides}, for_wiki=self.for_wiki)
 
     def template(self, key: str) -> str:
         if key in self.overrides:
@@ -174,6 +172,7 @@ class Messages:
 ENGLISH = Messages(for_wiki=False)
 PLURAL = re.compile(r"\{\{PLURAL:\s*([^|{}]*)\|([^{}]*)\}\}")
 GENDER = re.compile(r"\{\{GENDER:[^|{}]*\|([^{}]*)\}\}")
+BOLD_ITALIC = re.compile("'{2,3}")
 LINK = re.compile(r"\[\[(?:[^|\]]*\|)?([^\]]*)\]\]")
 EXTERNAL = re.compile(r"\[(?:https?:)?//?\S+ ([^\]]*)\]|\[\{\{fullurl:[^}]*\}\}\}* ([^\]]*)\]")
 
@@ -182,12 +181,11 @@ def plain_english(wikitext: str) -> str:
     """English wikitext as an operator reads it on the command line: plurals chosen, links as their labels."""
     def plural(match: re.Match[str]) -> str:
         forms = match[2].split("|")
-        number = match[1].strip().replace(",", "")
-        return forms[0] if number in ("1", "1.0") or len(forms) == 1 else forms[1]
+        return forms[0] if match[1].strip() == "1" or len(forms) == 1 else forms[1]
 
     text = PLURAL.sub(plural, wikitext)
     text = GENDER.sub(lambda m: m[1].split("|")[-1], text)
-    text = text.replace(COMMA, ", ").replace("''", "")
+    text = BOLD_ITALIC.sub("", text.replace(COMMA, ", "))
     text = EXTERNAL.sub(lambda m: m[1] or m[2], text)
     return LINK.sub(lambda m: m[1], text)
 
@@ -196,7 +194,7 @@ def english(text: Text | str) -> str:
     return plain_english(ENGLISH.wikitext(text))
 
 
-def site_messages(general: dict[str, Any], overrides: dict[str, str] | None = None) -> Messages:
-    """The messages for a wiki, from siteinfo's general section (its language, fallbacks and direction)."""
+def site_messages(general: dict[str, Any]) -> Messages:
+    """The messages for a wiki, from siteinfo's general section (its language and MediaWiki's fallbacks for it)."""
     fallbacks = tuple(str(item.get("code")) for item in general.get("fallback", []) if isinstance(item, dict))
-    return Messages(str(general.get("lang", "en")), fallbacks, overrides, bool(general.get("rtl", False)))
+    return Messages(str(general.get("lang", "en")), fallbacks)

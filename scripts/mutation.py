@@ -94,6 +94,19 @@ _EQUIVALENT_GROUPS: dict[str, list[str]] = {
         "bot.reports.coverage.x__registration_chunks__mutmut_17",
         "bot.reports.coverage.x__registration_chunks__mutmut_48",
     ],
+    "a page without messages gives no overrides, whatever stands in for the missing key": [
+        "bot.rules.x_parse_rules__mutmut_221", "bot.rules.x_parse_rules__mutmut_223",
+    ],
+    "the away stage comes only for a mentor not away, or away past the mark's end (an own date up to it "
+    "makes the stage unneeded): there >= decides as > does, and 'capped or away' as 'capped and away'": [
+        "bot.sweep.x_decide_one__mutmut_275", "bot.sweep.x_decide_one__mutmut_279",
+    ],
+    "a journaled decision with a next date always carries its next stage": [
+        *[f"bot.sweep.x_decision_from_json__mutmut_{n}" for n in (42, 44, 47)],
+    ],
+    "a language without a message file falls back to English, as the default 'en' does": [
+        "bot.messages.xǁMessagesǁ__init____mutmut_1", "bot.messages.xǁMessagesǁ__init____mutmut_2",
+    ],
     "the first line's number is set after the header before it is used": [
         "bot.reports.coverage.x__registration_chunks__mutmut_3",
         "bot.reports.coverage.x__registration_chunks__mutmut_4",

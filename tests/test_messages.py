@@ -10,7 +10,18 @@ from pathlib import Path
 import pytest
 
 from bot.errors import MalformedDocument
-from bot.messages import LANGUAGES, Items, Messages, Text, catalogue, check_overrides, english, site_messages
+from bot.messages import (
+    LANGUAGES,
+    Items,
+    Messages,
+    Native,
+    Text,
+    catalogue,
+    check_overrides,
+    english,
+    plain_english,
+    site_messages,
+)
 
 pytestmark = pytest.mark.unit
 
@@ -64,7 +75,6 @@ def test_the_wiki_language_then_its_fallbacks_then_english() -> None:
     messages = site_messages(general)
     assert messages.chain == ("de-formal", "de", "en")
     assert messages("mentorbot-runlog-column-mentor") == catalogue("de")["mentorbot-runlog-column-mentor"]
-    assert site_messages({"lang": "ar", "rtl": True}).rtl
     unknown = site_messages({"lang": "xx"})  # no file of its own, no fallback given: English
     assert unknown("mentorbot-status-ok") == "ok"
 
@@ -107,3 +117,32 @@ def test_a_text_survives_json() -> None:
     text = Text("mentorbot-reason-failing-since", Text("mentorbot-reason-few-edits", Items((1, "a")), 3),
                 datetime(2026, 1, 2, tzinfo=UTC))
     assert Text.from_json(json.loads(json.dumps(text.to_json()))) == text
+
+
+def test_mediawikis_own_messages_on_the_wiki_and_codes_for_operators() -> None:
+    sysop, bot = Native("group-sysop", "sysop"), Native("group-bot", "bot")
+    groups = Text("mentorbot-graduation-why-groups", Items((sysop, bot)))
+    assert Messages("ko").wikitext(groups).endswith("{{int:group-sysop}}{{int:comma-separator}}{{int:group-bot}})")
+    assert english(groups) == "experienced (user groups: sysop, bot)"
+    assert Messages(for_wiki=False).with_overrides({}).param(bot) == "bot"
+    assert Messages("ko").with_overrides({"mentorbot-status-ok": "x"}).param(bot) == "{{int:group-bot}}"
+    assert Text.from_json(json.loads(json.dumps(groups.to_json()))) == groups
+    assert Text.from_json("an older plan's English") == Text("mentorbot-raw", "an older plan's English")
+
+
+def test_english_for_the_command_line_resolves_the_wikis_markup() -> None:
+    assert plain_english("{{PLURAL:1|day|days}} {{PLURAL:11|day|days}} {{PLURAL:2|day}}") == "day days day"
+    assert plain_english("{{GENDER:Ann|he|she|they}} {{GENDER:Bo|one}}") == "they one"
+    bold = "'" * 3
+    assert plain_english(f"{bold}In total:{bold} [[Special:EnrollAsMentor|sign up]], [[Page]], [https://x.org/ here]"
+                         ) == "In total: sign up, Page, here"
+    assert Messages().with_overrides({"mentorbot-status-ok": "$0 $1 $2"})("mentorbot-status-ok", "a") == "$0 a $2"
+
+
+def test_the_chain_and_a_missing_message() -> None:
+    messages = site_messages({"lang": "de-formal", "fallback": [{"code": "de"}]})
+    assert messages.with_overrides({}).chain == messages.chain == ("de-formal", "de", "en")
+    assert site_messages({}).chain == ("en",)
+    with pytest.raises(KeyError, match="no message mentorbot-nothing"):
+        Messages("ko")("mentorbot-nothing")
+    assert check_overrides(None, "[[Rules]]") == {} and check_overrides([], "[[Rules]]") == {}

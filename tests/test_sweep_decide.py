@@ -380,3 +380,44 @@ def test_only_a_removal_changes_the_list_page_and_only_for_a_listed_mentor() -> 
     assert apply_to_list({"Mentors": {"2": {}}}, removal) is None
     assert apply_to_list([], removal) is None
     assert apply_to_list({}, removal) is None
+
+
+def test_waiting_decisions_say_why_and_when_the_next_stage_comes() -> None:
+    # Due by its days, but the warning is only 3 days old: the notice period decides, and says so.
+    waiting = decision(20, steps={"warn": 3})
+    assert outcome(waiting) == ("none", None, None, "already warned; away mark not before 2026-06-05, a notice "
+                                                    "period after 2026-05-29")
+    assert announced(waiting) == ("away", "2026-06-05")
+    # A refusal is named while waiting too.
+    assert outcome(decision(12, warned=True, settings=GE_REMOVES)) == (
+        "none", None, None, f"{REMOVAL_REFUSED}; already warned")
+    assert outcome(decision(20, settings=GE_REMOVES, steps={"warn": 3}))[3].startswith(f"{REMOVAL_REFUSED}; ")
+    # Marked away by the bot: the away date is the bot's, so no "already away" of the mentor's own.
+    marked = replace(MENTOR, away_until=day(15))
+    assert outcome(decision(25, warned=True, mentor=marked, steps={"away": 1})) == (
+        "none", None, None, "already warned")
+    assert announced(decision(25, warned=True, mentor=marked, steps={"away": 1})) == ("remove", "2026-06-16")
+    # GrowthExperiments marks away here, the bot removes: the removal's details name the refused away.
+    removal = decision(45, warned=True, settings=merge({"GEMentorshipShouldBeAutoawayed": True}, "page"))
+    assert outcome(removal) == ("remove", "removed", None, AWAY_REFUSED)
+
+
+def test_without_a_removal_an_away_mark_that_ran_out_is_given_again() -> None:
+    only_away = SweepRules(LAST_EDIT, away_after_days=20)
+    expired = replace(MENTOR, away_until=day(-1))
+    assert outcome(decision(60, mentor=expired, rules=only_away, steps={"away": 31})) == (
+        "away", "away", "2026-07-01", "")
+    still = replace(MENTOR, away_until=day(2))
+    assert outcome(decision(60, mentor=still, rules=only_away, steps={"away": 28}))[0] == "none"
+
+
+def test_an_away_mark_at_the_years_limit_announces_the_removal_on_its_own_date() -> None:
+    late_removal = SweepRules(LAST_EDIT, away_after_days=20, remove_after_days=3000)
+    now = NOW + timedelta(microseconds=7)
+    fact = MentorFacts(1, "Some mentor", last_edit=NOW - timedelta(days=25, microseconds=5))
+    (decided,) = decide([MENTOR], {1: fact}, late_removal, PLAIN, now, {}, {})
+    assert decided.away_until == decided.next_date == day(365)  # not the removal point 3000 days on
+    (waiting,) = decide([MENTOR], {1: fact}, late_removal, PLAIN, now, {},
+                        {(1, decided.lapse_start, "away"): now})
+    assert fact.last_edit is not None and waiting.next_date is not None and waiting.next_date.microsecond == 0
+    assert waiting.next_date == (fact.last_edit + timedelta(days=3000)).replace(microsecond=0)  # whole seconds

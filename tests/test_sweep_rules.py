@@ -12,6 +12,7 @@ from bot.activity import ActivityReader, MentorFacts, Question
 from bot.community import merge
 from bot.errors import MalformedDocument
 from bot.mentors import Mentor
+from bot.messages import Messages
 from bot.reports.dashboard import status_of
 from bot.rules import Measure, SweepRules, normalize_username, parse_rules
 from bot.sweep import decide
@@ -274,3 +275,23 @@ def test_manual_mentors_are_left_alone_only_when_the_rules_say_so() -> None:
     assert skipping.leaves_alone(Mentor(2, "Auto mentor", weight=1)) is None
     exempt = SweepRules(LAST_EDIT, remove_after_days=9, skip_manual_mentors=True, exempt=frozenset({"Manual mentor"}))
     assert str(exempt.leaves_alone(Mentor(1, "manual_mentor", weight=0))) == "exempt by the rules"
+
+
+def test_the_rules_in_words_name_the_page_the_measures_the_stages_and_the_notice_period() -> None:
+    rules = SweepRules((Measure("last-edit"), Measure("edits-in-window", window_days=30, min_edits=(("talk", 2),))),
+                       warn_after_days=10, away_after_days=14, remove_after_days=60, notice_days=3,
+                       page="[[MediaWiki:Rules.json]]")
+    assert rules.explained_at == "MediaWiki:Rules.json"
+    assert str(rules.in_words()) == (
+        "The mentorship rules measure a mentor's activity this way: the days since the last edit, at least 2 edits "
+        "in talk pages in 30 days. A mentor inactive by that measure is warned after 10 days, marked away after "
+        "14 days, removed from the mentor list after 60 days, each step at least 3 days after the notice of the "
+        "one before, and only while they stay inactive.")
+    assert "[[MediaWiki:Rules.json|" in Messages().wikitext(rules.in_words())
+    removal_only = SweepRules(LAST_EDIT, remove_after_days=1, notice_days=1, explanation_page="Project:Rules",
+                              page="[[MediaWiki:Rules.json]]")
+    assert removal_only.explained_at == "Project:Rules"
+    assert str(removal_only.in_words()).endswith(
+        "is removed from the mentor list after 1 day, each step at least 1 day after the notice of the one before, "
+        "and only while they stay inactive.")
+    assert "[[Project:Rules|" in Messages().wikitext(removal_only.in_words())
