@@ -128,12 +128,24 @@ def test_without_a_state_file_an_opt_out_is_unexplained(tmp_path: Path) -> None:
     assert "no mentor: opted out" not in map(str, report.columns) and "share enabled" not in map(str, report.columns)
 
 
-def test_the_chart_is_a_png_and_a_table_of_bars_on_the_wiki(tmp_path: Path) -> None:
+def test_the_chart_is_a_png_and_a_table_of_bars_on_the_wiki(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from matplotlib.figure import Figure
+
     registrations, mentor_dump, _states = files(tmp_path)
     report = coverage_report(read_registration_file(registrations), "the test file", dump=mentor_dump)
     assert report.chart is not None and report.wiki_chart is not None
+    drawn: list[Figure] = []
+    save = Figure.savefig
+    monkeypatch.setattr(Figure, "savefig", lambda figure, *args, **kwargs: (drawn.append(figure),
+                                                                              save(figure, *args, **kwargs)))
     report.chart(tmp_path / "coverage.png")
     assert (tmp_path / "coverage.png").read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+    # The axis spans the data's two months, a tick each, not the years around them.
+    (axes,) = drawn[0].axes
+    assert axes.get_xlim() == (-0.5, 1.5)
+    assert [tick.get_text() for tick in axes.get_xticklabels()] == ["2024-01", "2024-02"]
+    assert sorted(line.get_label() for line in axes.get_lines()) == sorted(
+        ["registered by themselves", "created automatically on a first visit", "temporary", "created by another user"])
     chart = report.wiki_chart(Messages())
     # One row a month the data has (the axis fits the data), one column a kind, each bar its share.
     rows = chart.split("\n|-\n")[1:]
