@@ -395,9 +395,8 @@ class SweepActor:
             assert decision.away_until is not None
             if not self.use_module:
                 # A direct edit cannot make anyone away, and some wikis' schema refuses the key:
-                # nothing is written, no notice claims it, and the stage stays due.
-                result.notes.append(f"{mentor.username} was not marked away: that needs growthmanagementorlist and "
-                                    "the 'managementors' right.")
+                # nothing is written, no notice or run log claims it, and the stage stays due.
+                result.refused.append((mentor.username, decision.action, CANNOT_MARK_AWAY))
                 return
             # Message and weight are left out: the module keeps them as they are now, so a change a
             # human made since the list was read survives.
@@ -578,7 +577,7 @@ class SweepActor:
         if not self.rules.run_log_page:
             return
         messages = self.messages
-        refused = {(mentor, action): Text("mentorbot-runlog-locked") if why == LOCKED
+        refused = {(mentor, action): Text(OWN_REASONS[why]) if why in OWN_REASONS
                    else Text("mentorbot-runlog-refused", why.partition(":")[0])
                    for mentor, action, why in result.refused}
         refused |= {(mentor, action): Text("mentorbot-runlog-postponed") for mentor, action, _ in result.postponed}
@@ -616,6 +615,8 @@ class SweepActor:
 
 
 LOCKED = "globally locked: GrowthExperiments counts the mentor as away already"
+CANNOT_MARK_AWAY = "not marked away: that needs growthmanagementorlist and the 'managementors' right"
+OWN_REASONS = {LOCKED: "mentorbot-runlog-locked", CANNOT_MARK_AWAY: "mentorbot-runlog-cannot-mark-away"}  # not GE's
 MOVE_REASON = "mentor removed for inactivity"  # as the state store records it, for researchers
 # GrowthExperiments' refusals that concern one mentor (locked or blocked, not on the list, ...), not the run.
 MENTOR_REFUSAL_PREFIX = "growthexperiments-"

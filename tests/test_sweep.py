@@ -644,12 +644,17 @@ def test_without_the_module_nobody_is_claimed_away(wiki: DevWiki, admin: WikiCli
     before = admin.page_text("MediaWiki:GrowthMentors.json")
     bot = make_bot(username="MentorBot@jsononly", password="fallbackpasswordfallbackpassword00")
     rules = {"activity": {"measure": "last-edit"}, "away_after_days": 14, "remove_after_days": 60,
-             "max_action_share": 1}
+             "max_action_share": 1, "run_log_page": "Project:Mentorship/Bot log"}
     result = sweep(rules, bot=bot)
     assert result.actions() == {"Lapsing mentor": "away"}
-    assert "Lapsing mentor was not marked away: that needs growthmanagementorlist" in "\n".join(result.result.notes)
+    assert result.result.refused == [("Lapsing mentor", "away", "not marked away: that needs growthmanagementorlist "
+                                                                "and the 'managementors' right")]
     assert admin.page_text("MediaWiki:GrowthMentors.json") == before
     assert "marked away" not in talk(admin, "Lapsing mentor")
+    # Nor does the run log claim it.
+    log = admin.page_text("Project:Mentorship/Bot log") or ""
+    assert "Marked away: 0." in log and "marked away until" not in log
+    assert "not done: the bot cannot mark mentors away on this wiki" in log
 
 
 def test_a_change_a_human_makes_during_the_run_survives_the_away_mark(
