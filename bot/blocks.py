@@ -13,7 +13,6 @@ deliberately skipped.
 
 from __future__ import annotations
 
-import html
 import ipaddress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -22,7 +21,7 @@ from typing import Any
 from bot.errors import ApiFailure, EditConflictUnresolved
 from bot.gateway import Gateway, notice_marker
 from bot.mentors import ALREADY_THE_MENTOR, MentorList, current_mentors, read_mentor_list
-from bot.messages import Text, check_overrides
+from bot.messages import Text, Verbatim, check_overrides
 from bot.rules import load_checked, normalize_username
 from bot.state import StateStore
 from bot.timestamps import is_indefinite, iso, parse_iso
@@ -118,12 +117,6 @@ def expiry_text(expiry: str) -> str:
         return f"{parse_iso(expiry):%Y-%m-%d %H:%M} UTC"
     except ValueError:
         return expiry
-
-
-def escape_reason(reason: str) -> str:
-    """A block reason shown as plain text: no markup, links, templates, signatures or pings."""
-    flat = " ".join(reason.split())
-    return "<nowiki>" + html.escape(flat, quote=False) + "</nowiki>" if flat else ""
 
 
 class BlockNotifier:
@@ -308,8 +301,9 @@ class BlockNotifier:
         scope = Text("mentorbot-blocks-sitewide" if event.sitewide else "mentorbot-blocks-partial")
         expiry = Text("mentorbot-blocks-indefinite") if event.indefinite else Text("mentorbot-blocks-until",
                                                                                    expiry_text(event.expiry))
-        reason = texts("mentorbot-blocks-hidden-reason") if event.reason == HIDDEN else escape_reason(event.reason)
-        key = "mentorbot-blocks-blocked" if reason else "mentorbot-blocks-blocked-no-reason"
+        reason = Text("mentorbot-blocks-hidden-reason") if event.reason == HIDDEN else Verbatim(event.reason)
+        key = "mentorbot-blocks-blocked" if not isinstance(reason, Verbatim) or reason.flat else \
+            "mentorbot-blocks-blocked-no-reason"
         return texts(key, event.mentee, admin, date, scope, expiry, reason)
 
     def notify(self, recipient: str, items: list[tuple[BlockEvent, str, str]], settings: BlockSettings,

@@ -13,6 +13,7 @@ English (:func:`english`), with the wiki markup resolved.
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from dataclasses import dataclass
@@ -68,7 +69,19 @@ class Native:
     code: str
 
 
-Param = str | int | float | datetime | Text | Items | Native
+@dataclass(frozen=True)
+class Verbatim:
+    """Text from outside the bot (a block reason, a page's words, an error): shown as typed, never
+    parsed on the wiki (no links, templates, signatures or pings), flattened to one line."""
+
+    text: str
+
+    @property
+    def flat(self) -> str:
+        return " ".join(self.text.split())
+
+
+Param = str | int | float | datetime | Text | Items | Native | Verbatim
 
 
 def param_to_json(param: Param) -> Any:
@@ -80,6 +93,8 @@ def param_to_json(param: Param) -> Any:
         return {"date": param.isoformat()}
     if isinstance(param, Native):
         return {"native": param.key, "code": param.code}
+    if isinstance(param, Verbatim):
+        return {"verbatim": param.text}
     return param
 
 
@@ -91,6 +106,8 @@ def param_from_json(data: Any) -> Param:
             return datetime.fromisoformat(data["date"])
         if "native" in data:
             return Native(data["native"], data["code"])
+        if "verbatim" in data:
+            return Verbatim(data["verbatim"])
         return Text.from_json(data)
     value: Param = data
     return value
@@ -163,6 +180,10 @@ class Messages:
             return f"{param:%Y-%m-%d}"
         if isinstance(param, Native):
             return f"{{{{int:{param.key}}}}}" if self.for_wiki else param.code
+        if isinstance(param, Verbatim):
+            if not self.for_wiki or not param.flat:
+                return param.flat
+            return "<nowiki>" + html.escape(param.flat, quote=False) + "</nowiki>"
         return str(param)
 
     def __call__(self, key: str, *params: Param) -> str:
