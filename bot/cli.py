@@ -20,14 +20,15 @@ from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import click
 
 from bot.blocks import BlockNotifier
 from bot.check import run_check
 from bot.community import read_community_settings
-from bot.config import REPORT_NAMES
-from bot.errors import MentorBotError
+from bot.config import REPORT_NAMES, wikis_report_wiki
+from bot.errors import ConfigError, MentorBotError
 from bot.gateway import Gateway
 from bot.mentors import read_mentor_list
 from bot.messages import Text
@@ -47,8 +48,10 @@ from bot.reports.graduation import (
     read_report_settings,
     send_invitations,
 )
+from bot.reports.wikis import TASK, read_wiki_state, unreachable_state, wikis_report
 from bot.rules import parse_rules
 from bot.runner import GlobalOptions, Progress, TaskOutcome, execute, exit_on_error
+from bot.site import connect
 from bot.snapshot import snapshot_from_api, snapshot_from_dump
 from bot.state import StateStore
 from bot.status import status_report
@@ -294,6 +297,10 @@ def report(options: GlobalOptions, name: str, page: str | None, output: Path | N
         raise click.UsageError("--dump belongs to the coverage and mentors reports.")
     if name != "graduation" and invite:
         raise click.UsageError("--invite belongs to the graduation report.")
+    if name == "wikis":
+        if dump:
+            raise click.UsageError("--dump belongs to the coverage and mentors reports.")
+        sys.exit(report_wikis(options, page, output))
 
     def body(gateway: Gateway, store: StateStore | None) -> TaskOutcome:
         assert store is not None
@@ -342,6 +349,46 @@ def report(options: GlobalOptions, name: str, page: str | None, output: Path | N
         return TaskOutcome(data, lines)
 
     sys.exit(execute(options, f"report-{name}", body, writes=True))
+
+
+def report_wikis(options: GlobalOptions, page: str | None, output: Path | None) -> int:
+    """One table of every configured wiki (or of the one given), published on one wiki."""
+    with exit_on_error():
+        if options.all_wikis:
+            wikis = options.load_all()
+            target = wikis_report_wiki(options.config_path, wikis, dry_run=options.dry_run or None)
+            if len({(config.state_url, config.state_path) for _name, config in wikis} | {
+                    (target.state_url, target.state_path)}) > 1:
+                raise ConfigError("report wikis reads every wiki's runs from one state store: set state_url or "
+                                  "state_path once for all the wikis.")
+        else:
+            target = options.load()
+            wikis = [(urlsplit(target.api).netloc if target.api else target.wiki_key, target)]
+
+    def body(gateway: Gateway, store: StateStore | None) -> TaskOutcome:
+        assert store is not None
+        states = []
+        for name, config in wikis:
+            try:  # the wiki published on is read through its own session
+                reader = gateway if config.wiki_key == gateway.config.wiki_key else Gateway(
+                    connect(config, gateway.counters, TASK, note=options.retry), config, gateway.counters,
+                    echo=options.say, note=options.retry)
+                states.append(read_wiki_state(name, reader, store))
+            except MentorBotError as error:
+                states.append(unreachable_state(name, config.wiki_key, store, str(error)))
+        built = wikis_report(states)
+        title = page or gateway.config.report_page_for("wikis", gateway.username)
+        published = publish(gateway, built, title, output or gateway.config.report_output)
+        lines = [*built.lines, *(f"{label}: {cell_text(value)}" for label, value in built.totals)]
+        lines += [f"wrote {path}" for path in published.files]
+        lines.append(f"[[{published.page}]] " + ("unchanged" if not published.page_changed else
+                                                  "updated" if not gateway.config.dry_run else "not saved: dry run"))
+        data = {"report": "wikis", "page": published.page, "page_changed": published.page_changed,
+                "files": [str(p) for p in published.files],
+                "requests": {state.name: state.requests for state in states}, **built.as_json()}
+        return TaskOutcome(data, lines)
+
+    return execute(options, TASK, body, writes=True, config=target)
 
 
 def invite_graduates(gateway: Gateway, store: StateStore, graduation: GraduationResult,

@@ -41,6 +41,12 @@ class CommunitySettings:
     source: str  # "communityconfiguration", "page", "defaults", "legacy page" or "legacy defaults"
 
     @property
+    def legacy(self) -> bool:
+        """GrowthExperiments from before CommunityConfiguration (REL1_43): it has neither its own
+        cleaner nor graduation thresholds, whatever its settings page says."""
+        return self.source.startswith("legacy")
+
+    @property
     def mentorship_enabled(self) -> bool:
         return bool(self.values["GEMentorshipEnabled"])
 

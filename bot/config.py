@@ -17,7 +17,7 @@ from typing import Any
 from bot.errors import ConfigError, MalformedDocument
 from bot.rules import check_document
 
-REPORT_NAMES = ("mentors", "graduation", "coverage")
+REPORT_NAMES = ("mentors", "graduation", "coverage", "wikis")
 
 
 def default_state_dir() -> Path:
@@ -47,6 +47,7 @@ class BotConfig:
     reports_page: str = "MediaWiki:Mentorbot-reports.json"
     report_pages: dict[str, str] = field(default_factory=dict)  # report name -> page; default in the bot's space
     report_dir: Path | None = None  # default: "reports" beside the state store
+    wikis_report_on: str | None = None  # the file's wiki (by name or api.php URL) that shows `report wikis`
     registrations_since: str = "2021-01-01"  # where the first fetch of the account-creation log starts
     maxlag: int = 5
     max_retries: int = 5
@@ -104,6 +105,7 @@ class BotConfig:
 # Config-file key -> dataclass field, where they differ ("assert" is a Python keyword).
 FILE_KEYS = {"assert": "assert_user"}
 PATH_FIELDS = {"state_path", "state_credentials", "pywikibot_dir", "report_dir"}
+TOP_LEVEL_ONLY = ("wikis", "wikis_file", "wikis_report_on")
 
 
 def require_private(path: Path, what: str) -> None:
@@ -137,6 +139,21 @@ def load_wiki_configs(path: Path | None, **overrides: Any) -> list[tuple[str, Bo
     if not wikis:
         raise ConfigError(f"Config file {path} lists no wikis: add [wikis.NAME] tables or wikis_file.")
     return [(name, _finish({**common, **values}, overrides)) for name, values in wikis.items()]
+
+
+def wikis_report_wiki(path: Path | None, wikis: list[tuple[str, BotConfig]], **overrides: Any) -> BotConfig:
+    """Where ``report wikis --all-wikis`` is published: ``wikis_report_on`` (a wiki of the file by
+    name, or an api.php URL with the file's top-level settings), else the file's first wiki."""
+    target = wikis[0][1].wikis_report_on
+    if target is None:
+        return wikis[0][1]
+    if target.startswith(("http://", "https://")):
+        return load_config(path, **{**overrides, "api": target})
+    for name, config in wikis:
+        if name == target:
+            return config
+    raise ConfigError(f"Config file {path}: wikis_report_on names {target!r}, which is neither a wiki of the file "
+                      f"({', '.join(name for name, _config in wikis)}) nor an api.php URL.")
 
 
 def api_for_dbname(dbname: str) -> str:
@@ -216,7 +233,7 @@ def _unknown_keys(raw: dict[str, Any], path: Path) -> None:
                                                (wikis.items() if isinstance(wikis, dict) else [])
                                                if isinstance(value, dict)]:
         for key in table:
-            if FILE_KEYS.get(key, key) not in allowed or (where != str(path) and key in ("wikis", "wikis_file")):
+            if FILE_KEYS.get(key, key) not in allowed or (where != str(path) and key in TOP_LEVEL_ONLY):
                 raise ConfigError(f"Config file {where}: unknown key {key!r}.")
 
 

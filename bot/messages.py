@@ -181,9 +181,9 @@ class Messages:
         if isinstance(param, Native):
             return f"{{{{int:{param.key}}}}}" if self.for_wiki else param.code
         if isinstance(param, Verbatim):
-            if not self.for_wiki or not param.flat:
-                return param.flat
-            return "<nowiki>" + html.escape(param.flat, quote=False) + "</nowiki>"
+            if not self.for_wiki:  # kept from plain_english's reading of markup, restored by it
+                return param.flat.translate(GUARDED)
+            return "<nowiki>" + html.escape(param.flat, quote=False) + "</nowiki>" if param.flat else ""
         return str(param)
 
     def __call__(self, key: str, *params: Param) -> str:
@@ -191,6 +191,10 @@ class Messages:
 
 
 ENGLISH = Messages(for_wiki=False)
+# Markup characters of verbatim text, as private-use characters while plain_english reads the markup around them.
+MARKUP = "[]{}|'"
+GUARDED = str.maketrans({c: chr(0xE000 + i) for i, c in enumerate(MARKUP)})
+UNGUARDED = str.maketrans({chr(0xE000 + i): c for i, c in enumerate(MARKUP)})
 PLURAL = re.compile(r"\{\{PLURAL:\s*([^|{}]*)\|([^{}]*)\}\}")
 GENDER = re.compile(r"\{\{GENDER:[^|{}]*\|([^{}]*)\}\}")
 BOLD_ITALIC = re.compile("'{2,3}")
@@ -208,7 +212,7 @@ def plain_english(wikitext: str) -> str:
     text = GENDER.sub(lambda m: m[1].split("|")[-1], text)
     text = BOLD_ITALIC.sub("", text.replace(COMMA, ", "))
     text = EXTERNAL.sub(lambda m: m[1] or m[2], text)
-    return LINK.sub(lambda m: m[1], text)
+    return LINK.sub(lambda m: m[1], text).translate(UNGUARDED)
 
 
 def english(text: Text | str) -> str:

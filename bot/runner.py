@@ -209,14 +209,15 @@ def command_name(task: str) -> str:
 
 
 def execute(options: GlobalOptions, task: str, body: Callable[[Gateway, StateStore | None], TaskOutcome], *,
-            lock: bool = True, writes: bool = False) -> int:
-    """Run one task on the wiki given, or on every configured wiki in turn. Returns the exit code.
+            lock: bool = True, writes: bool = False, config: BotConfig | None = None) -> int:
+    """Run one task on the wiki given (or on ``config``'s), or on every configured wiki in turn.
+    Returns the exit code.
 
     With --all-wikis a failing wiki is reported and the others still run; the exit code is 1 if
     any failed, and the closing line names them.
     """
-    if not options.all_wikis:
-        result = run_task(options, task, body, lock, writes=writes)
+    if config is not None or not options.all_wikis:
+        result = run_task(options, task, body, lock, config, writes=writes)
         if options.json_output:
             click.echo(json.dumps(result.document(), indent=2, default=str, ensure_ascii=False))
         else:

@@ -137,7 +137,7 @@ def _open_and_login(pywikibot: Any, config: BotConfig, account: str | None, watc
         if transient_reason(error):
             raise
         raise ConfigError(f"Cannot open the wiki {config.wiki_key}: {error}") from None
-    watcher.site = site
+    watcher.watch(site)
 
     try:
         if config.username and config.password:
@@ -287,19 +287,30 @@ class ResponseWatcher:
 
     def __init__(self, counters: Counters | None) -> None:
         self.counters = counters
-        self.site: Any = None
+        # Each wiki's site by its address: a run that reads several wikis (report wikis) must send a
+        # wait to the wiki that asked for it.
+        self.sites: dict[str, Any] = {}
+
+    def watch(self, site: Any) -> None:
+        self.sites[site.base_url(site.scriptpath()) + "/"] = site
 
     def __call__(self, response: Any, *args: Any, **kwargs: Any) -> None:
         if self.counters is not None:
             self.counters.requests += 1
         retry_after = response.headers.get("Retry-After")
-        if self.site is not None and retry_after and (response.status_code >= 500 or response.status_code == 429):
-            with contextlib.suppress(ValueError):
-                self.site.throttle.retry_after = int(float(retry_after))
+        if retry_after and (response.status_code >= 500 or response.status_code == 429):
+            site = next((site for base, site in self.sites.items() if str(response.url).startswith(base)), None)
+            if site is not None:
+                with contextlib.suppress(ValueError):
+                    site.throttle.retry_after = int(float(retry_after))
 
     def install(self) -> None:
+        """The one watcher of pywikibot's session; one counting for the same run keeps the wikis it knew."""
         from pywikibot.comms import http
 
         hooks = http.session.hooks["response"]
+        for hook in hooks:
+            if isinstance(hook, ResponseWatcher) and hook.counters is self.counters:
+                self.sites.update(hook.sites)
         hooks[:] = [hook for hook in hooks if not isinstance(hook, ResponseWatcher)]
         hooks.append(self)

@@ -417,6 +417,12 @@ class StateStore:
         while batch := cursor.fetchmany(10_000):
             yield from (mentee for (mentee,) in batch)
 
+    def mentee_count(self, wiki: str, role: str, since: float) -> int:
+        """How many mentees :meth:`mentees_seen_since` streams."""
+        (count,) = self.db.execute("SELECT COUNT(*) FROM mentorship_pair WHERE wiki = ? AND role = ? "
+                                   "AND last_seen >= ?", (wiki, role, since)).fetchone()
+        return int(count)
+
     def unnamed_ids(self, wiki: str) -> list[int]:
         """User ids in recorded pairs that have no name yet (from a dump)."""
         return [row[0] for row in self.db.execute(

@@ -130,6 +130,11 @@ def reports(info: dict[str, object], workdir: Path, admin: WikiClient) -> int:
     print(f"--- {workdir / 'reports' / 'coverage.csv'} ---")
     print((workdir / "reports" / "coverage.csv").read_text())
     print(f"--- Project:Mentorship/Coverage ---\n{admin.page_text('Project:Mentorship/Coverage')}")
+
+    heading("Reports: mentorship across wikis (with --all-wikis, every wiki of the config; here the one)")
+    status |= mentorbot(info, workdir, "report", "wikis")
+    print(f"--- {workdir / 'reports' / 'wikis.csv'} ---")
+    print((workdir / "reports" / "wikis.csv").read_text())
     return status
 
 
@@ -154,7 +159,7 @@ def workflow(info: dict[str, object], workdir: Path, admin: WikiClient) -> int:
         f'api = "{info["api"]}"\nedit_interval = 1\ncontact = "demo operator"\n'
         f'report_dir = "{workdir / "reports"}"\n'
         'report_pages = {mentors = "Project:Mentorship/Mentors", graduation = "Project:Mentorship/Graduation", '
-        'coverage = "Project:Mentorship/Coverage"}\n')
+        'coverage = "Project:Mentorship/Coverage", wikis = "Project:Mentorship/Wikis"}\n')
     heading("The bot checks its account, rights and the wiki's settings")
     mentorbot(info, workdir, "check")
     heading("The bot reads and validates the mentor list")

@@ -75,6 +75,9 @@ $wgDebugLogFile = '';
 $wgDBerrorLog = false;
 $wgShowExceptionDetails = true;
 $wgEnableBotPasswords = true;
+# Test wikis share a host and a database name: a cookie name of each wiki's own (its port) keeps one
+# client's sessions on two of them apart, as different hosts do on Wikimedia's wikis.
+$wgCookiePrefix = 'my_wiki_' . ( $_SERVER['SERVER_PORT'] ?? 'cli' );
 # The rate limiter (and so the tests that provoke it) needs a real object cache.
 $wgMainCacheType = CACHE_DB;
 $wgMessageCacheType = CACHE_NONE;

@@ -7,10 +7,12 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from bot.config import BotConfig
 from bot.errors import (
     ApiFailure,
     EditBudgetSpent,
@@ -19,6 +21,7 @@ from bot.errors import (
     WikiUnavailable,
 )
 from bot.gateway import bot_may_edit
+from bot.site import connect
 from tests.conftest import BotRun, DevWiki, content_digest
 
 JSON_PAGE = "MediaWiki:Mentorbot-test.json"
@@ -287,3 +290,19 @@ def test_a_notice_never_replaces_one_the_bots_other_task_saved_a_moment_before(
                                    "sweep", marker="<!-- w -->")
     text = wiki.admin().page_text("User talk:Mentor A") or ""
     assert text.count("<!-- b -->") == 1 and text.count("<!-- w -->") == 1 and text.startswith("Welcome.")
+
+
+def test_a_wait_goes_to_the_wiki_that_asked_for_it_when_a_run_reads_two(
+        wiki: DevWiki, second_wiki: DevWiki, make_bot: Callable[..., BotRun], tmp_path: Path) -> None:
+    """report wikis logs in to a second wiki mid-run: the first one's Retry-After must still be heard."""
+    run = make_bot(retry_wait=0.05, retry_max=0.1, max_retries=5)
+    other = BotConfig(api=second_wiki.api, username=second_wiki.bot_user, password=second_wiki.bot_password,
+                      state_path=tmp_path / "state.sqlite", pywikibot_dir=tmp_path / "pywikibot", edit_interval=0.0,
+                      retry_wait=0.05, retry_max=0.1, max_retries=5)
+    connect(other, run.counters)
+    with wiki.extra_settings(UNAVAILABLE):
+        (wiki.dir / "unavailable-count").write_text("1")
+        started = time.monotonic()
+        assert "allpages" in run.gateway.get(list="allpages", aplimit=1)["query"]
+        waited = time.monotonic() - started
+    assert waited >= 2.0  # the first wiki's Retry-After: 2, not the configured 0.05 s

@@ -1,6 +1,6 @@
 """The whole workflow on a Korean and an Arabic wiki: what the bot writes is in the wiki's language.
 
-The demo's workflow (every task: sweep stage by stage, block notices, the three reports, the
+The demo's workflow (every task: sweep stage by stage, block notices, the four reports, the
 invitations) runs against a test wiki whose content language is set with $wgLanguageCode. Then
 every page the bot edited is rendered by the wiki itself (action=parse), and its visible text must
 hold no English word from the bot's message files. What is data and not the bot's text (user
@@ -20,7 +20,7 @@ from scripts import demo, devwiki
 from tests.conftest import DevWiki
 
 # Words a translation may keep as they are.
-PROPER = {"utc", "api"}
+PROPER = {"utc", "api", "growthexperiments"}  # GrowthExperiments: the extension's name
 MARKUP = re.compile(r"\{\{(?:PLURAL|GENDER):[^|{}]*\||\{\{int:[^{}]*\}\}|\{\{fullurl:(?:[^{}]|\{\{[^{}]*\}\})*\}\}|"
                     r"\$\d+|\[\[[^|\]]*\||\[\[|\]\]|\}\}|\||'''")
 
@@ -57,9 +57,9 @@ def test_the_whole_workflow_speaks_the_wikis_language(wiki: DevWiki, tmp_path: P
         admin = wiki.admin()
         assert demo.workflow(info, tmp_path, admin) == 0, capsys.readouterr().out[-3000:]
         pages = bot_pages(wiki)
-        # Talk pages of mentors and mentees, the run log, the three reports.
-        assert len(pages) >= 9, pages
-        assert sum(title.endswith(("Bot log", "Coverage", "Graduation", "Mentors")) for title in pages) == 4
+        # Talk pages of mentors and mentees, the run log, the four reports.
+        assert len(pages) >= 10, pages
+        assert sum(title.endswith(("Bot log", "Coverage", "Graduation", "Mentors", "Wikis")) for title in pages) == 5
         data = sorted([name for name, *_rest in demo.MENTORS] + demo.MENTEES + [demo.BLOCK_REASON, wiki.admin_user,
                                                                                devwiki.BOT_NAME], key=len, reverse=True)
         english = english_words()
