@@ -5,9 +5,20 @@ from __future__ import annotations
 import csv
 import json
 import re
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
+from click.testing import CliRunner
+
+from bot.cli import cli
+from bot.community import LEGACY_DEFAULTS, merge
+from bot.config import load_wiki_configs, wikis_report_wiki
+from bot.mentors import Mentor, MentorList
+from bot.reports import cell_text
+from bot.reports.wikis import Snapshot, WikiState, wikis_report
+from bot.status import TaskStatus
 from tests.conftest import DevWiki, both_flavours
 from tests.test_cli import mentorbot
 from tests.test_sweep import add_mentor
@@ -130,16 +141,56 @@ def test_every_wiki_side_by_side_and_the_one_that_cannot_be_read(wiki: DevWiki, 
     assert alpha.page_text("User:MentorBot/Mentorship reports/Wikis")
 
 
-def test_the_file_must_name_a_wiki_it_has(tmp_path: Path, dev_wiki: DevWiki) -> None:
+def test_the_file_must_name_a_wiki_it_has(tmp_path: Path) -> None:
     config = tmp_path / "mentorbot.toml"
+    env = {"MENTORBOT_USERNAME": "", "MENTORBOT_PASSWORD": "", "MENTORBOT_CONFIG": "",
+           "XDG_STATE_HOME": str(tmp_path / "state")}
     config.write_text(f'wikis_report_on = "meta"\n[wikis.alpha]\napi = "{UNREACHABLE}"\n')
-    workdir = tmp_path / "cwd"
-    workdir.mkdir()
-    result = mentorbot(dev_wiki, workdir, "--config", str(config), "--all-wikis", "report", "wikis")
-    assert result.returncode == 2
+    result = CliRunner(env=env).invoke(cli, ["--config", str(config), "--all-wikis", "report", "wikis"])
+    assert result.exit_code == 2
     assert "wikis_report_on names 'meta', which is neither a wiki of the file (alpha) nor an api.php URL" in \
-        result.stderr
+        result.output
     config.write_text(f'[wikis.alpha]\napi = "{UNREACHABLE}"\nwikis_report_on = "alpha"\n')
-    inside = mentorbot(dev_wiki, workdir, "--config", str(config), "--all-wikis", "report", "wikis")
-    assert inside.returncode == 2 and "[wikis.alpha]: unknown key 'wikis_report_on'" in inside.stderr
+    inside = CliRunner(env=env).invoke(cli, ["--config", str(config), "--all-wikis", "report", "wikis"])
+    assert inside.exit_code == 2 and "[wikis.alpha]: unknown key 'wikis_report_on'" in inside.output
+    # An api.php URL: a coordination wiki outside the list, with the file's top-level settings.
+    config.write_text('wikis_report_on = "https://meta.example.org/w/api.php"\nmax_writes = 7\n'
+                      f'[wikis.alpha]\napi = "{UNREACHABLE}"\nmax_writes = 3\n')
+    wikis = load_wiki_configs(config)
+    target = wikis_report_wiki(config, wikis)
+    assert (target.api, target.max_writes) == ("https://meta.example.org/w/api.php", 7)
+    unnamed = [(name, replace(c, wikis_report_on=None)) for name, c in wikis]
+    assert wikis_report_wiki(config, unnamed) is unnamed[0][1]  # by default the file's first wiki
 
+
+def state(**fields: Any) -> WikiState:
+    return WikiState(**{"name": "xx", "api": "https://xx.example.org/w/api.php", **fields})
+
+
+def test_each_kind_of_wiki_reads_in_its_row() -> None:
+    """Cells the two test wikis cannot show: no GrowthExperiments, GrowthExperiments 1.43's settings, away
+    states from the list's copy, a dump's count, a run that needs a look, a task this version does not know."""
+    now = datetime(2026, 12, 6, 12, tzinfo=UTC)
+    legacy = merge({"GEMentorshipAutomaticEligibility": False}, "legacy page", LEGACY_DEFAULTS)
+    mentors = MentorList((Mentor(1, "A", away_until=now + timedelta(days=3)), Mentor(2, "B", weight=0)), "page")
+    runs = (TaskStatus("xx", "check", now.timestamp(), "2 problems found", {}, 0),
+            TaskStatus("xx", "history", now.timestamp(), "ok", {}, 0),
+            TaskStatus("xx", "sweep", now.timestamp(), "error", {}, 3))
+    report = wikis_report([
+        state(name="none", mentorship_installed=False, stop_known=True),
+        state(name="old", settings=legacy, mentors=mentors, blocked_mentors=0, stop_known=True, tasks=runs,
+              rules_exist=False, rules_page="Project:Rules.json",
+              snapshot=Snapshot(now, "dump:20261128-xxwiki-growthexperiments_mentor_mentee.sql.gz", 1234)),
+    ], now)
+    rows = {row[0]: [cell_text(cell) for cell in row] for row in report.rows}
+    assert rows["none"] == ["none", *[""] * 9, "", "not recorded yet", "no runs recorded", "off",
+                            "GrowthExperiments' mentorship is not installed"]
+    assert rows["old"] == [
+        "old", "on", "off", "not in this version of GrowthExperiments", "not in this version of GrowthExperiments",
+        "none (Project:Rules.json does not exist)", "1", "1",
+        "1 (by the list's copy: the true state could not be read)", "0", "1234",
+        "2026-12-06 12:00, from the dump 20261128-xxwiki-growthexperiments_mentor_mentee.sql.gz",
+        "account check: needs a look (2026-12-06 12:00), history: ok (2026-12-06 12:00), "
+        "inactive mentors: failed, 3 times in a row (2026-12-06 12:00)", "off", ""]
+    assert [(cell_text(label), value) for label, value in report.totals] == [
+        ("wikis", 2), ("with mentorship on", 1), ("could not be read", 0), ("mentors", 2)]
