@@ -27,17 +27,32 @@ import click
 from bot.blocks import BlockNotifier
 from bot.check import run_check
 from bot.community import read_community_settings
-from bot.config import REPORT_NAMES, wikis_report_wiki
-from bot.errors import ConfigError, MentorBotError
+from bot.config import REPORT_NAMES, BotConfig, wikis_report_wiki
+from bot.errors import ConfigError, MentorBotError, NoWikiGiven
 from bot.gateway import Gateway
+from bot.history import (
+    Events,
+    Evidence,
+    Inputs,
+    Registrations,
+    build_history,
+    dump_observations,
+    fetch_history_logs,
+    resolve_names,
+    snapshot_observations,
+    stored_events,
+    write_history,
+)
 from bot.mentors import read_mentor_list
 from bot.messages import Text
 from bot.reports import cell_text, publish
 from bot.reports.coverage import (
+    UserFlags,
     coverage_report,
     fetch_registrations,
     indefinitely_blocked,
     read_registration_file,
+    read_states_file,
     registration_batches,
 )
 from bot.reports.dashboard import mentor_dashboard
@@ -403,6 +418,81 @@ def invite_graduates(gateway: Gateway, store: StateStore, graduation: Graduation
     lines = [f"invited {name}" for name in graduation.invited]
     lines += [f"not invited {name}: their talk page excludes this bot" for name in graduation.skipped]
     return [*lines, f"{counted(len(graduation.invited), 'mentee')} invited to become mentors"]
+
+
+@cli.command(short_help="When each mentee got each mentor: a dataset for research.")
+@click.option("--dumps", type=click.Path(path_type=Path, file_okay=False, exists=True),
+              help="A folder of weekly growthexperiments_mentor_mentee dumps (.sql.gz), dated by their file names.")
+@click.option("--states", type=click.Path(path_type=Path, dir_okay=False, exists=True),
+              help="A released table of mentorship states per user (CSV user_id,state).")
+@click.option("--output", type=click.Path(path_type=Path, file_okay=False),
+              help="Folder for intervals.csv.gz, monthly.csv.gz and methods.md (default: 'history' beside the "
+                   "reports).")
+@click.pass_obj
+def history(options: GlobalOptions, dumps: Path | None, states: Path | None, output: Path | None) -> None:
+    """Join the dumps, the bot's snapshots and the public logs into intervals of who mentored whom.
+
+    Without a wiki (no --api, --wiki or config), only the dumps are read. With one, the account-creation,
+    growthexperiments and block logs are fetched into the state store first (anonymously when no
+    account is configured), a page at a time with a cursor that survives interruption.
+    """
+    progress = Progress(options.say, terminal=sys.stdout.isatty() and not (options.json_output or options.log_json))
+
+    def run(gateway: Gateway | None, store: StateStore | None, folder: Path) -> TaskOutcome:
+        evidence, inputs, lines = Evidence(), Inputs(), []
+        observations = inputs.dumps = dump_observations(dumps) if dumps else []
+        registrations, changes, blocks = Registrations.empty(), Events.of([]), Events.of([])
+        if gateway is not None and store is not None:
+            wiki, since = gateway.config.wiki_key, gateway.config.registrations_since
+            start = datetime.strptime(since, "%Y-%m-%d").replace(tzinfo=UTC)
+            new = fetch_registrations(gateway, store, start, progress) + fetch_history_logs(gateway, store, start,
+                                                                                            progress)
+            progress.done()
+            asked = resolve_names(gateway, store)
+            lines.append(f"{counted(new, 'new log entry', 'new log entries')} stored, "
+                         f"{counted(asked, 'name')} looked up")
+            inputs.snapshots = snapshot_observations(store, wiki)
+            observations = [*observations, *inputs.snapshots]
+            registrations = Registrations.from_store(store, wiki)
+            changes, blocks, inputs.unusable = stored_events(store, wiki, gateway.username or None, evidence)
+            inputs.logs_since = since
+        flags = None
+        if states is not None:
+            flags = UserFlags()
+            inputs.states = read_states_file(flags, states)
+        built = build_history(observations, registrations, changes, blocks, evidence, inputs, flags, progress)
+        progress.done()
+        files = write_history(built, folder)
+        lines += [f"{len(built.intervals)} intervals from {counted(len(observations), 'observation')}",
+                  *(f"{what}: {count}" for what, count in built.exact.items()),
+                  *(f"wrote {path}" for path in files)]
+        return TaskOutcome({"intervals": len(built.intervals), "observations": [o.label for o in observations],
+                            "exact": built.exact, "files": [str(path) for path in files]}, lines)
+
+    try:
+        options.load()
+    except NoWikiGiven:  # a researcher with a folder of dumps and nothing else
+        started = time.monotonic()
+        with exit_on_error():
+            outcome = run(None, None, output or BotConfig().report_output.parent / "history")
+        if options.json_output:
+            click.echo(json.dumps({"result": outcome.data}, indent=2))
+        else:
+            for line in outcome.lines:
+                click.echo(line)
+            click.echo(f"mentorbot history: ok; 0 requests, {time.monotonic() - started:.2f} s")
+        return
+    except MentorBotError:
+        pass  # execute says it, as for every task
+
+    def body(gateway: Gateway, store: StateStore | None) -> TaskOutcome:
+        folder = output or gateway.config.report_output.parent / "history"
+        config = gateway.config
+        if options.all_wikis:  # a folder a wiki, named by its host (or family:code)
+            folder = folder / (urlsplit(config.api).netloc if config.api else config.wiki_key.replace(":", "-"))
+        return run(gateway, store, folder)
+
+    sys.exit(execute(options, "history", body, login_optional=True))
 
 
 @cli.command(short_help="The last runs, pending work, the stop switch.")

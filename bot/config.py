@@ -14,7 +14,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from bot.errors import ConfigError, MalformedDocument
+from bot.errors import ConfigError, MalformedDocument, NoWikiGiven
 from bot.rules import check_document
 
 REPORT_NAMES = ("mentors", "graduation", "coverage", "wikis")
@@ -72,7 +72,7 @@ class BotConfig:
 
     def validate(self) -> None:
         if not self.api and not self.wiki:
-            raise ConfigError(
+            raise NoWikiGiven(
                 "No wiki given: pass --api URL (the wiki's api.php) or --wiki CODE, "
                 "or set api = \"...\" in the config file."
             )

@@ -18,6 +18,10 @@ class ConfigError(MentorBotError):
     exit_code = 2
 
 
+class NoWikiGiven(ConfigError):
+    """Neither the command line nor the config file names a wiki."""
+
+
 class OutputError(MentorBotError):
     """A file or folder the bot was told to write cannot be written."""
 

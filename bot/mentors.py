@@ -260,6 +260,19 @@ def names_for_ids(gateway: Gateway, user_ids: list[int]) -> dict[int, str]:
     return names
 
 
+def ids_for_names(gateway: Gateway, names: list[str]) -> dict[str, int]:
+    """User ids for names (as the wiki normalises them), 50 a request; a name with no account is left out."""
+    ids: dict[str, int] = {}
+    for start in range(0, len(names), 50):
+        batch = names[start:start + 50]
+        result = gateway.get(list="users", ususers="|".join(batch))
+        normalized = {item["to"]: item["from"] for item in result["query"].get("normalized", [])}
+        for user in result["query"]["users"]:
+            if "missing" not in user and "invalid" not in user and "userid" in user:
+                ids[normalized.get(user["name"], user["name"])] = int(user["userid"])
+    return ids
+
+
 def read_mentor_list(gateway: Gateway, source: str = "auto") -> MentorList:
     """The mentor list, away states as GE keeps them.
 

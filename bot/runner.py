@@ -144,7 +144,8 @@ class RunResult:
 
 
 def run_task(options: GlobalOptions, task: str, body: Callable[[Gateway, StateStore | None], TaskOutcome],
-             lock: bool, config: BotConfig | None = None, writes: bool = False) -> RunResult:
+             lock: bool, config: BotConfig | None = None, writes: bool = False,
+             login_optional: bool = False) -> RunResult:
     """One task on one wiki (the one given, else from the options): lock, login, the task; the run is recorded."""
     counters = Counters()
     outcome: TaskOutcome | None = None
@@ -157,7 +158,9 @@ def run_task(options: GlobalOptions, task: str, body: Callable[[Gateway, StateSt
         options.where = {"wiki": config.wiki_key, "task": task}
         store = open_store(config) if lock else None
         with store.run_lock(config.wiki_key, task) if store else nullcontext() as lock_check:
-            site = connect(config, counters, task, note=options.retry)
+            # A task that only reads public data reads anonymously when no account is configured.
+            site = connect(config, counters, task, note=options.retry,
+                           anonymous=login_optional and not config.username)
             gateway = Gateway(site, config, counters, echo=options.say, lock_check=lock_check, note=options.retry)
             if writes and not config.dry_run:  # a task that would write nothing today still says it stopped
                 gateway.stop_if_switched()
@@ -209,7 +212,8 @@ def command_name(task: str) -> str:
 
 
 def execute(options: GlobalOptions, task: str, body: Callable[[Gateway, StateStore | None], TaskOutcome], *,
-            lock: bool = True, writes: bool = False, config: BotConfig | None = None) -> int:
+            lock: bool = True, writes: bool = False, config: BotConfig | None = None,
+            login_optional: bool = False) -> int:
     """Run one task on the wiki given (or on ``config``'s), or on every configured wiki in turn.
     Returns the exit code.
 
@@ -217,7 +221,7 @@ def execute(options: GlobalOptions, task: str, body: Callable[[Gateway, StateSto
     any failed, and the closing line names them.
     """
     if config is not None or not options.all_wikis:
-        result = run_task(options, task, body, lock, config, writes=writes)
+        result = run_task(options, task, body, lock, config, writes=writes, login_optional=login_optional)
         if options.json_output:
             click.echo(json.dumps(result.document(), indent=2, default=str, ensure_ascii=False))
         else:
@@ -232,7 +236,7 @@ def execute(options: GlobalOptions, task: str, body: Callable[[Gateway, StateSto
     for name, config in wikis:
         if not (options.json_output or options.log_json):
             click.echo(f"== {name} ({config.wiki_key}) ==")
-        results[name] = run_task(options, task, body, lock, config, writes=writes)
+        results[name] = run_task(options, task, body, lock, config, writes=writes, login_optional=login_optional)
         if not options.json_output:
             show(options, results[name])
     failed = {name: result for name, result in results.items() if result.exit_code != 0}

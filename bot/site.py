@@ -69,8 +69,9 @@ def family_name(api: str) -> str:
 
 
 def connect(config: BotConfig, counters: Counters | None = None, task: str = "",
-            note: Callable[[str], None] | None = None) -> Any:
-    """Return a logged-in pywikibot APISite; every HTTP request is counted in ``counters``.
+            note: Callable[[str], None] | None = None, anonymous: bool = False) -> Any:
+    """Return a logged-in pywikibot APISite (or, with ``anonymous``, one that reads as anyone may);
+    every HTTP request is counted in ``counters``.
 
     ``note`` gets one line for each request retried after a fault (stderr by default).
     """
@@ -97,7 +98,8 @@ def connect(config: BotConfig, counters: Counters | None = None, task: str = "",
     account = config.username.split("@", 1)[0] if config.username else None
     for attempt in range(1, config.max_retries + 2):
         try:
-            site = _open_and_login(pywikibot, config, account, watcher, reuse_session=task != "check")
+            site = _open_and_login(pywikibot, config, account, watcher, reuse_session=task != "check",
+                                   anonymous=anonymous)
         except Exception as error:
             reason = transient_reason(error)
             if reason is None:
@@ -114,7 +116,7 @@ def connect(config: BotConfig, counters: Counters | None = None, task: str = "",
 
 
 def _open_and_login(pywikibot: Any, config: BotConfig, account: str | None, watcher: ResponseWatcher,
-                    reuse_session: bool) -> Any:
+                    reuse_session: bool, anonymous: bool = False) -> Any:
     from pywikibot import login
     from pywikibot.exceptions import Error as PywikibotError
     from pywikibot.exceptions import NoUsernameError
@@ -138,7 +140,8 @@ def _open_and_login(pywikibot: Any, config: BotConfig, account: str | None, watc
             raise
         raise ConfigError(f"Cannot open the wiki {config.wiki_key}: {error}") from None
     watcher.watch(site)
-
+    if anonymous:
+        return site
     try:
         if config.username and config.password:
             _login_with_password(site, login, config.username, config.password, reuse_session)

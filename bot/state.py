@@ -151,6 +151,26 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (wiki, task, entry)
     );
     """,
+    # History: the logs that date changes of mentor (growthexperiments) and the indefinite blocks that
+    # drop a pair (block), by the names they carry, and the user ids those names stood for when asked.
+    """
+    CREATE TABLE log_event (
+        wiki_id INTEGER NOT NULL,
+        log_id INTEGER NOT NULL,
+        kind VARCHAR(64) NOT NULL,
+        at INTEGER NOT NULL,
+        target VARCHAR(255) NOT NULL,
+        performer VARCHAR(255),
+        new_mentor VARCHAR(255),
+        PRIMARY KEY (wiki_id, log_id)
+    ) WITHOUT ROWID;
+    CREATE TABLE user_name_id (
+        wiki_id INTEGER NOT NULL,
+        name VARCHAR(255) NOT NULL,
+        user_id INTEGER NOT NULL,
+        PRIMARY KEY (wiki_id, name)
+    ) WITHOUT ROWID;
+    """,
 )
 
 
@@ -175,7 +195,8 @@ CONTENT_TABLES = {"runs": ("run", "runs"), "snapshot": ("snapshot", "snapshots")
                   "mentorship_pair": ("mentorship pair seen", "mentorship pairs seen"),
                   "registration": ("account registration", "account registrations"),
                   "block_notice": ("block notice", "block notices"), "graduation": ("graduation", "graduations"),
-                  "mentee_move": ("mentee move", "mentee moves"), "cursor": ("log cursor", "log cursors")}
+                  "mentee_move": ("mentee move", "mentee moves"), "cursor": ("log cursor", "log cursors"),
+                  "log_event": ("mentor change or block logged", "mentor changes and blocks logged")}
 
 
 @dataclass(frozen=True)
@@ -525,6 +546,41 @@ class StateStore:
                                       (wiki_id, after)).fetchall():
             after = rows[-1][0]
             yield [row[1:] for row in rows]
+
+    def save_log_events(self, db: Database, wiki_id: int,
+                        rows: Iterable[tuple[int, str, int, str, str | None, str | None]]) -> int:
+        """(log id, kind, at as Unix seconds, target name, performer, new mentor), inside the caller's transaction."""
+        return db.executemany("INSERT OR IGNORE INTO log_event (wiki_id, log_id, kind, at, target, performer, "
+                              "new_mentor) VALUES (?, ?, ?, ?, ?, ?, ?)", ((wiki_id, *row) for row in rows)).rowcount
+
+    def log_events(self, wiki: str) -> list[tuple[str, int, str, str | None, str | None]]:
+        """Every stored event: (kind, at, target, performer, new mentor), oldest first."""
+        return [tuple(row) for row in self.db.execute(
+            "SELECT kind, at, target, performer, new_mentor FROM log_event WHERE wiki_id = ? ORDER BY at, log_id",
+            (self.wiki_number(wiki),)).fetchall()]
+
+    def user_ids(self, wiki: str) -> dict[str, int]:
+        """Names looked up before, with the user id each stood for (0: no such user)."""
+        return dict(self.db.execute("SELECT name, user_id FROM user_name_id WHERE wiki_id = ?",
+                                    (self.wiki_number(wiki),)).fetchall())
+
+    def save_user_ids(self, wiki: str, ids: dict[str, int]) -> None:
+        wiki_id = self.wiki_number(wiki)
+        with self.transaction() as db:
+            db.executemany("INSERT OR REPLACE INTO user_name_id (wiki_id, name, user_id) VALUES (?, ?, ?)",
+                           [(wiki_id, name, user_id) for name, user_id in ids.items()])
+
+    def snapshot_times(self, wiki: str, source: str) -> list[float]:
+        """When each snapshot from this source (``api``) was taken, oldest first."""
+        return [float(row[0]) for row in self.db.execute(
+            "SELECT taken_at FROM snapshot WHERE wiki = ? AND source = ? ORDER BY taken_at", (wiki, source))]
+
+    def pairs_seen_at(self, wiki: str, moment: float) -> list[tuple[int, str, int]]:
+        """(mentee id, role, mentor id) of every pair seen at or around a snapshot: first seen by then, last
+        seen then or later (a pair is taken as present between its first and last sighting)."""
+        return [tuple(row) for row in self.db.execute(
+            "SELECT mentee_id, role, mentor_id FROM mentorship_pair WHERE wiki = ? AND first_seen <= ? "
+            "AND last_seen >= ?", (wiki, moment, moment)).fetchall()]
 
     def graduates(self, wiki: str) -> dict[int, float | None]:
         """Mentees recorded as meeting the graduation thresholds: user id -> when invited (0: never; None: not yet)."""

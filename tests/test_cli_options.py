@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 from bot.cli import cli, hoist_global_options
 
-COMMANDS = ["check", "mentors", "sweep", "snapshot", "blocks", "report", "status", "state"]
+COMMANDS = ["check", "mentors", "sweep", "snapshot", "blocks", "report", "history", "status", "state"]
 
 
 def test_the_help_lists_each_command_once_in_full_in_the_order_they_are_used() -> None:

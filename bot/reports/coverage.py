@@ -28,33 +28,32 @@ import csv
 import gzip
 import io
 import itertools
-import json
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Final
+from typing import IO, Any, Final
 
 import numpy
 import numpy.typing
 
+from bot.database import Database
 from bot.dump import read_mentor_batches
 from bot.errors import MentorBotError
 from bot.gateway import Gateway
 from bot.gzipped import GzipChunks
+from bot.logs import fetch_log
 from bot.messages import Messages, Text, english
 from bot.reports import Cell, Labelled, Report, Share
 from bot.state import StateStore
-from bot.timestamps import iso, parse_iso
 
 CURSOR_TASK = "registrations"
 CREATION_ACTIONS = ("create", "autocreate", "create2", "byemail")
 KINDS = ("create", "autocreate", "create2", "byemail", "temporary")
 REGISTRATION_COLUMNS = ("log_id", "user_id", "user_name", "timestamp", "action")
 # A log id can be committed a little out of order; each later fetch starts this much earlier.
-FETCH_MARGIN = timedelta(minutes=5)
 
 # What is known about one user id, as bits of one byte.
 PRIMARY, BACKUP, ACTIVE, BLOCKED = 1, 2, 4, 8
@@ -397,50 +396,22 @@ def _numbers(text: numpy.typing.NDArray[numpy.uint8], ends: Int64Column, widths:
 
 def fetch_registrations(gateway: Gateway, store: StateStore, since: datetime,
                         progress: Callable[[str], None] | None = None) -> int:
-    """Bring the stored registrations up to date from the account-creation log; returns how many are new.
+    """Bring the stored registrations up to date from the account-creation log; returns how many are new."""
+    wiki_id = store.wiki_number(gateway.config.wiki_key)
 
-    Each page of the log is stored in one transaction with the continuation that follows it, so
-    an interrupted fetch resumes from there. A finished fetch records its newest timestamp, and
-    the next run starts there (less a margin; duplicates are ignored by log id).
-    """
-    wiki = gateway.config.wiki_key
-    wiki_id = store.wiki_number(wiki)
-    try:
-        saved = json.loads(store.get_cursor(wiki, CURSOR_TASK) or "{}")
-    except json.JSONDecodeError as error:
-        raise CoverageInputError(f"The stored position of the account-creation log fetch for {wiki} is "
-                                 f"malformed ({error}); delete it from the state store's cursor table "
-                                 "to fetch again from the start.") from None
-    start = saved.get("start") or iso(since)
-    cont: dict[str, str] = saved.get("continue") or {}
-    newest = saved.get("newest") or start
-    read = 0
-    while True:
-        result = gateway.get(list="logevents", letype="newusers", ledir="newer", lestart=start, lelimit="max",
-                             leprop="ids|title|type|timestamp|details", **cont)
+    def save(db: Database, entries: list[dict[str, Any]]) -> int:
         rows = []
-        for entry in result["query"]["logevents"]:
-            created = mediawiki_time(entry.get("timestamp", ""))
+        for entry in entries:
+            created = mediawiki_time(entry["timestamp"])
             if created is None:
                 continue
             user_id = entry.get("params", {}).get("userid")
             name = str(entry.get("title", "")).partition(":")[2]
             rows.append((int(entry["logid"]), int(user_id) if user_id else None, created,
                          str(entry.get("action", "")), 1 if is_temporary(name) else 0))
-            newest = max(newest, entry["timestamp"])
-        cont = result.get("continue", {})
-        with store.transaction() as db:
-            read += store.save_registrations(db, wiki_id, rows)
-            if cont:
-                position = {"start": start, "continue": cont, "newest": newest}
-            else:
-                resume = parse_iso(newest) - FETCH_MARGIN
-                position = {"start": max(start, iso(resume)), "newest": newest}
-            store.set_cursor(db, wiki, CURSOR_TASK, json.dumps(position))
-        if progress and cont:  # a long fetch says how far it got
-            progress(f"registrations: {read} new log entries stored, up to {newest}")
-        if not cont:
-            return read
+        return store.save_registrations(db, wiki_id, rows)
+
+    return fetch_log(gateway, store, "newusers", CURSOR_TASK, since, save, "registrations", progress)
 
 
 def read_states_file(flags: UserFlags, path: Path) -> int:

@@ -1,0 +1,721 @@
+"""``mentorbot history``: when each mentee got each mentor, and how sure we are.
+
+GrowthExperiments stores no time of assignment. This joins what is public into one dataset:
+
+- observations: each a dated copy of the whole table of mentors and mentees. Wikimedia's weekly
+  dumps (``--dumps DIR``, dated by the date in the file name) and the bot's own snapshots from the
+  API (in the state store). Between two observations a pair that appears started, and a pair that
+  vanishes ended: each such bound is *bracketed* by the two dates;
+- exact events, fetched into the state store from the public logs: mentor changes and claims
+  (``growthexperiments`` log), indefinite blocks, which make GrowthExperiments drop the pair (block
+  log), the moves this bot made (its own record), and registrations (account-creation log), since
+  GrowthExperiments gives a mentor at signup. An event that falls inside a bracket and explains it
+  makes that bound exact.
+
+The output is an interval per mentee, role and mentor, with a start and an end, each given as the
+earliest and the latest moment it can be (the same moment when exact) and the evidence for it; a
+monthly table of registrations by how their first mentor came; and a methods note written from
+the same run. All the work is on numpy columns, so 13 dumps of English Wikipedia's size fit in a
+minute or two and well under a gigabyte.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import numpy
+import numpy.typing
+
+from bot.database import Database
+from bot.dump import read_mentor_batches
+from bot.errors import MentorBotError, OutputError
+from bot.gateway import Gateway
+from bot.logs import fetch_log
+from bot.mentors import ids_for_names
+from bot.reports import write_atomically
+from bot.reports.coverage import KINDS, STATE_NAMES, STATE_SHIFT, UserFlags
+from bot.state import StateStore
+from bot.timestamps import is_indefinite, parse_iso
+from bot.words import counted
+
+Column = numpy.typing.NDArray[numpy.int64]
+NONE = -1  # a bound that is not known (before the first observation; an interval still open)
+GE_LOG_CURSOR = "history-growthexperiments"
+BLOCK_LOG_CURSOR = "history-blocks"
+CHANGE_KINDS = ("setmentor", "setmentor-no-previous-mentor", "claimmentee", "claimmentee-no-previous-mentor")
+INDEFINITE_BLOCK = "indefinite-block"
+LOCAL_KINDS = ("create", "create2", "byemail")  # GrowthExperiments gives these a mentor at signup
+DUMP_DATE = re.compile(r"(?<!\d)(20\d\d)(\d\d)(\d\d)(?!\d)")
+INTERVAL_COLUMNS = ("mentee_id", "role", "mentor_id", "start_earliest", "start_latest", "start_evidence",
+                    "end_earliest", "end_latest", "end_evidence")
+SECONDS_A_DAY = 86400
+
+
+class HistoryInputError(MentorBotError):
+    exit_code = 1
+
+
+# --- observations ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Observation:
+    """One dated copy of the table: its pairs as sorted keys (mentee id * 2 + 1 for primary) and mentors."""
+
+    at: int  # Unix seconds
+    label: str  # "dump of 2026-11-28", "snapshot of 2026-11-30 06:17"
+    load: Callable[[], tuple[Column, Column]]
+
+
+def dump_day(path: Path) -> int:
+    """The day a dump was taken, from the YYYYMMDD in its name (Wikimedia's names carry it)."""
+    match = DUMP_DATE.search(path.name)
+    try:
+        if match is None:
+            raise ValueError
+        return int(datetime(int(match[1]), int(match[2]), int(match[3]), tzinfo=UTC).timestamp())
+    except ValueError:
+        raise HistoryInputError(f"{path}: no date in the file name (like 20261128-kowiki-growthexperiments_"
+                                "mentor_mentee.sql.gz); the history dates each dump by it") from None
+
+
+def dump_observations(folder: Path) -> list[Observation]:
+    """Every ``.sql.gz`` file in the folder, oldest first; two of the same day are refused."""
+    try:
+        paths = sorted(path for path in folder.iterdir() if path.name.endswith(".sql.gz"))
+    except OSError as error:
+        raise HistoryInputError(f"{folder}: cannot be read ({error.strerror or error})") from None
+    if not paths:
+        raise HistoryInputError(f"{folder}: no dump (.sql.gz) in it")
+    days: dict[int, Path] = {}
+    for path in paths:
+        day = dump_day(path)
+        if day in days:
+            raise HistoryInputError(f"{path} and {days[day]} are dumps of the same day; keep one")
+        days[day] = path
+    return [Observation(day, f"dump of {datetime.fromtimestamp(day, UTC):%Y-%m-%d}", partial(read_dump, path))
+            for day, path in sorted(days.items())]
+
+
+def read_dump(path: Path) -> tuple[Column, Column]:
+    """The dump's pairs as keys and mentors, sorted by key; a pair given twice is refused."""
+    keys, mentors = [], []
+    for batch in read_mentor_batches(path):
+        keys.append(batch.mentee_ids * 2 + batch.primary)
+        mentors.append(batch.mentor_ids)
+    return sorted_pairs(numpy.concatenate(keys) if keys else numpy.zeros(0, numpy.int64),
+                        numpy.concatenate(mentors) if mentors else numpy.zeros(0, numpy.int64), str(path))
+
+
+def sorted_pairs(keys: Column, mentors: Column, source: str) -> tuple[Column, Column]:
+    if len(keys) > 1 and not bool(numpy.all(keys[1:] > keys[:-1])):  # dumps come in key order: no sort then
+        order = numpy.argsort(keys, kind="stable")
+        keys, mentors = keys[order], mentors[order]
+        repeated = numpy.flatnonzero(keys[1:] == keys[:-1])
+        if len(repeated):
+            key = int(keys[repeated[0]])
+            raise HistoryInputError(f"{source}: mentee {key // 2} has two {role_name(key % 2)} mentors; "
+                                    "a copy of the table has one")
+    return keys, mentors
+
+
+def role_name(primary: int) -> str:
+    return "primary" if primary else "backup"
+
+
+def snapshot_observations(store: StateStore, wiki: str) -> list[Observation]:
+    """The bot's own snapshots from the API (dumps it recorded are read from the files instead)."""
+    def load(moment: float) -> tuple[Column, Column]:
+        rows = store.pairs_seen_at(wiki, moment)
+        keys = numpy.array([mentee * 2 + (role == "primary") for mentee, role, _mentor in rows], dtype=numpy.int64)
+        mentors = numpy.array([mentor for _mentee, _role, mentor in rows], dtype=numpy.int64)
+        return sorted_pairs(keys, mentors, "the state store's snapshot")
+
+    return [Observation(int(moment), f"snapshot of {datetime.fromtimestamp(moment, UTC):%Y-%m-%d %H:%M}",
+                        partial(load, moment)) for moment in store.snapshot_times(wiki, "api")]
+
+
+# --- intervals ------------------------------------------------------------------------------------
+
+
+class Evidence:
+    """The evidence texts, each stored once; intervals hold their index."""
+
+    def __init__(self) -> None:
+        self.texts: list[str] = []
+        self.index: dict[str, int] = {}
+
+    def __call__(self, text: str) -> int:
+        if text not in self.index:
+            self.index[text] = len(self.texts)
+            self.texts.append(text)
+        return self.index[text]
+
+
+@dataclass
+class Intervals:
+    """Columns of equal length: one interval per row. A bound is exact when earliest == latest."""
+
+    keys: Column  # mentee id * 2 + 1 for primary
+    mentors: Column
+    start_lo: Column
+    start_hi: Column
+    start_ev: Column
+    end_lo: Column
+    end_hi: Column
+    end_ev: Column
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def take(self, rows: Any) -> Intervals:
+        return Intervals(*(column[rows] for column in self.columns()))
+
+    def columns(self) -> tuple[Column, ...]:
+        return (self.keys, self.mentors, self.start_lo, self.start_hi, self.start_ev, self.end_lo, self.end_hi,
+                self.end_ev)
+
+    @classmethod
+    def joined(cls, parts: list[Intervals]) -> Intervals:
+        return cls(*(numpy.concatenate(columns) for columns in zip(*(part.columns() for part in parts),
+                                                                    strict=True)))
+
+
+def filled(length: int, value: int) -> Column:
+    return numpy.full(length, value, dtype=numpy.int64)
+
+
+def observed_intervals(observations: list[Observation], evidence: Evidence,
+                       progress: Callable[[str], None] | None = None) -> Intervals:
+    """Intervals from the observations alone: a pair's start lies between the last observation
+    without it and the first with it, its end between the last with it and the first without."""
+    closed: list[Intervals] = []
+    open_: Intervals | None = None
+    before: Observation | None = None
+    for observation in observations:
+        keys, mentors = observation.load()
+        length = len(keys)
+        if open_ is None or before is None:
+            start_lo, start_hi = filled(length, NONE), filled(length, observation.at)
+            start_ev = filled(length, evidence("before the first observation"))
+        else:
+            start_lo, start_hi = filled(length, before.at), filled(length, observation.at)
+            start_ev = filled(length, evidence(f"first seen in {observation.label}"))
+            kept = numpy.zeros(len(open_), dtype=bool)
+            if len(open_):
+                at = numpy.minimum(numpy.searchsorted(open_.keys, keys), len(open_) - 1)
+                same = (open_.keys[at] == keys) & (open_.mentors[at] == mentors)
+                carried = at[same]
+                start_lo[same], start_hi[same], start_ev[same] = (open_.start_lo[carried], open_.start_hi[carried],
+                                                                  open_.start_ev[carried])
+                kept[carried] = True
+            ended = open_.take(~kept)
+            ended.end_lo[:] = before.at
+            ended.end_hi[:] = observation.at
+            ended.end_ev[:] = evidence(f"last seen in {before.label}")
+            closed.append(ended)
+        open_ = Intervals(keys, mentors, start_lo, start_hi, start_ev, filled(length, NONE), filled(length, NONE),
+                          filled(length, NONE))
+        before = observation
+        if progress:
+            progress(f"history: {observation.label} read, {length} pairs")
+    if open_ is None or before is None:
+        return Intervals(*(filled(0, 0) for _ in range(8)))
+    open_.end_lo[:] = before.at
+    open_.end_ev[:] = evidence(f"still seen in {before.label}")
+    return Intervals.joined([*closed, open_])
+
+
+# --- exact events ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Events:
+    """Exact moments, sorted by mentee then time: a mentor change (new mentor id) or a drop (mentor 0)."""
+
+    mentees: Column
+    at: Column
+    mentors: Column  # the new mentor; 0 for an indefinite block, which ends every pair of the mentee
+    evidence: Column
+
+    @classmethod
+    def of(cls, rows: list[tuple[int, int, int, int]]) -> Events:
+        array = numpy.array(sorted(rows), dtype=numpy.int64).reshape(-1, 4)
+        return cls(array[:, 0], array[:, 1], array[:, 2], array[:, 3])
+
+    def keys(self) -> Column:
+        return self.mentees << 32 | self.at
+
+
+def exact_start(intervals: Intervals, events: Events) -> int:
+    """A bracketed start of a primary pair with a logged change to that very mentor inside the bracket
+    becomes that change (the last one, if several). Returns how many became exact."""
+    if not len(events.at):
+        return 0
+    open_bounds = (intervals.start_lo != intervals.start_hi) & (intervals.keys % 2 == 1)
+    mentees = intervals.keys >> 1
+    at = numpy.searchsorted(events.keys(), mentees << 32 | intervals.start_hi, side="right") - 1
+    valid = at >= 0
+    at = numpy.maximum(at, 0)
+    hit = (open_bounds & valid & (events.mentees[at] == mentees) & (events.at[at] > intervals.start_lo)
+           & (events.mentors[at] == intervals.mentors))
+    intervals.start_lo[hit] = intervals.start_hi[hit] = events.at[at[hit]]
+    intervals.start_ev[hit] = events.evidence[at[hit]]
+    return int(numpy.count_nonzero(hit))
+
+
+def exact_end(intervals: Intervals, events: Events, primary_only: bool) -> int:
+    """A bracketed end with an event inside the bracket that ends the pair (a change to another mentor,
+    or an indefinite block) becomes that event (the first one)."""
+    if not len(events.at):
+        return 0
+    open_bounds = (intervals.end_hi != NONE) & (intervals.end_lo != intervals.end_hi)
+    if primary_only:
+        open_bounds &= intervals.keys % 2 == 1
+    mentees = intervals.keys >> 1
+    at = numpy.searchsorted(events.keys(), mentees << 32 | intervals.end_lo, side="right")
+    valid = at < len(events.at)
+    at = numpy.minimum(at, len(events.at) - 1)
+    hit = (open_bounds & valid & (events.mentees[at] == mentees) & (events.at[at] <= intervals.end_hi)
+           & (events.mentors[at] != intervals.mentors))
+    intervals.end_lo[hit] = intervals.end_hi[hit] = events.at[at[hit]]
+    intervals.end_ev[hit] = events.evidence[at[hit]]
+    return int(numpy.count_nonzero(hit))
+
+
+@dataclass
+class Registrations:
+    """Accounts by user id: when created (Unix seconds) and their kind (an index in KINDS)."""
+
+    user_ids: Column
+    at: Column
+    kinds: Column
+
+    @classmethod
+    def from_store(cls, store: StateStore, wiki: str) -> Registrations:
+        """The stored registrations with a user id, read a page of 10,000 at a time into columns."""
+        codes = {kind: index for index, kind in enumerate(KINDS)}
+        ids, created, kinds = [], [], []
+        for page in store.registration_pages(wiki):
+            user_ids, stamps, actions, temporary = zip(*page, strict=True)
+            ids.append(numpy.array([user_id or 0 for user_id in user_ids], dtype=numpy.int64))
+            created.append(numpy.array(stamps, dtype=numpy.int64))
+            names, inverse = numpy.unique(numpy.array(actions), return_inverse=True)
+            kind = numpy.array([codes.get(str(name), len(KINDS)) for name in names], dtype=numpy.int64)[inverse]
+            kinds.append(numpy.where(numpy.array(temporary, dtype=bool), codes["temporary"], kind))
+        if not ids:
+            return cls.empty()
+        user_id_column = numpy.concatenate(ids)
+        known = user_id_column > 0
+        order = numpy.argsort(user_id_column[known], kind="stable")
+        return cls(user_id_column[known][order], unix_times(numpy.concatenate(created)[known])[order],
+                   numpy.concatenate(kinds)[known][order])
+
+    @classmethod
+    def empty(cls) -> Registrations:
+        return cls(filled(0, 0), filled(0, 0), filled(0, 0))
+
+    def span(self) -> tuple[int, int] | None:
+        return (int(self.at.min()), int(self.at.max())) if len(self.at) else None
+
+    def __len__(self) -> int:
+        return len(self.user_ids)
+
+
+def unix_times(stamps: Column) -> Column:
+    """MediaWiki's yyyymmddhhmmss as Unix seconds, for whole columns."""
+    months = (stamps // 10**10 - 1970) * 12 + stamps // 10**8 % 100 - 1
+    days = months.astype("datetime64[M]").astype("datetime64[D]").astype(numpy.int64) + stamps // 10**6 % 100 - 1
+    return days * SECONDS_A_DAY + stamps // 10**4 % 100 * 3600 + stamps // 100 % 100 * 60 + stamps % 100
+
+
+def exact_signup(intervals: Intervals, registrations: Registrations, evidence: Evidence) -> int:
+    """A primary pair first seen after an account made locally was registered, and with the
+    registration inside its bracket, began at signup: GrowthExperiments gives the mentor then.
+    Before the first observation, the registration is at least the earliest the start can be."""
+    if not len(registrations):
+        return 0
+    mentees = intervals.keys >> 1
+    at = numpy.minimum(numpy.searchsorted(registrations.user_ids, mentees), len(registrations) - 1)
+    known = (registrations.user_ids[at] == mentees) & (intervals.keys % 2 == 1)
+    created = registrations.at[at]
+    bracketed = known & (intervals.start_lo != intervals.start_hi) & (created <= intervals.start_hi)
+    local = numpy.isin(registrations.kinds[at], [KINDS.index(kind) for kind in LOCAL_KINDS])
+    signup = bracketed & local & (intervals.start_lo != NONE) & (created > intervals.start_lo)
+    intervals.start_lo[signup] = intervals.start_hi[signup] = created[signup]
+    intervals.start_ev[signup] = evidence("signup")
+    earliest = bracketed & (intervals.start_lo == NONE)
+    intervals.start_lo[earliest] = created[earliest]
+    return int(numpy.count_nonzero(signup))
+
+
+# --- the logs, fetched into the store -------------------------------------------------------------
+
+
+def fetch_history_logs(gateway: Gateway, store: StateStore, since: datetime,
+                       progress: Callable[[str], None] | None = None) -> int:
+    """The growthexperiments log's mentor changes and the block log's indefinite blocks, stored
+    incrementally with resumable cursors; returns how many entries were new."""
+    wiki_id = store.wiki_number(gateway.config.wiki_key)
+
+    def changes(db: Database, entries: list[dict[str, Any]]) -> int:
+        rows = []
+        for entry in entries:
+            if entry.get("action") not in CHANGE_KINDS or "title" not in entry:
+                continue  # the type carries unrelated subtypes too
+            params = entry.get("params", {})
+            new = params.get("new-mentor") or (entry.get("user") if entry["action"].startswith("claim") else None)
+            rows.append((int(entry["logid"]), entry["action"], int(parse_iso(entry["timestamp"]).timestamp()),
+                         str(entry["title"]).partition(":")[2], entry.get("user"), new))
+        return store.save_log_events(db, wiki_id, rows)
+
+    def blocks(db: Database, entries: list[dict[str, Any]]) -> int:
+        rows = []
+        for entry in entries:
+            params = entry.get("params", {})
+            duration = str(params.get("duration", "")) or str(params.get("expiry", ""))
+            if entry.get("action") in ("block", "reblock") and "title" in entry and (
+                    is_indefinite(duration) or not duration):
+                rows.append((int(entry["logid"]), INDEFINITE_BLOCK, int(parse_iso(entry["timestamp"]).timestamp()),
+                             str(entry["title"]).partition(":")[2], entry.get("user"), None))
+        return store.save_log_events(db, wiki_id, rows)
+
+    new = fetch_log(gateway, store, "growthexperiments", GE_LOG_CURSOR, since, changes, "mentor changes", progress)
+    return new + fetch_log(gateway, store, "block", BLOCK_LOG_CURSOR, since, blocks, "blocks", progress)
+
+
+def resolve_names(gateway: Gateway, store: StateStore) -> int:
+    """User ids for the names in the stored log events not looked up yet; returns how many were asked."""
+    wiki = gateway.config.wiki_key
+    known = store.user_ids(wiki)
+    names = sorted({name for _kind, _at, *named in store.log_events(wiki) for name in named
+                    if name and name not in known})
+    if names:
+        store.save_user_ids(wiki, {name: ids_for_names(gateway, names).get(name, 0) for name in names})
+    return len(names)
+
+
+def stored_events(store: StateStore, wiki: str, bot_account: str | None,
+                  evidence: Evidence) -> tuple[Events, Events, dict[str, int]]:
+    """Mentor changes (with this bot's moves told apart) and indefinite blocks, by user id; and how
+    many events of each kind could not be used (a name with no user id)."""
+    ids = store.user_ids(wiki)
+    moved_at: dict[str, list[float]] = {}
+    for _id, name, _from, _to, at, _reason in store.moves(wiki):
+        moved_at.setdefault(name, []).append(at)
+    changes: list[tuple[int, int, int, int]] = []
+    blocks: list[tuple[int, int, int, int]] = []
+    unusable: dict[str, int] = {}
+    dropped = evidence("dropped at indefinite block")
+    for kind, at, target, performer, new_mentor in store.log_events(wiki):
+        mentee = ids.get(target, 0)
+        if kind == INDEFINITE_BLOCK:
+            if mentee:
+                blocks.append((mentee, at, 0, dropped))
+            else:
+                unusable[kind] = unusable.get(kind, 0) + 1
+            continue
+        mentor = ids.get(new_mentor or "", 0)
+        if not mentee or not mentor:
+            unusable[kind] = unusable.get(kind, 0) + 1
+            continue
+        # The bot's own record names the move it made (a minute either side of the log's time).
+        by_bot = (bot_account is not None and performer == bot_account) or any(
+            abs(moment - at) <= 60 for moment in moved_at.get(target, ()))
+        text = ("moved by this bot" if by_bot else "claim" if kind.startswith("claim")
+                else f"logged change by {performer or 'a hidden user'}")
+        changes.append((mentee, at, mentor, evidence(text)))
+    return Events.of(changes), Events.of(blocks), unusable
+
+
+# --- the monthly table ----------------------------------------------------------------------------
+
+
+@dataclass
+class MonthRow:
+    registered: int = 0
+    at_signup: int = 0
+    later: int = 0
+    never: int = 0
+    before_observations: int = 0  # registered before the first observation and seen in it: when, unknown
+    after_observations: int = 0  # registered after the last observation
+    unseen_before: int = 0  # registered before the first observation and without a mentor in any
+    delays_lo: list[numpy.typing.NDArray[numpy.float64]] = field(default_factory=list)
+    delays_hi: list[numpy.typing.NDArray[numpy.float64]] = field(default_factory=list)
+    states: dict[str, int] = field(default_factory=dict)
+
+
+def first_primary(intervals: Intervals) -> Intervals:
+    """Each mentee's first primary interval (by the latest its start can be)."""
+    primary = intervals.take(intervals.keys % 2 == 1)
+    order = numpy.lexsort((primary.start_hi, primary.keys))
+    primary = primary.take(order)
+    _keys, first = numpy.unique(primary.keys, return_index=True)
+    return primary.take(first)
+
+
+def monthly(intervals: Intervals, registrations: Registrations, first_at: int, last_at: int,
+            signup: int, states: UserFlags | None) -> dict[tuple[int, str], MonthRow]:
+    """Per registration month and kind: first mentor at signup, later (with delay bounds), never."""
+    first = first_primary(intervals)
+    mentees = first.keys >> 1
+    created = registrations.at
+    has = numpy.zeros(len(registrations), dtype=bool)
+    start_lo, start_hi, start_ev = filled(len(registrations), NONE), filled(len(registrations), NONE), filled(
+        len(registrations), NONE)
+    if len(mentees):
+        at = numpy.minimum(numpy.searchsorted(mentees, registrations.user_ids), len(mentees) - 1)
+        has = mentees[at] == registrations.user_ids
+        start_lo[has], start_hi[has], start_ev[has] = first.start_lo[at[has]], first.start_hi[at[has]], \
+            first.start_ev[at[has]]
+    at_signup = has & (start_ev == signup)
+    before = has & ~at_signup & (created <= first_at) & (start_hi <= first_at)
+    after = ~has & (created > last_at)
+    later = has & ~at_signup & ~before
+    unseen_before = ~has & (created <= first_at)  # a mentor they had may have gone before the first observation
+    never = ~has & ~after & ~unseen_before
+    months = (created // SECONDS_A_DAY).astype("datetime64[D]").astype("datetime64[M]").astype(numpy.int64)
+    month_numbers = (months // 12 + 1970) * 100 + months % 12 + 1
+    delay_lo = (numpy.maximum(start_lo, created) - created) / SECONDS_A_DAY
+    delay_hi = (start_hi - created) / SECONDS_A_DAY
+    state_codes = None
+    if states is not None:
+        bits = numpy.frombuffer(bytes(states.bits), dtype=numpy.uint8)
+        inside = registrations.user_ids < len(bits)
+        state_codes = numpy.zeros(len(registrations), dtype=numpy.int64)
+        state_codes[inside] = bits[registrations.user_ids[inside]] >> STATE_SHIFT
+    table: dict[tuple[int, str], MonthRow] = {}
+    for month in numpy.unique(month_numbers).tolist():
+        in_month = month_numbers == month
+        for kind in numpy.unique(registrations.kinds[in_month]).tolist():
+            rows = in_month & (registrations.kinds == kind)
+            row = MonthRow(registered=int(numpy.count_nonzero(rows)),
+                           at_signup=int(numpy.count_nonzero(rows & at_signup)),
+                           later=int(numpy.count_nonzero(rows & later)), never=int(numpy.count_nonzero(rows & never)),
+                           before_observations=int(numpy.count_nonzero(rows & before)),
+                           after_observations=int(numpy.count_nonzero(rows & after)),
+                           unseen_before=int(numpy.count_nonzero(rows & unseen_before)),
+                           delays_lo=[delay_lo[rows & later]], delays_hi=[delay_hi[rows & later]])
+            if state_codes is not None:
+                codes, counts = numpy.unique(state_codes[rows], return_counts=True)
+                row.states = {STATE_NAMES.get(code, "unknown"): count
+                              for code, count in zip(codes.tolist(), counts.tolist(), strict=True)}
+            table[month, KINDS[kind] if kind < len(KINDS) else "other"] = row
+    return table
+
+
+# --- the whole dataset ----------------------------------------------------------------------------
+
+
+@dataclass
+class Inputs:
+    """What the run used, for the methods note."""
+
+    dumps: list[Observation] = field(default_factory=list)
+    snapshots: list[Observation] = field(default_factory=list)
+    registrations: int = 0
+    registrations_range: tuple[int, int] | None = None
+    changes: int = 0
+    blocks: int = 0
+    unusable: dict[str, int] = field(default_factory=dict)
+    states: int | None = None
+    logs_since: str | None = None
+
+
+@dataclass
+class History:
+    intervals: Intervals
+    evidence: Evidence
+    months: dict[tuple[int, str], MonthRow]
+    inputs: Inputs
+    exact: dict[str, int]
+
+
+def build_history(observations: list[Observation], registrations: Registrations, changes: Events, blocks: Events,
+                  evidence: Evidence, inputs: Inputs, states: UserFlags | None = None,
+                  progress: Callable[[str], None] | None = None) -> History:
+    ordered = sorted(observations, key=lambda o: o.at)
+    if not ordered:
+        raise HistoryInputError("No observation of who mentors whom: give --dumps DIR (Wikimedia's weekly dumps), "
+                                "or run `mentorbot snapshot` to record them over time.")
+    inputs.registrations, inputs.registrations_range = len(registrations), registrations.span()
+    inputs.changes, inputs.blocks = len(changes.at), len(blocks.at)
+    intervals = observed_intervals(ordered, evidence, progress)
+    exact = {"start from a logged change": exact_start(intervals, changes),
+             "end from a logged change": exact_end(intervals, changes, primary_only=True),
+             "end at an indefinite block": exact_end(intervals, blocks, primary_only=False),
+             "start at signup": exact_signup(intervals, registrations, evidence)}
+    months = monthly(intervals, registrations, ordered[0].at, ordered[-1].at, evidence("signup"), states) \
+        if len(registrations) else {}
+    return History(intervals, evidence, months, inputs, exact)
+
+
+# --- files ----------------------------------------------------------------------------------------
+
+
+def moments(column: Column) -> numpy.typing.NDArray[numpy.str_]:
+    """Unix seconds as ISO 8601 in UTC, an empty string where unknown."""
+    text = numpy.datetime_as_string(column.astype("datetime64[s]"), unit="s", timezone="UTC")
+    return numpy.where(column == NONE, "", text)
+
+
+def write_intervals(history: History, path: Path, chunk: int = 500_000) -> None:
+    evidence = numpy.array(history.evidence.texts, dtype=object)
+    intervals = history.intervals
+    order = numpy.lexsort((intervals.start_hi, intervals.keys % 2 == 0, intervals.keys >> 1))
+
+    def write(target: Path) -> None:
+        with gzip.open(target, "wt", encoding="utf-8", newline="", compresslevel=5) as handle:
+            handle.write(",".join(INTERVAL_COLUMNS) + "\n")
+            for begin in range(0, len(order), chunk):
+                part = intervals.take(order[begin:begin + chunk])
+                roles = numpy.where(part.keys % 2 == 1, "primary", "backup")
+                columns = [(part.keys >> 1).astype(str), roles, part.mentors.astype(str), moments(part.start_lo),
+                           moments(part.start_hi), evidence[part.start_ev], moments(part.end_lo),
+                           moments(part.end_hi), evidence[part.end_ev]]
+                handle.write("".join(",".join(row) + "\n" for row in zip(*columns, strict=True)))
+
+    write_atomically(path, write)
+
+
+def median(parts: list[numpy.typing.NDArray[numpy.float64]]) -> str:
+    values = numpy.concatenate(parts) if parts else numpy.zeros(0)
+    return f"{float(numpy.median(values)):.1f}" if len(values) else ""
+
+
+def write_monthly(history: History, path: Path) -> None:
+    states = sorted({state for row in history.months.values() for state in row.states})
+    header = ["month", "account", "registered", "first_mentor_at_signup", "first_mentor_later",
+              "median_delay_days_at_least", "median_delay_days_at_most", "never_a_mentor",
+              "registered_before_the_first_observation", "registered_after_the_last_observation",
+              "registered_before_the_first_observation_no_mentor_seen",
+              *(f"state_{state.replace(' ', '_')}" for state in states)]
+
+    def write(target: Path) -> None:
+        with gzip.open(target, "wt", encoding="utf-8", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(header)
+            for (month, kind), row in sorted(history.months.items(), key=lambda item: (
+                    item[0][0], KINDS.index(item[0][1]) if item[0][1] in KINDS else len(KINDS))):
+                writer.writerow([f"{month // 100}-{month % 100:02d}", kind, row.registered, row.at_signup, row.later,
+                                 median(row.delays_lo), median(row.delays_hi), row.never, row.before_observations,
+                                 row.after_observations, row.unseen_before,
+                                 *(row.states.get(state, 0) for state in states)])
+
+    write_atomically(path, write)
+
+
+def write_history(history: History, output: Path) -> list[Path]:
+    try:
+        output.mkdir(parents=True, exist_ok=True)
+        files = [output / "intervals.csv.gz"]
+        write_intervals(history, files[0])
+        if history.months:
+            files.append(output / "monthly.csv.gz")
+            write_monthly(history, files[-1])
+        files.append(output / "methods.md")
+        note = methods_note(history)
+
+        def write_note(target: Path) -> None:
+            target.write_text(note, encoding="utf-8")
+
+        write_atomically(files[-1], write_note)
+    except OSError as error:
+        raise OutputError("the history's files", output, error) from None
+    return files
+
+
+def day(moment: int) -> str:
+    return f"{datetime.fromtimestamp(moment, UTC):%Y-%m-%d}"
+
+
+def methods_note(history: History) -> str:
+    """How the dataset was made, from this run's own inputs and counts."""
+    inputs, intervals = history.inputs, history.intervals
+    exact_starts = int(numpy.count_nonzero(intervals.start_lo == intervals.start_hi))
+    exact_ends = int(numpy.count_nonzero((intervals.end_lo == intervals.end_hi) & (intervals.end_hi != NONE)))
+    lines = [
+        "# Mentorship history: methods", "",
+        f"{len(intervals)} intervals ({int(numpy.count_nonzero(intervals.keys % 2 == 1))} primary) of "
+        f"{len(numpy.unique(intervals.keys >> 1))} mentees; {exact_starts} starts and {exact_ends} ends exact, "
+        "the others bracketed between two observations.", "",
+        "## Sources", "",
+        f"- Weekly dumps of `growthexperiments_mentor_mentee`: {len(inputs.dumps)}"
+        + (f", {day(inputs.dumps[0].at)} to {day(inputs.dumps[-1].at)} (dated by the file name)." if inputs.dumps
+           else ". Without them, starts and ends are bracketed only by the bot's own snapshots."),
+        f"- The bot's snapshots from the API: {len(inputs.snapshots)}"
+        + (f", {inputs.snapshots[0].label[12:]} to {inputs.snapshots[-1].label[12:]}." if inputs.snapshots
+           else "."),
+    ]
+    if inputs.registrations_range:
+        first, last = inputs.registrations_range
+        lines.append(f"- Account-creation log: {inputs.registrations} registrations, {day(first)} to {day(last)}.")
+    else:
+        lines.append("- Account-creation log: not used (give the wiki with --api to fetch it). Without it no "
+                     "start can be dated to a signup and there is no monthly table.")
+    if inputs.logs_since:
+        entries = counted(inputs.changes, "usable entry", "usable entries")
+        lines.append(f"- growthexperiments log (mentor changes and claims): {entries}; block log: "
+                     f"{counted(inputs.blocks, 'indefinite block')} of users; both from {inputs.logs_since}."
+                     + (" Not usable (a name with no user id now, e.g. renamed or a hidden user): "
+                        + ", ".join(f"{count} {kind}" for kind, count in sorted(inputs.unusable.items())) + "."
+                        if inputs.unusable else ""))
+    else:
+        lines.append("- growthexperiments and block logs: not used (give the wiki with --api). Without them no "
+                     "bound is exact except at signup.")
+    lines.append("- Mentorship states: " + (f"{inputs.states} users from the released table." if inputs.states
+                                            is not None else "not given (--states FILE)."))
+    lines += [
+        "", "## What each bound means", "",
+        "Each interval has a start and an end, each as the earliest and the latest moment it can be (UTC); "
+        "the same moment when exact. An empty end means the pair is still there in the last observation.", "",
+        "- `signup`: the account was made on this wiki (create, create2, byemail) inside the bracket; "
+        "GrowthExperiments gives the mentor at signup, so the start is the registration.",
+        "- `logged change by NAME`, `claim`, `moved by this bot`: a growthexperiments log entry (or this "
+        "bot's own record of a move) to or away from this mentor inside the bracket; exact.",
+        "- `dropped at indefinite block`: the mentee was blocked indefinitely inside the bracket; "
+        "GrowthExperiments as Wikimedia runs it drops both pairs then, without a log entry (1.43 keeps them).",
+        "- `first seen in dump of DATE` / `first seen in snapshot of DATE`: absent in the observation before, "
+        "present in this one: the start lies between the two.",
+        "- `last seen in ...`: present in that observation, absent in the next: the end lies between the two.",
+        "- `before the first observation`: present in the first observation; the start is at most its date and "
+        "at least the registration, when known.",
+        "- `still seen in ...`: present in the last observation.",
+        "", "## Exact bounds found", "",
+        *(f"- {what}: {count}" for what, count in history.exact.items()),
+        "", "## Known traps", "",
+        "- Counting growthexperiments log entries as assignments is the artefact behind a share of about 60 % "
+        "quoted in discussions: most assignments (at signup, at the first visit to the Homepage) are not logged at "
+        "all, and one mentee can have several entries (claims, changes, moves by bots). Count intervals, not log "
+        "entries.",
+        "- Autocreated accounts (a global account's first visit) and temporary accounts get no mentor at signup; "
+        "a later first mentor is theirs only if they open the Homepage. Names beginning with `~` are temporary "
+        "only when they begin with `~2`.",
+        "- A mentorship percentage below 100 % hides the mentorship module from part of the new accounts but "
+        "does not stop the assignment: those accounts have a mentor here too (state 0 in the released states).",
+        "- Mentees are moved in bulk by bots (this one included, `moved by this bot`) and by GrowthExperiments' "
+        "own cleaner when it removes a mentor (Maintenance script, not logged as setmentor): a change not "
+        "chosen by the mentee.",
+        "- Between two observations a pair that left and came back, or a mentor who came and went, is not seen "
+        "unless the logs record it. The bot's snapshots take a pair as present between its first and last "
+        "sighting.",
+        "- A user renamed since a log entry is not matched to its user id; the counts above say how many entries "
+        "that left out.",
+    ]
+    if history.months:
+        lines += ["", "## The monthly table", "",
+                  "Per registration month and kind of account: how many got their first (primary) mentor at signup, "
+                  "later (with the median delay in days, as the least and the most it can be), or never by the "
+                  "last observation; those registered before the first observation whose first mentor is already "
+                  "there (when, unknown), those registered after the last observation, and those registered before "
+                  "the first observation with no mentor in any (a mentor they had may have gone before it)."]
+    return "\n".join(lines) + "\n"
+
