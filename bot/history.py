@@ -73,6 +73,7 @@ class Observation:
     at: int  # Unix seconds
     label: str  # "dump of 2026-11-28", "snapshot of 2026-11-30 06:17"
     load: Callable[[], tuple[Column, Column]]
+    primary_only: bool = False  # the API lists primary mentors only: backups are not observed
 
 
 def dump_day(path: Path) -> int:
@@ -134,13 +135,13 @@ def role_name(primary: int) -> str:
 def snapshot_observations(store: StateStore, wiki: str) -> list[Observation]:
     """The bot's own snapshots from the API (dumps it recorded are read from the files instead)."""
     def load(moment: float) -> tuple[Column, Column]:
-        rows = store.pairs_seen_at(wiki, moment)
-        keys = numpy.array([mentee * 2 + (role == "primary") for mentee, role, _mentor in rows], dtype=numpy.int64)
-        mentors = numpy.array([mentor for _mentee, _role, mentor in rows], dtype=numpy.int64)
+        rows = [(mentee, mentor) for mentee, role, mentor in store.pairs_seen_at(wiki, moment) if role == "primary"]
+        keys = numpy.array([mentee * 2 + 1 for mentee, _mentor in rows], dtype=numpy.int64)
+        mentors = numpy.array([mentor for _mentee, mentor in rows], dtype=numpy.int64)
         return sorted_pairs(keys, mentors, "the state store's snapshot")
 
     return [Observation(int(moment), f"snapshot of {datetime.fromtimestamp(moment, UTC):%Y-%m-%d %H:%M}",
-                        partial(load, moment)) for moment in store.snapshot_times(wiki, "api")]
+                        partial(load, moment), primary_only=True) for moment in store.snapshot_times(wiki, "api")]
 
 
 # --- intervals ------------------------------------------------------------------------------------
@@ -196,41 +197,64 @@ def filled(length: int, value: int) -> Column:
 def observed_intervals(observations: list[Observation], evidence: Evidence,
                        progress: Callable[[str], None] | None = None) -> Intervals:
     """Intervals from the observations alone: a pair's start lies between the last observation
-    without it and the first with it, its end between the last with it and the first without."""
+    without it and the first with it, its end between the last with it and the first without.
+
+    An observation of primary mentors only (the API's) leaves the backup pairs as they were: their
+    bounds come from the observations that list backups."""
     closed: list[Intervals] = []
     open_: Intervals | None = None
-    before: Observation | None = None
+    before: dict[bool, Observation] = {}  # the last observation of primary pairs (True) and of backups (False)
     for observation in observations:
         keys, mentors = observation.load()
         length = len(keys)
-        if open_ is None or before is None:
+        carried = None
+        if open_ is not None and observation.primary_only:
+            carried = open_.take(open_.keys % 2 == 0)
+            open_ = open_.take(open_.keys % 2 == 1)
+        if open_ is None:
             start_lo, start_hi = filled(length, NONE), filled(length, observation.at)
             start_ev = filled(length, evidence("before the first observation"))
         else:
-            start_lo, start_hi = filled(length, before.at), filled(length, observation.at)
+            primary = keys % 2 == 1
+            start_lo = numpy.where(primary, before[True].at, before.get(False, before[True]).at)
+            start_hi = filled(length, observation.at)
             start_ev = filled(length, evidence(f"first seen in {observation.label}"))
+            if False not in before:  # the first observation of backups
+                start_lo[~primary] = NONE
+                start_ev[~primary] = evidence("before the first observation")
             kept = numpy.zeros(len(open_), dtype=bool)
             if len(open_):
                 at = numpy.minimum(numpy.searchsorted(open_.keys, keys), len(open_) - 1)
                 same = (open_.keys[at] == keys) & (open_.mentors[at] == mentors)
-                carried = at[same]
-                start_lo[same], start_hi[same], start_ev[same] = (open_.start_lo[carried], open_.start_hi[carried],
-                                                                  open_.start_ev[carried])
-                kept[carried] = True
+                held = at[same]
+                start_lo[same], start_hi[same], start_ev[same] = (open_.start_lo[held], open_.start_hi[held],
+                                                                  open_.start_ev[held])
+                kept[held] = True
             ended = open_.take(~kept)
-            ended.end_lo[:] = before.at
+            ended_primary = ended.keys % 2 == 1
+            last = {role: before.get(role, before[True]) for role in (True, False)}
+            ended.end_lo[:] = numpy.where(ended_primary, last[True].at, last[False].at)
             ended.end_hi[:] = observation.at
-            ended.end_ev[:] = evidence(f"last seen in {before.label}")
+            ended.end_ev[:] = numpy.where(ended_primary, evidence(f"last seen in {last[True].label}"),
+                                          evidence(f"last seen in {last[False].label}"))
             closed.append(ended)
         open_ = Intervals(keys, mentors, start_lo, start_hi, start_ev, filled(length, NONE), filled(length, NONE),
                           filled(length, NONE))
-        before = observation
+        if carried is not None and len(carried):
+            open_ = Intervals.joined([open_, carried])
+            open_ = open_.take(numpy.argsort(open_.keys, kind="stable"))
+        before[True] = observation
+        if not observation.primary_only:
+            before[False] = observation
         if progress:
             progress(f"history: {observation.label} read, {length} pairs")
-    if open_ is None or before is None:
+    if open_ is None:
         return Intervals(*(filled(0, 0) for _ in range(8)))
-    open_.end_lo[:] = before.at
-    open_.end_ev[:] = evidence(f"still seen in {before.label}")
+    still_primary = open_.keys % 2 == 1
+    last = {role: before.get(role, before[True]) for role in (True, False)}
+    open_.end_lo[:] = numpy.where(still_primary, last[True].at, last[False].at)
+    open_.end_ev[:] = numpy.where(still_primary, evidence(f"still seen in {last[True].label}"),
+                                  evidence(f"still seen in {last[False].label}"))
     return Intervals.joined([*closed, open_])
 
 
@@ -448,8 +472,8 @@ class MonthRow:
     before_observations: int = 0  # registered before the first observation and seen in it: when, unknown
     after_observations: int = 0  # registered after the last observation
     unseen_before: int = 0  # registered before the first observation and without a mentor in any
-    delays_lo: list[numpy.typing.NDArray[numpy.float64]] = field(default_factory=list)
-    delays_hi: list[numpy.typing.NDArray[numpy.float64]] = field(default_factory=list)
+    median_lo: float | None = None  # median delay to the first mentor, in days, as the least it can be
+    median_hi: float | None = None  # ... and as the most
     states: dict[str, int] = field(default_factory=dict)
 
 
@@ -492,23 +516,32 @@ def monthly(intervals: Intervals, registrations: Registrations, first_at: int, l
         inside = registrations.user_ids < len(bits)
         state_codes = numpy.zeros(len(registrations), dtype=numpy.int64)
         state_codes[inside] = bits[registrations.user_ids[inside]] >> STATE_SHIFT
+    # One group per (month, kind): counted with bincount, so the work does not grow with the months.
+    groups, group_of = numpy.unique(month_numbers * 256 + registrations.kinds, return_inverse=True)
+
+    def count(mask: numpy.typing.NDArray[numpy.bool_]) -> list[int]:
+        return [int(number) for number in numpy.bincount(group_of[mask], minlength=len(groups))]
+
+    totals = {name: count(mask) for name, mask in (
+        ("registered", numpy.ones(len(registrations), dtype=bool)), ("at_signup", at_signup), ("later", later),
+        ("never", never), ("before_observations", before), ("after_observations", after),
+        ("unseen_before", unseen_before))}
+    order = numpy.argsort(group_of[later], kind="stable")
+    bounds = numpy.searchsorted(group_of[later][order], numpy.arange(len(groups) + 1))
+    lows, highs = delay_lo[later][order], delay_hi[later][order]
+    by_state: list[dict[str, int]] = [{} for _ in groups]
+    if state_codes is not None:
+        pairs, numbers = numpy.unique(group_of * 8 + state_codes, return_counts=True)
+        for pair, number in zip(pairs.tolist(), numbers.tolist(), strict=True):
+            by_state[pair // 8][STATE_NAMES.get(pair % 8, "unknown")] = number
     table: dict[tuple[int, str], MonthRow] = {}
-    for month in numpy.unique(month_numbers).tolist():
-        in_month = month_numbers == month
-        for kind in numpy.unique(registrations.kinds[in_month]).tolist():
-            rows = in_month & (registrations.kinds == kind)
-            row = MonthRow(registered=int(numpy.count_nonzero(rows)),
-                           at_signup=int(numpy.count_nonzero(rows & at_signup)),
-                           later=int(numpy.count_nonzero(rows & later)), never=int(numpy.count_nonzero(rows & never)),
-                           before_observations=int(numpy.count_nonzero(rows & before)),
-                           after_observations=int(numpy.count_nonzero(rows & after)),
-                           unseen_before=int(numpy.count_nonzero(rows & unseen_before)),
-                           delays_lo=[delay_lo[rows & later]], delays_hi=[delay_hi[rows & later]])
-            if state_codes is not None:
-                codes, counts = numpy.unique(state_codes[rows], return_counts=True)
-                row.states = {STATE_NAMES.get(code, "unknown"): count
-                              for code, count in zip(codes.tolist(), counts.tolist(), strict=True)}
-            table[month, KINDS[kind] if kind < len(KINDS) else "other"] = row
+    for index, group in enumerate(groups.tolist()):
+        month, kind = group // 256, group % 256
+        low, high = lows[bounds[index]:bounds[index + 1]], highs[bounds[index]:bounds[index + 1]]
+        table[month, KINDS[kind] if kind < len(KINDS) else "other"] = MonthRow(
+            **{name: values[index] for name, values in totals.items()},
+            median_lo=float(numpy.median(low)) if len(low) else None,
+            median_hi=float(numpy.median(high)) if len(high) else None, states=by_state[index])
     return table
 
 
@@ -586,9 +619,8 @@ def write_intervals(history: History, path: Path, chunk: int = 500_000) -> None:
     write_atomically(path, write)
 
 
-def median(parts: list[numpy.typing.NDArray[numpy.float64]]) -> str:
-    values = numpy.concatenate(parts) if parts else numpy.zeros(0)
-    return f"{float(numpy.median(values)):.1f}" if len(values) else ""
+def days(value: float | None) -> str:
+    return "" if value is None else f"{value:.1f}"
 
 
 def write_monthly(history: History, path: Path) -> None:
@@ -606,7 +638,7 @@ def write_monthly(history: History, path: Path) -> None:
             for (month, kind), row in sorted(history.months.items(), key=lambda item: (
                     item[0][0], KINDS.index(item[0][1]) if item[0][1] in KINDS else len(KINDS))):
                 writer.writerow([f"{month // 100}-{month % 100:02d}", kind, row.registered, row.at_signup, row.later,
-                                 median(row.delays_lo), median(row.delays_hi), row.never, row.before_observations,
+                                 days(row.median_lo), days(row.median_hi), row.never, row.before_observations,
                                  row.after_observations, row.unseen_before,
                                  *(row.states.get(state, 0) for state in states)])
 

@@ -28,10 +28,11 @@ from bot.history import (
     stored_events,
     write_history,
 )
+from bot.reports.coverage import UserFlags, read_states_file
 from bot.state import StateStore, open_store
 from scripts.devwiki import backdate
 from tests.conftest import BotRun, DevWiki, MentorTableRow, both_flavours, child_env
-from tests.test_cli import MENTORBOT
+from tests.test_cli import MENTORBOT, mentorbot
 from tests.test_sweep import PASSWORD, add_mentor
 from tests.wikiclient import WikiClient
 
@@ -127,7 +128,11 @@ def test_intervals_and_months_worked_out_by_hand(tmp_path: Path, real_dump: Call
     changes, blocks, inputs.unusable = stored_events(store, WIKI, "MentorBot", evidence)
     registrations = Registrations.from_store(store, WIKI)
     inputs.logs_since = "2026-01-01"
-    history = build_history(inputs.dumps, registrations, changes, blocks, evidence, inputs)
+    states = tmp_path / "states.csv"
+    states.write_text("user_id,state\n1,1\n2,2\n7,0\n")
+    flags = UserFlags()
+    inputs.states = read_states_file(flags, states)
+    history = build_history(inputs.dumps, registrations, changes, blocks, evidence, inputs, flags)
     files = write_history(history, tmp_path / "out")
     assert [path.name for path in files] == ["intervals.csv.gz", "monthly.csv.gz", "methods.md"]
     rows = read_gzip_csv(files[0])
@@ -136,6 +141,9 @@ def test_intervals_and_months_worked_out_by_hand(tmp_path: Path, real_dump: Call
     assert rows[1:] == INTERVALS
     monthly = read_gzip_csv(files[1])
     assert [row[:11] for row in monthly[1:]] == MONTHLY
+    # The released states, per month: January's three accounts made here are enabled (1), disabled (7), unknown (8).
+    assert monthly[0][11:] == ("state_disabled", "state_enabled", "state_opted_out", "state_unknown")
+    assert monthly[4][11:] == ("1", "1", "0", "1")
     assert history.exact == {"start from a logged change": 3, "end from a logged change": 3,
                              "end at an indefinite block": 2, "start at signup": 1}
     assert inputs.unusable == {"setmentor": 1}
@@ -233,6 +241,10 @@ def test_the_test_wikis_logs_and_two_dumps_of_its_table(wiki: DevWiki, tmp_path:
     admin.post("growthsetmentor", mentee="Newcomer One", mentor="Mentor B", reason="test: another mentor")
     admin.post("block", user="Newcomer Two", expiry="infinite", reason="test")
     wiki.anonymous().create_account("Newcomer Three", PASSWORD)
+    workdir = tmp_path / "cwd"
+    workdir.mkdir()
+    # The bot's own snapshot from the API in between (primary mentors only), into the store the history reads.
+    assert mentorbot(wiki, workdir, "--api", wiki.api, "snapshot").returncode == 0
     real_dump(folder / f"{after:%Y%m%d}-testwiki-growthexperiments_mentor_mentee.sql.gz", table_rows(wiki))
 
     command = [str(MENTORBOT)] if MENTORBOT.exists() else [sys.executable, "-m", "bot"]
@@ -268,8 +280,9 @@ def test_the_test_wikis_logs_and_two_dumps_of_its_table(wiki: DevWiki, tmp_path:
     monthly = read_gzip_csv(tmp_path / "out" / "monthly.csv.gz")
     this_month = [row for row in monthly[1:] if row[0] == three[:7] and row[1] == "create"]
     assert this_month and int(this_month[0][3]) >= 1  # Newcomer Three, at signup
-    assert "growthexperiments log (mentor changes and claims): 1 usable entry" in \
-        (tmp_path / "out" / "methods.md").read_text()
+    note = (tmp_path / "out" / "methods.md").read_text()
+    assert "growthexperiments log (mentor changes and claims): 1 usable entry" in note
+    assert "The bot's snapshots from the API: 1, " in note
 
     # Run again: the logs are read on from their cursors, nothing is stored twice, the same intervals come out.
     again = subprocess.run([*command, "--api", wiki.api, "history", "--dumps", str(folder), "--output",
