@@ -38,6 +38,7 @@ from bot.history import (
     build_history,
     dump_observations,
     fetch_history_logs,
+    fetch_mentor_list_history,
     resolve_names,
     snapshot_observations,
     stored_events,
@@ -449,8 +450,11 @@ def history(options: GlobalOptions, dumps: Path | None, states: Path | None, out
                                                                                             progress)
             progress.done()
             asked = resolve_names(gateway, store)
+            revisions = fetch_mentor_list_history(gateway, store)
             lines.append(f"{counted(new, 'new log entry', 'new log entries')} stored, "
-                         f"{counted(asked, 'name')} looked up")
+                         f"{counted(asked, 'name')} looked up, "
+                         f"{counted(revisions, 'new revision')} of the mentor list stored")
+            inputs.mentor_list = store.mentor_list_revisions(wiki)
             inputs.snapshots = snapshot_observations(store, wiki)
             observations = [*observations, *inputs.snapshots]
             registrations = Registrations.from_store(store, wiki)

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import csv
 import gzip
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -36,19 +37,20 @@ import numpy.typing
 
 from bot.database import Database
 from bot.dump import read_mentor_batches
-from bot.errors import MentorBotError, OutputError
+from bot.errors import MalformedDocument, MentorBotError, OutputError
 from bot.gateway import Gateway
 from bot.logs import fetch_log
-from bot.mentors import ids_for_names
+from bot.mentors import MENTOR_LIST_PAGE, ids_for_names, parse_mentor_page
 from bot.reports import write_atomically
 from bot.reports.coverage import KINDS, STATE_NAMES, STATE_SHIFT, UserFlags
 from bot.state import StateStore
-from bot.timestamps import is_indefinite, parse_iso
+from bot.timestamps import is_indefinite, iso, parse_iso
 from bot.words import counted
 
 Column = numpy.typing.NDArray[numpy.int64]
 NONE = -1  # a bound that is not known (before the first observation; an interval still open)
 GE_LOG_CURSOR = "history-growthexperiments"
+MENTOR_LIST_CURSOR = "history-mentor-list"
 BLOCK_LOG_CURSOR = "history-blocks"
 CHANGE_KINDS = ("setmentor", "setmentor-no-previous-mentor", "claimmentee", "claimmentee-no-previous-mentor")
 INDEFINITE_BLOCK = "indefinite-block"
@@ -427,6 +429,80 @@ def resolve_names(gateway: Gateway, store: StateStore) -> int:
     return len(names)
 
 
+def fetch_mentor_list_history(gateway: Gateway, store: StateStore) -> int:
+    """Every revision of the mentor list page, as the mentors it lists (with weight and the away date's
+    copy), stored page by page with a cursor; later runs read on from the last revision stored."""
+    wiki = gateway.config.wiki_key
+    wiki_id = store.wiki_number(wiki)
+    try:
+        position = json.loads(store.get_cursor(wiki, MENTOR_LIST_CURSOR) or "{}")
+    except json.JSONDecodeError as error:
+        raise HistoryInputError(f"The stored position of the mentor list's history for {wiki} is malformed "
+                                f"({error}); delete it ({MENTOR_LIST_CURSOR!r}) from the state store's cursor "
+                                "table to read it again from the start.") from None
+    cont: dict[str, str] = position.get("continue") or {}
+    after = int(position.get("after", 0))
+    new = 0
+    while True:
+        start = {"rvstartid": after} if after and not cont else {}  # inclusive: stored again, ignored
+        result = gateway.get(prop="revisions", titles=MENTOR_LIST_PAGE, rvprop="ids|timestamp|content",
+                             rvslots="main", rvdir="newer", rvlimit=50, **start, **cont)
+        rows = []
+        for revision in result["query"]["pages"][0].get("revisions", []):
+            text = revision.get("slots", {}).get("main", {}).get("content")
+            rows.append((int(revision["revid"]), int(parse_iso(revision["timestamp"]).timestamp()),
+                         listed_mentors(text)))
+            after = max(after, int(revision["revid"]))
+        cont = result.get("continue", {})
+        with store.transaction() as db:
+            new += store.save_mentor_list_revisions(db, wiki_id, rows)
+            store.set_cursor(db, wiki, MENTOR_LIST_CURSOR, json.dumps({"continue": cont} if cont else
+                                                                      {"after": after}))
+        if not cont:
+            return new
+
+
+def listed_mentors(text: str | None) -> str | None:
+    """A revision's mentors as compact JSON (id -> [weight, away date's copy]); None if it cannot be read."""
+    if text is None:  # hidden
+        return None
+    try:
+        mentors, _anomalies = parse_mentor_page(text)
+    except MalformedDocument:
+        return None  # GrowthExperiments reads such a list as no mentors; the history skips it and says so
+    return json.dumps({str(m.user_id): [m.weight, iso(m.away_until) if m.away_until else None] for m in mentors},
+                      separators=(",", ":"))
+
+
+MENTOR_COLUMNS = ("mentor_id", "kind", "from", "until", "from_revision", "until_revision")
+
+
+def mentor_list_rows(revisions: list[tuple[int, int, str | None]]) -> list[tuple[int, str, int, int, int, int]]:
+    """When each mentor was on the list (from the revision that added them to the one that removed them),
+    and each away date the page's copy showed (from the revision that set it, until the date)."""
+    rows: list[tuple[int, str, int, int, int, int]] = []
+    listed: dict[int, tuple[int, int]] = {}  # mentor -> (since, revision)
+    away: dict[int, str] = {}
+    for revision, at, text in revisions:
+        if text is None:
+            continue
+        mentors = {int(key): value for key, value in json.loads(text).items()}
+        for gone in sorted(listed.keys() - mentors.keys()):
+            since, added = listed.pop(gone)
+            rows.append((gone, "listed", since, at, added, revision))
+            away.pop(gone, None)
+        for mentor, (_weight, until) in sorted(mentors.items()):
+            listed.setdefault(mentor, (at, revision))
+            if until and away.get(mentor) != until:
+                rows.append((mentor, "away (the list's copy)", at, int(parse_iso(until).timestamp()), revision, NONE))
+            if until:
+                away[mentor] = until
+            else:
+                away.pop(mentor, None)
+    rows += [(mentor, "listed", since, NONE, added, NONE) for mentor, (since, added) in sorted(listed.items())]
+    return sorted(rows)
+
+
 def stored_events(store: StateStore, wiki: str, bot_account: str | None,
                   evidence: Evidence) -> tuple[Events, Events, dict[str, int]]:
     """Mentor changes (with this bot's moves told apart) and indefinite blocks, by user id; and how
@@ -561,6 +637,7 @@ class Inputs:
     unusable: dict[str, int] = field(default_factory=dict)
     states: int | None = None
     logs_since: str | None = None
+    mentor_list: list[tuple[int, int, str | None]] = field(default_factory=list)  # the page's revisions
 
 
 @dataclass
@@ -570,6 +647,7 @@ class History:
     months: dict[tuple[int, str], MonthRow]
     inputs: Inputs
     exact: dict[str, int]
+    mentors: list[tuple[int, str, int, int, int, int]] = field(default_factory=list)
 
 
 def build_history(observations: list[Observation], registrations: Registrations, changes: Events, blocks: Events,
@@ -588,7 +666,7 @@ def build_history(observations: list[Observation], registrations: Registrations,
              "start at signup": exact_signup(intervals, registrations, evidence)}
     months = monthly(intervals, registrations, ordered[0].at, ordered[-1].at, evidence("signup"), states) \
         if len(registrations) else {}
-    return History(intervals, evidence, months, inputs, exact)
+    return History(intervals, evidence, months, inputs, exact, mentor_list_rows(inputs.mentor_list))
 
 
 # --- files ----------------------------------------------------------------------------------------
@@ -645,6 +723,20 @@ def write_monthly(history: History, path: Path) -> None:
     write_atomically(path, write)
 
 
+def write_mentors(history: History, path: Path) -> None:
+    def moment(value: int) -> str:
+        return "" if value == NONE else iso(datetime.fromtimestamp(value, UTC))
+
+    def write(target: Path) -> None:
+        with gzip.open(target, "wt", encoding="utf-8", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(MENTOR_COLUMNS)
+            writer.writerows((mentor, kind, moment(since), moment(until), added, "" if removed == NONE else removed)
+                             for mentor, kind, since, until, added, removed in history.mentors)
+
+    write_atomically(path, write)
+
+
 def write_history(history: History, output: Path) -> list[Path]:
     try:
         output.mkdir(parents=True, exist_ok=True)
@@ -653,6 +745,9 @@ def write_history(history: History, output: Path) -> list[Path]:
         if history.months:
             files.append(output / "monthly.csv.gz")
             write_monthly(history, files[-1])
+        if history.mentors:
+            files.append(output / "mentors.csv.gz")
+            write_mentors(history, files[-1])
         files.append(output / "methods.md")
         note = methods_note(history)
 
@@ -703,6 +798,15 @@ def methods_note(history: History) -> str:
     else:
         lines.append("- growthexperiments and block logs: not used (give the wiki with --api). Without them no "
                      "bound is exact except at signup.")
+    revisions = inputs.mentor_list
+    if revisions:
+        unread = sum(1 for _revision, _at, text in revisions if text is None)
+        lines.append(f"- The mentor list's page history: {counted(len(revisions), 'revision')}, {day(revisions[0][1])} "
+                     f"to {day(revisions[-1][1])}" + (f", {unread} of them hidden or not readable (skipped)"
+                                                      if unread else "") + "; `mentors.csv.gz` says when each mentor "
+                     "was listed, and each away date the page's copy showed (the true away state is not public).")
+    else:
+        lines.append("- The mentor list's page history: not used (give the wiki with --api); no `mentors.csv.gz`.")
     lines.append("- Mentorship states: " + (f"{inputs.states} users from the released table." if inputs.states
                                             is not None else "not given (--states FILE)."))
     lines += [

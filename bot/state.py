@@ -170,6 +170,13 @@ MIGRATIONS: tuple[str, ...] = (
         user_id INTEGER NOT NULL,
         PRIMARY KEY (wiki_id, name)
     ) WITHOUT ROWID;
+    CREATE TABLE mentor_list_revision (
+        wiki_id INTEGER NOT NULL,
+        rev_id INTEGER NOT NULL,
+        at INTEGER NOT NULL,
+        mentors TEXT,
+        PRIMARY KEY (wiki_id, rev_id)
+    ) WITHOUT ROWID;
     """,
 )
 
@@ -196,7 +203,8 @@ CONTENT_TABLES = {"runs": ("run", "runs"), "snapshot": ("snapshot", "snapshots")
                   "registration": ("account registration", "account registrations"),
                   "block_notice": ("block notice", "block notices"), "graduation": ("graduation", "graduations"),
                   "mentee_move": ("mentee move", "mentee moves"), "cursor": ("log cursor", "log cursors"),
-                  "log_event": ("mentor change or block logged", "mentor changes and blocks logged")}
+                  "log_event": ("mentor change or block logged", "mentor changes and blocks logged"),
+                  "mentor_list_revision": ("revision of the mentor list", "revisions of the mentor list")}
 
 
 @dataclass(frozen=True)
@@ -557,6 +565,18 @@ class StateStore:
         """Every stored event: (kind, at, target, performer, new mentor), oldest first."""
         return [tuple(row) for row in self.db.execute(
             "SELECT kind, at, target, performer, new_mentor FROM log_event WHERE wiki_id = ? ORDER BY at, log_id",
+            (self.wiki_number(wiki),)).fetchall()]
+
+    def save_mentor_list_revisions(self, db: Database, wiki_id: int,
+                                   rows: Iterable[tuple[int, int, str | None]]) -> int:
+        """(revision id, at as Unix seconds, the mentors as JSON or None where the page did not parse)."""
+        return db.executemany("INSERT OR IGNORE INTO mentor_list_revision (wiki_id, rev_id, at, mentors) "
+                              "VALUES (?, ?, ?, ?)", ((wiki_id, *row) for row in rows)).rowcount
+
+    def mentor_list_revisions(self, wiki: str) -> list[tuple[int, int, str | None]]:
+        """Every stored revision of the mentor list, oldest first: (revision id, at, mentors as JSON)."""
+        return [tuple(row) for row in self.db.execute(
+            "SELECT rev_id, at, mentors FROM mentor_list_revision WHERE wiki_id = ? ORDER BY rev_id",
             (self.wiki_number(wiki),)).fetchall()]
 
     def user_ids(self, wiki: str) -> dict[str, int]:

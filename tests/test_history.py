@@ -25,6 +25,8 @@ from bot.history import (
     build_history,
     dump_observations,
     fetch_history_logs,
+    listed_mentors,
+    mentor_list_rows,
     stored_events,
     write_history,
 )
@@ -246,6 +248,7 @@ def test_the_test_wikis_logs_and_two_dumps_of_its_table(wiki: DevWiki, tmp_path:
     # The bot's own snapshot from the API in between (primary mentors only), into the store the history reads.
     assert mentorbot(wiki, workdir, "--api", wiki.api, "snapshot").returncode == 0
     real_dump(folder / f"{after:%Y%m%d}-testwiki-growthexperiments_mentor_mentee.sql.gz", table_rows(wiki))
+    admin.post("growthmanagementorlist", geaction="remove", username="Mentor B")
 
     command = [str(MENTORBOT)] if MENTORBOT.exists() else [sys.executable, "-m", "bot"]
     result = subprocess.run([*command, "--api", wiki.api, "history", "--dumps", str(folder), "--output",
@@ -284,12 +287,24 @@ def test_the_test_wikis_logs_and_two_dumps_of_its_table(wiki: DevWiki, tmp_path:
     assert "growthexperiments log (mentor changes and claims): 1 usable entry" in note
     assert "The bot's snapshots from the API: 1, " in note
 
+    # The mentor list's page history: when each mentor was listed, by the page's own revisions.
+    revisions = [(str(r["revid"]), r["timestamp"]) for r in admin.get(
+        prop="revisions", titles="MediaWiki:GrowthMentors.json", rvprop="ids|timestamp", rvdir="newer",
+        rvlimit="max")["query"]["pages"][0]["revisions"]]
+    assert len(revisions) == 3  # Mentor A added, Mentor B added, Mentor B removed
+    listed = {row[0]: row for row in read_gzip_csv(tmp_path / "out" / "mentors.csv.gz")[1:] if row[1] == "listed"}
+    assert listed == {
+        ids["Mentor A"]: (ids["Mentor A"], "listed", revisions[0][1], "", revisions[0][0], ""),
+        ids["Mentor B"]: (ids["Mentor B"], "listed", revisions[1][1], revisions[2][1], revisions[1][0],
+                          revisions[2][0])}
+    assert "The mentor list's page history: 3 revisions" in note
+
     # Run again: the logs are read on from their cursors, nothing is stored twice, the same intervals come out.
     again = subprocess.run([*command, "--api", wiki.api, "history", "--dumps", str(folder), "--output",
                             str(tmp_path / "again")], capture_output=True, text=True, check=False, cwd=tmp_path,
                            env=child_env(HOME=str(tmp_path), XDG_STATE_HOME=str(tmp_path / "state")))
     assert again.returncode == 0, again.stderr
-    assert "0 new log entries stored, 0 names looked up" in again.stdout
+    assert "0 new log entries stored, 0 names looked up, 0 new revisions of the mentor list stored" in again.stdout
     assert read_gzip_csv(tmp_path / "again" / "intervals.csv.gz") == read_gzip_csv(tmp_path / "out" /
                                                                                    "intervals.csv.gz")
 
@@ -325,3 +340,21 @@ def test_an_interrupted_log_fetch_resumes_where_it_stopped(wiki: DevWiki, make_b
     fetch_history_logs(gateway, store, since)
     assert "lecontinue" in calls[0]  # on from the stored continuation
     assert len(store.log_events(gateway.config.wiki_key)) == 10  # each of the ten changes once
+
+
+def test_the_mentor_lists_revisions_say_when_each_mentor_was_listed_and_away_by_its_copy() -> None:
+    page = '{{"Mentors": {{{}}}}}'
+    revisions = [
+        (101, 1000, listed_mentors(page.format('"5": {"weight": 2}'))),
+        (102, 2000, listed_mentors(page.format('"5": {"weight": 2, "awayTimestamp": "2026-02-01T00:00:00Z"}, '
+                                               '"6": {"weight": 0}'))),
+        (103, 2500, listed_mentors('{"Mentors": {"5": {"colour": "blue"}}}')),  # refused by GE too: skipped
+        (104, 3000, listed_mentors(page.format('"5": {"weight": 2}, "6": {"weight": 0}'))),
+        (105, 4000, listed_mentors(page.format('"6": {"weight": 0}'))),
+    ]
+    assert revisions[2][2] is None
+    assert mentor_list_rows(revisions) == [
+        (5, "away (the list's copy)", 2000, unix("2026-02-01T00:00:00Z"), 102, -1),
+        (5, "listed", 1000, 4000, 101, 105),
+        (6, "listed", 2000, -1, 102, -1),
+    ]
