@@ -40,6 +40,8 @@ def filled_store(backend: StateBackend) -> StateStore:
                                                (6, None, 20261201000001, "autocreate", 1)])
         store.save_log_events(db, wiki_id, [(7, "claimmentee", 1_764_547_200, "초보자", "멘토", "멘토"),
                                             (8, "indefinite-block", 1_764_547_300, "초보자", None, None)])
+        store.save_mentor_list_revisions(db, wiki_id, [(31, 1_764_547_000, '{"7":[2,null]}'),
+                                                       (32, 1_764_547_100, None)])
     store.save_user_ids(WIKI, {"초보자": 11, "멘토": 0})
     store.record_graduates(WIKI, [11])
     store.record_invitation(WIKI, 12)
@@ -63,7 +65,7 @@ def test_a_round_trip_keeps_every_row_of_every_table(make_state: Callable[[str],
     assert all(counts[table] > 0 for table in counts), counts  # the fixture fills every table
     assert set(counts) == {"runs", "sweep_lapse", "sweep_step", "mentorship_pair", "snapshot", "cursor",
                            "block_notice", "wiki_number", "registration", "graduation", "mentee_move",
-                           "journal", "log_event", "user_name_id"}
+                           "journal", "log_event", "user_name_id", "mentor_list_revision"}
     destination = make_state(target).open()
     assert import_state(destination, tmp_path / name) == counts
     assert contents(destination) == contents(origin)
