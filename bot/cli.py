@@ -17,7 +17,9 @@ import sys
 import time
 import warnings
 from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -442,7 +444,8 @@ def history(options: GlobalOptions, dumps: Path | None, states: Path | None, out
     def run(gateway: Gateway | None, store: StateStore | None, folder: Path) -> TaskOutcome:
         evidence, inputs, lines = Evidence(), Inputs(), []
         observations = inputs.dumps = dump_observations(dumps) if dumps else []
-        registrations, changes, blocks = Registrations.empty(), Events.of([]), Events.of([])
+        registrations: Callable[[], Registrations] = Registrations.empty
+        changes, blocks = Events.of([]), Events.of([])
         if gateway is not None and store is not None:
             wiki, since = gateway.config.wiki_key, gateway.config.registrations_since
             start = datetime.strptime(since, "%Y-%m-%d").replace(tzinfo=UTC)
@@ -457,7 +460,7 @@ def history(options: GlobalOptions, dumps: Path | None, states: Path | None, out
             inputs.mentor_list = store.mentor_list_revisions(wiki)
             inputs.snapshots = snapshot_observations(store, wiki)
             observations = [*observations, *inputs.snapshots]
-            registrations = Registrations.from_store(store, wiki)
+            registrations = partial(Registrations.from_store, store, wiki)
             changes, blocks, inputs.unusable = stored_events(store, wiki, gateway.username or None, evidence)
             inputs.logs_since = since
         flags = None

@@ -15,8 +15,9 @@ GrowthExperiments stores no time of assignment. This joins what is public into o
 The output is an interval per mentee, role and mentor, with a start and an end, each given as the
 earliest and the latest moment it can be (the same moment when exact) and the evidence for it; a
 monthly table of registrations by how their first mentor came; and a methods note written from
-the same run. All the work is on numpy columns, so 13 dumps of English Wikipedia's size fit in a
-minute or two and well under a gigabyte.
+the same run. All the work is on numpy columns, a dump and a million registrations at a time, so
+13 dumps of English Wikipedia's size with its logs take about a minute and under a gigabyte
+(``benchmarks/history.py``).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from typing import Any
 
 import numpy
 import numpy.typing
+from isal import igzip
 
 from bot.database import Database
 from bot.dump import read_mentor_batches
@@ -47,7 +49,7 @@ from bot.state import StateStore
 from bot.timestamps import is_indefinite, iso, parse_iso
 from bot.words import counted
 
-Column = numpy.typing.NDArray[numpy.int64]
+Column = numpy.typing.NDArray[numpy.signedinteger[Any]]  # int64, or int32 where half the memory is enough
 NONE = -1  # a bound that is not known (before the first observation; an interval still open)
 GE_LOG_CURSOR = "history-growthexperiments"
 MENTOR_LIST_CURSOR = "history-mentor-list"
@@ -109,19 +111,24 @@ def dump_observations(folder: Path) -> list[Observation]:
 
 
 def read_dump(path: Path) -> tuple[Column, Column]:
-    """The dump's pairs as keys and mentors, sorted by key; a pair given twice is refused."""
+    """The dump's pairs as keys and mentors (int32: half the memory), sorted by key; a pair given twice is refused."""
     keys, mentors = [], []
     for batch in read_mentor_batches(path):
         keys.append(batch.mentee_ids * 2 + batch.primary)
-        mentors.append(batch.mentor_ids)
-    return sorted_pairs(numpy.concatenate(keys) if keys else numpy.zeros(0, numpy.int64),
-                        numpy.concatenate(mentors) if mentors else numpy.zeros(0, numpy.int64), str(path))
+        mentors.append(batch.mentor_ids.astype(numpy.int32))
+    if not keys:
+        return numpy.zeros(0, numpy.int64), numpy.zeros(0, numpy.int32)
+    key_column, mentor_column = numpy.concatenate(keys), numpy.concatenate(mentors)
+    del keys, mentors
+    return sorted_pairs(key_column, mentor_column, str(path))
 
 
 def sorted_pairs(keys: Column, mentors: Column, source: str) -> tuple[Column, Column]:
     if len(keys) > 1 and not bool(numpy.all(keys[1:] > keys[:-1])):  # dumps come in key order: no sort then
         order = numpy.argsort(keys, kind="stable")
-        keys, mentors = keys[order], mentors[order]
+        keys = keys[order]
+        mentors = mentors[order]
+        del order
         repeated = numpy.flatnonzero(keys[1:] == keys[:-1])
         if len(repeated):
             key = int(keys[repeated[0]])
@@ -139,7 +146,7 @@ def snapshot_observations(store: StateStore, wiki: str) -> list[Observation]:
     def load(moment: float) -> tuple[Column, Column]:
         rows = [(mentee, mentor) for mentee, role, mentor in store.pairs_seen_at(wiki, moment) if role == "primary"]
         keys = numpy.array([mentee * 2 + 1 for mentee, _mentor in rows], dtype=numpy.int64)
-        mentors = numpy.array([mentor for _mentee, mentor in rows], dtype=numpy.int64)
+        mentors = numpy.array([mentor for _mentee, mentor in rows], dtype=numpy.int32)
         return sorted_pairs(keys, mentors, "the state store's snapshot")
 
     return [Observation(int(moment), f"snapshot of {datetime.fromtimestamp(moment, UTC):%Y-%m-%d %H:%M}",
@@ -192,8 +199,13 @@ class Intervals:
                                                                     strict=True)))
 
 
-def filled(length: int, value: int) -> Column:
-    return numpy.full(length, value, dtype=numpy.int64)
+def filled(length: int, value: int, dtype: type = numpy.int64) -> Column:
+    return numpy.full(length, value, dtype=dtype)
+
+
+def unknown(length: int) -> Column:
+    """A column of NONE that takes no memory (a read-only view of one number): an open interval's end."""
+    return numpy.broadcast_to(numpy.int64(NONE), (length,))
 
 
 def observed_intervals(observations: list[Observation], evidence: Evidence,
@@ -215,12 +227,12 @@ def observed_intervals(observations: list[Observation], evidence: Evidence,
             open_ = open_.take(open_.keys % 2 == 1)
         if open_ is None:
             start_lo, start_hi = filled(length, NONE), filled(length, observation.at)
-            start_ev = filled(length, evidence("before the first observation"))
+            start_ev = filled(length, evidence("before the first observation"), numpy.int32)
         else:
             primary = keys % 2 == 1
             start_lo = numpy.where(primary, before[True].at, before.get(False, before[True]).at)
             start_hi = filled(length, observation.at)
-            start_ev = filled(length, evidence(f"first seen in {observation.label}"))
+            start_ev = filled(length, evidence(f"first seen in {observation.label}"), numpy.int32)
             if False not in before:  # the first observation of backups
                 start_lo[~primary] = NONE
                 start_ev[~primary] = evidence("before the first observation")
@@ -240,8 +252,9 @@ def observed_intervals(observations: list[Observation], evidence: Evidence,
             ended.end_ev[:] = numpy.where(ended_primary, evidence(f"last seen in {last[True].label}"),
                                           evidence(f"last seen in {last[False].label}"))
             closed.append(ended)
-        open_ = Intervals(keys, mentors, start_lo, start_hi, start_ev, filled(length, NONE), filled(length, NONE),
-                          filled(length, NONE))
+        open_ = Intervals(keys, mentors, start_lo, start_hi, start_ev, unknown(length), unknown(length),
+                          unknown(length))
+        del keys, mentors, start_lo, start_hi, start_ev
         if carried is not None and len(carried):
             open_ = Intervals.joined([open_, carried])
             open_ = open_.take(numpy.argsort(open_.keys, kind="stable"))
@@ -254,9 +267,9 @@ def observed_intervals(observations: list[Observation], evidence: Evidence,
         return Intervals(*(filled(0, 0) for _ in range(8)))
     still_primary = open_.keys % 2 == 1
     last = {role: before.get(role, before[True]) for role in (True, False)}
-    open_.end_lo[:] = numpy.where(still_primary, last[True].at, last[False].at)
-    open_.end_ev[:] = numpy.where(still_primary, evidence(f"still seen in {last[True].label}"),
-                                  evidence(f"still seen in {last[False].label}"))
+    open_.end_lo = numpy.where(still_primary, last[True].at, last[False].at)
+    open_.end_ev = numpy.where(still_primary, evidence(f"still seen in {last[True].label}"),
+                               evidence(f"still seen in {last[False].label}"))
     return Intervals.joined([*closed, open_])
 
 
@@ -319,35 +332,41 @@ def exact_end(intervals: Intervals, events: Events, primary_only: bool) -> int:
 
 @dataclass
 class Registrations:
-    """Accounts by user id: when created (Unix seconds) and their kind (an index in KINDS)."""
+    """Accounts by user id: when created (Unix seconds, and the month as yyyymm) and their kind (an index in
+    KINDS; ``len(KINDS)`` for another action)."""
 
-    user_ids: Column
+    user_ids: numpy.typing.NDArray[numpy.int32]
     at: Column
-    kinds: Column
+    months: numpy.typing.NDArray[numpy.int32]
+    kinds: numpy.typing.NDArray[numpy.int8]
 
     @classmethod
     def from_store(cls, store: StateStore, wiki: str) -> Registrations:
-        """The stored registrations with a user id, read a page of 10,000 at a time into columns."""
-        codes = {kind: index for index, kind in enumerate(KINDS)}
-        ids, created, kinds = [], [], []
-        for page in store.registration_pages(wiki):
-            user_ids, stamps, actions, temporary = zip(*page, strict=True)
-            ids.append(numpy.array([user_id or 0 for user_id in user_ids], dtype=numpy.int64))
-            created.append(numpy.array(stamps, dtype=numpy.int64))
-            names, inverse = numpy.unique(numpy.array(actions), return_inverse=True)
-            kind = numpy.array([codes.get(str(name), len(KINDS)) for name in names], dtype=numpy.int64)[inverse]
-            kinds.append(numpy.where(numpy.array(temporary, dtype=bool), codes["temporary"], kind))
-        if not ids:
-            return cls.empty()
-        user_id_column = numpy.concatenate(ids)
-        known = user_id_column > 0
-        order = numpy.argsort(user_id_column[known], kind="stable")
-        return cls(user_id_column[known][order], unix_times(numpy.concatenate(created)[known])[order],
-                   numpy.concatenate(kinds)[known][order])
+        """The stored registrations with a user id, converted a page at a time into columns made once
+        at their full size: no temporary of the whole table."""
+        count = store.registration_count(wiki)
+        table = cls(numpy.zeros(count, numpy.int32), numpy.zeros(count, numpy.int64), numpy.zeros(count, numpy.int32),
+                    numpy.zeros(count, numpy.int8))
+        filled_to = 0
+        for page in store.registration_columns(wiki, KINDS):
+            rows = numpy.array(page, dtype=numpy.int64)
+            end = min(filled_to + len(rows), count)  # rows stored meanwhile by another run wait for the next
+            rows = rows[:end - filled_to]
+            part = slice(filled_to, end)
+            table.user_ids[part], table.kinds[part] = rows[:, 0] >> 4, rows[:, 0] & 15
+            table.at[part], table.months[part] = unix_times(rows[:, 1]), rows[:, 1] // 10**8
+            filled_to = end
+        table = table.take(slice(0, filled_to))
+        if len(table) > 1 and not bool(numpy.all(table.user_ids[1:] >= table.user_ids[:-1])):
+            table = table.take(numpy.argsort(table.user_ids, kind="stable"))  # ids follow the log, nearly always
+        return table
+
+    def take(self, rows: Any) -> Registrations:
+        return Registrations(self.user_ids[rows], self.at[rows], self.months[rows], self.kinds[rows])
 
     @classmethod
     def empty(cls) -> Registrations:
-        return cls(filled(0, 0), filled(0, 0), filled(0, 0))
+        return cls(numpy.zeros(0, numpy.int32), filled(0, 0), numpy.zeros(0, numpy.int32), numpy.zeros(0, numpy.int8))
 
     def span(self) -> tuple[int, int] | None:
         return (int(self.at.min()), int(self.at.max())) if len(self.at) else None
@@ -553,71 +572,82 @@ class MonthRow:
     states: dict[str, int] = field(default_factory=dict)
 
 
-def first_primary(intervals: Intervals) -> Intervals:
-    """Each mentee's first primary interval (by the latest its start can be)."""
-    primary = intervals.take(intervals.keys % 2 == 1)
-    order = numpy.lexsort((primary.start_hi, primary.keys))
-    primary = primary.take(order)
-    _keys, first = numpy.unique(primary.keys, return_index=True)
-    return primary.take(first)
+def first_primary(intervals: Intervals) -> tuple[Column, Column, Column, Column]:
+    """Each mentee's first primary interval (by the latest its start can be): mentee ids, in order, and
+    that interval's start bounds and evidence."""
+    rows = numpy.flatnonzero(intervals.keys % 2 == 1)
+    rows = rows[numpy.lexsort((intervals.start_hi[rows], intervals.keys[rows]))]
+    _keys, first = numpy.unique(intervals.keys[rows], return_index=True)
+    chosen = rows[first]
+    return intervals.keys[chosen] >> 1, intervals.start_lo[chosen], intervals.start_hi[chosen], \
+        intervals.start_ev[chosen]
+
+
+MONTH_CHUNK = 1_000_000  # registrations classified at a time: memory stays flat however many there are
+KIND_SLOTS = 8  # room for KINDS and "other" in a group number
 
 
 def monthly(intervals: Intervals, registrations: Registrations, first_at: int, last_at: int,
             signup: int, states: UserFlags | None) -> dict[tuple[int, str], MonthRow]:
-    """Per registration month and kind: first mentor at signup, later (with delay bounds), never."""
-    first = first_primary(intervals)
-    mentees = first.keys >> 1
-    created = registrations.at
-    has = numpy.zeros(len(registrations), dtype=bool)
-    start_lo, start_hi, start_ev = filled(len(registrations), NONE), filled(len(registrations), NONE), filled(
-        len(registrations), NONE)
-    if len(mentees):
-        at = numpy.minimum(numpy.searchsorted(mentees, registrations.user_ids), len(mentees) - 1)
-        has = mentees[at] == registrations.user_ids
-        start_lo[has], start_hi[has], start_ev[has] = first.start_lo[at[has]], first.start_hi[at[has]], \
-            first.start_ev[at[has]]
-    at_signup = has & (start_ev == signup)
-    before = has & ~at_signup & (created <= first_at) & (start_hi <= first_at)
-    after = ~has & (created > last_at)
-    later = has & ~at_signup & ~before
-    unseen_before = ~has & (created <= first_at)  # a mentor they had may have gone before the first observation
-    never = ~has & ~after & ~unseen_before
-    months = (created // SECONDS_A_DAY).astype("datetime64[D]").astype("datetime64[M]").astype(numpy.int64)
-    month_numbers = (months // 12 + 1970) * 100 + months % 12 + 1
-    delay_lo = (numpy.maximum(start_lo, created) - created) / SECONDS_A_DAY
-    delay_hi = (start_hi - created) / SECONDS_A_DAY
-    state_codes = None
-    if states is not None:
-        bits = numpy.frombuffer(bytes(states.bits), dtype=numpy.uint8)
-        inside = registrations.user_ids < len(bits)
-        state_codes = numpy.zeros(len(registrations), dtype=numpy.int64)
-        state_codes[inside] = bits[registrations.user_ids[inside]] >> STATE_SHIFT
-    # One group per (month, kind): counted with bincount, so the work does not grow with the months.
-    groups, group_of = numpy.unique(month_numbers * 256 + registrations.kinds, return_inverse=True)
+    """Per registration month and kind: first mentor at signup, later (with delay bounds), never.
 
-    def count(mask: numpy.typing.NDArray[numpy.bool_]) -> list[int]:
-        return [int(number) for number in numpy.bincount(group_of[mask], minlength=len(groups))]
-
-    totals = {name: count(mask) for name, mask in (
-        ("registered", numpy.ones(len(registrations), dtype=bool)), ("at_signup", at_signup), ("later", later),
-        ("never", never), ("before_observations", before), ("after_observations", after),
-        ("unseen_before", unseen_before))}
-    order = numpy.argsort(group_of[later], kind="stable")
-    bounds = numpy.searchsorted(group_of[later][order], numpy.arange(len(groups) + 1))
-    lows, highs = delay_lo[later][order], delay_hi[later][order]
-    by_state: list[dict[str, int]] = [{} for _ in groups]
-    if state_codes is not None:
-        pairs, numbers = numpy.unique(group_of * 8 + state_codes, return_counts=True)
-        for pair, number in zip(pairs.tolist(), numbers.tolist(), strict=True):
-            by_state[pair // 8][STATE_NAMES.get(pair % 8, "unknown")] = number
+    Counted a million registrations at a time with bincount over (month, kind) groups."""
+    if not len(registrations):
+        return {}
+    mentees, first_lo, first_hi, first_ev = first_primary(intervals)
+    month_index = (registrations.months // 100) * 12 + registrations.months % 100 - 1
+    base = int(month_index.min())
+    size = (int(month_index.max()) - base + 1) * KIND_SLOTS
+    names = ("registered", "at_signup", "later", "never", "before_observations", "after_observations",
+             "unseen_before")
+    totals = {name: numpy.zeros(size, dtype=numpy.int64) for name in names}
+    by_state = numpy.zeros(size * 8, dtype=numpy.int64)
+    later_groups, lows, highs = [], [], []
+    bits = numpy.frombuffer(bytes(states.bits), dtype=numpy.uint8) if states is not None else None
+    for begin in range(0, len(registrations), MONTH_CHUNK):
+        part = slice(begin, begin + MONTH_CHUNK)
+        ids, created = registrations.user_ids[part], registrations.at[part]
+        group = (month_index[part] - base) * KIND_SLOTS + registrations.kinds[part]
+        has = numpy.zeros(len(ids), dtype=bool)
+        start_lo, start_hi, start_ev = filled(len(ids), NONE), filled(len(ids), NONE), filled(len(ids), NONE)
+        if len(mentees):
+            at = numpy.minimum(numpy.searchsorted(mentees, ids), len(mentees) - 1)
+            has = mentees[at] == ids
+            found = at[has]
+            start_lo[has], start_hi[has], start_ev[has] = first_lo[found], first_hi[found], first_ev[found]
+        at_signup = has & (start_ev == signup)
+        before = has & ~at_signup & (created <= first_at) & (start_hi <= first_at)
+        after = ~has & (created > last_at)
+        later = has & ~at_signup & ~before
+        unseen_before = ~has & (created <= first_at)  # a mentor they had may have gone before the first observation
+        never = ~has & ~after & ~unseen_before
+        for name, mask in zip(names, (numpy.ones(len(ids), dtype=bool), at_signup, later, never, before, after,
+                                      unseen_before), strict=True):
+            totals[name] += numpy.bincount(group[mask], minlength=size)
+        later_groups.append(group[later])
+        lows.append((numpy.maximum(start_lo[later], created[later]) - created[later]) / SECONDS_A_DAY)
+        highs.append((start_hi[later] - created[later]) / SECONDS_A_DAY)
+        if bits is not None:
+            codes = numpy.zeros(len(ids), dtype=numpy.int64)
+            inside = ids < len(bits)
+            codes[inside] = bits[ids[inside]] >> STATE_SHIFT
+            by_state += numpy.bincount(group * 8 + codes, minlength=size * 8)
+    groups = numpy.concatenate(later_groups)
+    order = numpy.argsort(groups, kind="stable")
+    bounds = numpy.searchsorted(groups[order], numpy.arange(size + 1))
+    low_delays, high_delays = numpy.concatenate(lows)[order], numpy.concatenate(highs)[order]
     table: dict[tuple[int, str], MonthRow] = {}
-    for index, group in enumerate(groups.tolist()):
-        month, kind = group // 256, group % 256
-        low, high = lows[bounds[index]:bounds[index + 1]], highs[bounds[index]:bounds[index + 1]]
-        table[month, KINDS[kind] if kind < len(KINDS) else "other"] = MonthRow(
-            **{name: values[index] for name, values in totals.items()},
+    for index in numpy.flatnonzero(totals["registered"]).tolist():
+        month, kind = divmod(index, KIND_SLOTS)
+        month += base
+        low, high = low_delays[bounds[index]:bounds[index + 1]], high_delays[bounds[index]:bounds[index + 1]]
+        states_here = {STATE_NAMES.get(code, "unknown"): int(number)
+                       for code, number in enumerate(by_state[index * 8:index * 8 + 8].tolist()) if number}
+        table[(month // 12) * 100 + month % 12 + 1, KINDS[kind] if kind < len(KINDS) else "other"] = MonthRow(
+            **{name: int(values[index]) for name, values in totals.items()},
             median_lo=float(numpy.median(low)) if len(low) else None,
-            median_hi=float(numpy.median(high)) if len(high) else None, states=by_state[index])
+            median_hi=float(numpy.median(high)) if len(high) else None,
+            states=states_here if bits is not None else {})
     return table
 
 
@@ -650,16 +680,18 @@ class History:
     mentors: list[tuple[int, str, int, int, int, int]] = field(default_factory=list)
 
 
-def build_history(observations: list[Observation], registrations: Registrations, changes: Events, blocks: Events,
-                  evidence: Evidence, inputs: Inputs, states: UserFlags | None = None,
-                  progress: Callable[[str], None] | None = None) -> History:
+def build_history(observations: list[Observation], load_registrations: Callable[[], Registrations],
+                  changes: Events, blocks: Events, evidence: Evidence, inputs: Inputs,
+                  states: UserFlags | None = None, progress: Callable[[str], None] | None = None) -> History:
+    """The registrations are loaded once the observations are read, so the two never fill memory at once."""
     ordered = sorted(observations, key=lambda o: o.at)
     if not ordered:
         raise HistoryInputError("No observation of who mentors whom: give --dumps DIR (Wikimedia's weekly dumps), "
                                 "or run `mentorbot snapshot` to record them over time.")
-    inputs.registrations, inputs.registrations_range = len(registrations), registrations.span()
     inputs.changes, inputs.blocks = len(changes.at), len(blocks.at)
     intervals = observed_intervals(ordered, evidence, progress)
+    registrations = load_registrations()
+    inputs.registrations, inputs.registrations_range = len(registrations), registrations.span()
     exact = {"start from a logged change": exact_start(intervals, changes),
              "end from a logged change": exact_end(intervals, changes, primary_only=True),
              "end at an indefinite block": exact_end(intervals, blocks, primary_only=False),
@@ -672,27 +704,35 @@ def build_history(observations: list[Observation], registrations: Registrations,
 # --- files ----------------------------------------------------------------------------------------
 
 
-def moments(column: Column) -> numpy.typing.NDArray[numpy.str_]:
+def moments(column: Column) -> list[str]:
     """Unix seconds as ISO 8601 in UTC, an empty string where unknown."""
     text = numpy.datetime_as_string(column.astype("datetime64[s]"), unit="s", timezone="UTC")
-    return numpy.where(column == NONE, "", text)
+    return numpy.where(column == NONE, "", text).tolist()  # type: ignore[no-any-return]
 
 
-def write_intervals(history: History, path: Path, chunk: int = 500_000) -> None:
-    evidence = numpy.array(history.evidence.texts, dtype=object)
+def csv_field(text: str) -> str:
+    return f'"{text.replace(chr(34), chr(34) * 2)}"' if any(c in text for c in ',"\n\r') else text
+
+
+def write_intervals(history: History, path: Path, chunk: int = 100_000) -> None:
+    """The intervals by mentee, primary first, then by start; written a chunk at a time as plain lists
+    (far faster than numpy's scalars) through ISA-L's gzip."""
+    evidence = [csv_field(text) for text in history.evidence.texts]  # a performer's name may hold a comma
     intervals = history.intervals
     order = numpy.lexsort((intervals.start_hi, intervals.keys % 2 == 0, intervals.keys >> 1))
 
     def write(target: Path) -> None:
-        with gzip.open(target, "wt", encoding="utf-8", newline="", compresslevel=5) as handle:
-            handle.write(",".join(INTERVAL_COLUMNS) + "\n")
+        with igzip.open(target, "wb", compresslevel=2) as handle:  # type: ignore[no-untyped-call]
+            handle.write((",".join(INTERVAL_COLUMNS) + "\n").encode())
             for begin in range(0, len(order), chunk):
                 part = intervals.take(order[begin:begin + chunk])
-                roles = numpy.where(part.keys % 2 == 1, "primary", "backup")
-                columns = [(part.keys >> 1).astype(str), roles, part.mentors.astype(str), moments(part.start_lo),
-                           moments(part.start_hi), evidence[part.start_ev], moments(part.end_lo),
-                           moments(part.end_hi), evidence[part.end_ev]]
-                handle.write("".join(",".join(row) + "\n" for row in zip(*columns, strict=True)))
+                roles = ["backup", "primary"]
+                columns = [(part.keys >> 1).tolist(), [roles[primary] for primary in (part.keys % 2).tolist()],
+                           part.mentors.tolist(), moments(part.start_lo), moments(part.start_hi),
+                           [evidence[index] for index in part.start_ev.tolist()], moments(part.end_lo),
+                           moments(part.end_hi), [evidence[index] for index in part.end_ev.tolist()]]
+                handle.write("".join(f"{a},{b},{c},{d},{e},{f},{g},{h},{i}\n" for a, b, c, d, e, f, g, h, i
+                                     in zip(*columns, strict=True)).encode())
 
     write_atomically(path, write)
 

@@ -602,6 +602,25 @@ class StateStore:
             "SELECT mentee_id, role, mentor_id FROM mentorship_pair WHERE wiki = ? AND first_seen <= ? "
             "AND last_seen >= ?", (wiki, moment, moment)).fetchall()]
 
+    def registration_count(self, wiki: str) -> int:
+        """How many stored registrations have a user id."""
+        (count,) = self.db.execute("SELECT COUNT(*) FROM registration WHERE wiki_id = ? AND user_id > 0",
+                                   (self.wiki_number(wiki),)).fetchone()
+        return int(count)
+
+    def registration_columns(self, wiki: str, kinds: tuple[str, ...]) -> Iterator[list[tuple[int, int]]]:
+        """(user id * 16 + kind, created as yyyymmddhhmmss) of the stored registrations with a user id,
+        100,000 at a time, streamed; the kind is the index of the action in ``kinds``, of "temporary" for
+        a temporary account, and ``len(kinds)`` for any other action. The database works the kind out,
+        and two numbers a row are all Python sees of it."""
+        cases = " ".join(f"WHEN '{kind}' THEN {index}" for index, kind in enumerate(kinds))
+        cursor = self.db.stream(
+            f"SELECT user_id * 16 + CASE WHEN temporary = 1 THEN {kinds.index('temporary')} "
+            f"ELSE CASE action {cases} ELSE {len(kinds)} END END, created FROM registration "
+            "WHERE wiki_id = ? AND user_id > 0", (self.wiki_number(wiki),))
+        while rows := cursor.fetchmany(100_000):
+            yield list(rows)
+
     def graduates(self, wiki: str) -> dict[int, float | None]:
         """Mentees recorded as meeting the graduation thresholds: user id -> when invited (0: never; None: not yet)."""
         rows = self.db.execute("SELECT user_id, invited_at FROM graduation WHERE wiki = ?", (wiki,))

@@ -10,6 +10,7 @@ import subprocess
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -128,7 +129,7 @@ def test_intervals_and_months_worked_out_by_hand(tmp_path: Path, real_dump: Call
     evidence, inputs = Evidence(), Inputs()
     inputs.dumps = dump_observations(dump_folder(tmp_path, real_dump))
     changes, blocks, inputs.unusable = stored_events(store, WIKI, "MentorBot", evidence)
-    registrations = Registrations.from_store(store, WIKI)
+    registrations = partial(Registrations.from_store, store, WIKI)
     inputs.logs_since = "2026-01-01"
     states = tmp_path / "states.csv"
     states.write_text("user_id,state\n1,1\n2,2\n7,0\n")
@@ -198,11 +199,11 @@ def test_bad_dumps_are_refused_with_the_file(tmp_path: Path, real_dump: Callable
     from bot.dump import DumpError
 
     with pytest.raises(DumpError, match=f"{cut}: not a complete gzip file"):
-        build_history(observations, Registrations.empty(), *stored_events(seeded_store(tmp_path), WIKI, None,
+        build_history(observations, Registrations.empty, *stored_events(seeded_store(tmp_path), WIKI, None,
                                                                           evidence)[:2], evidence, Inputs())
     cut.write_bytes(gzip.compress(b"CREATE TABLE `user` (`user_id` int);\nINSERT INTO `user` VALUES (1);\n"))
     with pytest.raises(DumpError, match=str(cut)):
-        build_history(dump_observations(folder), Registrations.empty(), *stored_events(
+        build_history(dump_observations(folder), Registrations.empty, *stored_events(
             seeded_store(tmp_path), WIKI, None, evidence)[:2], evidence, Inputs())
 
 

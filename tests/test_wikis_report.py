@@ -175,6 +175,7 @@ def test_each_kind_of_wiki_reads_in_its_row() -> None:
     mentors = MentorList((Mentor(1, "A", away_until=now + timedelta(days=3)), Mentor(2, "B", weight=0)), "page")
     runs = (TaskStatus("xx", "check", now.timestamp(), "2 problems found", {}, 0),
             TaskStatus("xx", "history", now.timestamp(), "ok", {}, 0),
+            TaskStatus("xx", "a-later-task", now.timestamp(), "ok", {}, 0),
             TaskStatus("xx", "sweep", now.timestamp(), "error", {}, 3))
     report = wikis_report([
         state(name="none", mentorship_installed=False, stop_known=True),
@@ -190,7 +191,8 @@ def test_each_kind_of_wiki_reads_in_its_row() -> None:
         "none (Project:Rules.json does not exist)", "1", "1",
         "1 (by the list's copy: the true state could not be read)", "0", "1234",
         "2026-12-06 12:00, from the dump 20261128-xxwiki-growthexperiments_mentor_mentee.sql.gz",
-        "account check: needs a look (2026-12-06 12:00), history: ok (2026-12-06 12:00), "
-        "inactive mentors: failed, 3 times in a row (2026-12-06 12:00)", "off", ""]
+        "account check: needs a look (2026-12-06 12:00), mentorship history for research: ok (2026-12-06 12:00), "
+        "a later task: ok (2026-12-06 12:00), inactive mentors: failed, 3 times in a row (2026-12-06 12:00)", "off",
+        ""]
     assert [(cell_text(label), value) for label, value in report.totals] == [
         ("wikis", 2), ("with mentorship on", 1), ("could not be read", 0), ("mentors", 2)]

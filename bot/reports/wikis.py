@@ -32,7 +32,7 @@ TASK = "report-wikis"
 OUTCOMES = ("ok", "stopped", "error")
 # The tasks whose runs are recorded, each with a name in the wiki's language.
 TASK_NAMES = ("check", "mentors", "sweep", "snapshot", "blocks", "report-mentors", "report-graduation",
-              "report-coverage")
+              "report-coverage", "history")
 # The modules without which a wiki has no mentorship to report on.
 MENTORSHIP_MODULES = GE_MODULES[:4]
 
