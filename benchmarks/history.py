@@ -22,7 +22,6 @@ Run from the repository root: ``.venv/bin/python -m benchmarks.history [--rows N
 from __future__ import annotations
 
 import argparse
-import csv
 import gzip
 import multiprocessing
 import random
@@ -38,6 +37,7 @@ from typing import Any
 
 import numpy
 
+from benchmarks.coverage_report import import_registrations
 from benchmarks.dumpgen import (
     DUMP_ROWS,
     REGISTRATIONS,
@@ -110,14 +110,10 @@ def write_inputs(folder: Path, rows: int, dumps: int, registrations: int) -> Non
         with gzip.open(path, "wt", encoding="utf-8", compresslevel=1) as out:
             for text in dump_text(week_table, DumpOrigin()):
                 out.write(text)
+    import_registrations(folder, registrations_file, folder)  # as the coverage benchmark stores them
     store = StateStore(folder / "state.sqlite")
     wiki_id = store.wiki_number(WIKI)
-    with gzip.open(registrations_file, "rt", encoding="utf-8", newline="") as handle, store.transaction() as db:
-        lines = csv.reader(handle)
-        next(lines)  # the header
-        store.save_registrations(db, wiki_id, (
-            (int(log_id), int(user_id), int(stamp), action, 1 if name.startswith("~2") else 0)
-            for log_id, user_id, name, stamp, action in lines))
+    with store.transaction() as db:
         store.save_log_events(db, wiki_id, events)
     names = {name: int(name[1:]) for _id, _kind, _at, target, _by, new in events for name in (target, new)}
     store.save_user_ids(WIKI, {**names, "Admin": 1})
