@@ -885,6 +885,10 @@ def methods_note(history: History) -> str:
         "sighting.",
         "- A user renamed since a log entry is not matched to its user id; the counts above say how many entries "
         "that left out.",
+        "- `signup` takes the registration as the start when it falls inside the bracket; a first mentor given "
+        "later inside the same bracket (at a first visit to the Homepage) cannot be told apart from it.",
+        "- A dump is dated by the day in its file name, at 00:00 UTC; Wikimedia takes it during that day, so "
+        "bounds from dumps may be some hours early.",
     ]
     if history.months:
         lines += ["", "## The monthly table", "",
