@@ -404,7 +404,8 @@ def test_status_shows_each_tasks_last_run_pending_work_and_the_stop_switch(wiki:
     store = workdir.parent / "state" / "mentorbot" / "state.sqlite"
     assert re.fullmatch(rf"state store: {re.escape(str(store))}, first run \d+ min ago; 4 runs, 0 snapshots, "
                         r"0 mentorship pairs seen, 0 account registrations, 0 block notices, 0 graduations, "
-                        r"0 mentee moves, 1 log cursor", lines[0]), lines[0]
+                        r"0 mentee moves, 1 log cursor, 0 mentor changes and blocks logged, "
+                        r"0 revisions of the mentor list", lines[0]), lines[0]
     assert lines[1] == wiki.api
     assert lines[-1] == f"mentorbot status: 1 wiki; last run failed: {wiki.api} sweep"
     assert any(line.split()[:2] == ["mentors", "ok"] for line in lines)
