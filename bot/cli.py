@@ -429,8 +429,8 @@ def invite_graduates(gateway: Gateway, store: StateStore, graduation: Graduation
 @click.option("--states", type=click.Path(path_type=Path, dir_okay=False, exists=True),
               help="A released table of mentorship states per user (CSV user_id,state).")
 @click.option("--output", type=click.Path(path_type=Path, file_okay=False),
-              help="Folder for intervals.csv.gz, monthly.csv.gz and methods.md (default: 'history' beside the "
-                   "reports).")
+              help="Folder for intervals.csv.gz, monthly.csv.gz, mentors.csv.gz and methods.md (default: 'history' "
+                   "beside the reports; with --all-wikis a folder a wiki in it).")
 @click.pass_obj
 def history(options: GlobalOptions, dumps: Path | None, states: Path | None, output: Path | None) -> None:
     """Join the dumps, the bot's snapshots and the public logs into intervals of who mentored whom.
@@ -476,8 +476,11 @@ def history(options: GlobalOptions, dumps: Path | None, states: Path | None, out
         return TaskOutcome({"intervals": len(built.intervals), "observations": [o.label for o in observations],
                             "exact": built.exact, "files": [str(path) for path in files]}, lines)
 
+    if options.all_wikis and dumps:
+        raise click.UsageError("--dumps holds one wiki's dumps: give that wiki with --api or --wiki, not --all-wikis.")
     try:
-        options.load()
+        if not options.all_wikis:
+            options.load()
     except NoWikiGiven:  # a researcher with a folder of dumps and nothing else
         started = time.monotonic()
         with exit_on_error():

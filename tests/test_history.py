@@ -359,3 +359,32 @@ def test_the_mentor_lists_revisions_say_when_each_mentor_was_listed_and_away_by_
         (5, "listed", 1000, 4000, 101, 105),
         (6, "listed", 2000, -1, 102, -1),
     ]
+
+
+def test_dumps_belong_to_one_wiki(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from bot.cli import cli
+
+    (tmp_path / "dumps").mkdir()
+    result = CliRunner(env={"MENTORBOT_CONFIG": ""}).invoke(cli, ["--all-wikis", "history", "--dumps",
+                                                                  str(tmp_path / "dumps")])
+    assert result.exit_code == 2 and "--dumps holds one wiki's dumps" in result.output
+
+
+def test_every_configured_wiki_gets_a_folder_of_its_own(wiki: DevWiki, second_wiki: DevWiki, tmp_path: Path) -> None:
+    """With --all-wikis and no dumps: each wiki's own snapshots and logs, each into a folder named by its host."""
+    for each in (wiki, second_wiki):
+        add_mentor(each, each.admin(), "Mentor A")
+        each.anonymous().create_account("Newcomer One", PASSWORD)
+    workdir = tmp_path / "cwd"
+    workdir.mkdir()
+    config = tmp_path / "mentorbot.toml"
+    config.write_text(f'[wikis.first]\napi = "{wiki.api}"\n[wikis.second]\napi = "{second_wiki.api}"\n')
+    assert mentorbot(wiki, workdir, "--config", str(config), "--all-wikis", "snapshot").returncode == 0
+    result = mentorbot(wiki, workdir, "--config", str(config), "--all-wikis", "history", "--output",
+                       str(tmp_path / "out"))
+    assert result.returncode == 0, result.stdout + result.stderr
+    for each in (wiki, second_wiki):
+        rows = read_gzip_csv(tmp_path / "out" / each.api.split("/")[2] / "intervals.csv.gz")
+        assert [row[1:2] + row[5:6] for row in rows[1:]] == [("primary", "before the first observation")]
