@@ -31,7 +31,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from benchmarks.dumpgen import DUMP_ROWS, REGISTRATIONS, write_mentor_dump, write_registrations
 from bot.dump import read_mentor_rows
@@ -54,6 +54,7 @@ def peak_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
 
 
+R = TypeVar("R")
 Table = dict[tuple[str, str], tuple[int, int]]  # (month, kind) -> (registered, with a mentor)
 
 
@@ -106,25 +107,24 @@ def baseline(dump: Path, registrations: Path, out: Path) -> Table:
     return table
 
 
-def _child(work: Callable[[Path, Path, Path], Table], dump: Path, registrations: Path, out: Path,
-           answer: Any) -> None:
+def _child(work: Callable[..., R], args: tuple[Any, ...], answer: Any) -> None:
     started = time.perf_counter()
-    table = work(dump, registrations, out)
-    answer.send((time.perf_counter() - started, peak_mib(), table))
+    result = work(*args)
+    answer.send((time.perf_counter() - started, peak_mib(), result))
 
 
-def measure(work: Callable[[Path, Path, Path], Table], dump: Path, registrations: Path,
-            out: Path) -> tuple[float, float, Table]:
+def measure(work: Callable[..., R], *args: Any) -> tuple[float, float, R]:
+    """``work(*args)`` in a fresh interpreter: its wall time, its peak memory (MiB) and what it returned."""
     # A fresh interpreter for each run. Linux carries a process's peak memory across fork and
     # exec, so the parent itself never holds much.
     context = multiprocessing.get_context("spawn")
     receive, send = context.Pipe(duplex=False)
-    process = context.Process(target=_child, args=(work, dump, registrations, out, send))
+    process = context.Process(target=_child, args=(work, args, send))
     process.start()
     process.join()
     if process.exitcode != 0:
         raise SystemExit(f"{work.__name__} failed in its child process (exit code {process.exitcode})")
-    result: tuple[float, float, Table] = receive.recv()
+    result: tuple[float, float, R] = receive.recv()
     return result
 
 

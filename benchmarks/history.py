@@ -25,19 +25,16 @@ import argparse
 import gzip
 import multiprocessing
 import random
-import resource
 import shutil
 import tempfile
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
-from typing import Any
 
 import numpy
 
-from benchmarks.coverage_report import import_registrations
+from benchmarks.coverage_report import import_registrations, measure
 from benchmarks.dumpgen import (
     DUMP_ROWS,
     REGISTRATIONS,
@@ -69,10 +66,6 @@ EVENTS = 300_000
 WEEKLY_CHANGED = 0.004  # of the mentees, a new primary mentor each week
 WEEKLY_GONE = 0.002  # pairs that vanish (blocks, opt-outs, graduation)
 WEEKLY_NEW = 40_000  # new mentees a week
-
-
-def peak_mib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
 
 
 def write_inputs(folder: Path, rows: int, dumps: int, registrations: int) -> None:
@@ -147,24 +140,6 @@ def baseline(folder: Path, count: int) -> int:
         intervals += sum(1 for pair, mentor in before.items() if now.get(pair) != mentor)
         before = now
     return intervals + len(before)
-
-
-def _child(work: Callable[[Path, int], int], folder: Path, count: int, answer: Any) -> None:
-    started = time.perf_counter()
-    result = work(folder, count)
-    answer.send((time.perf_counter() - started, peak_mib(), result))
-
-
-def measure(work: Callable[[Path, int], int], folder: Path, count: int) -> tuple[float, float, int]:
-    context = multiprocessing.get_context("spawn")
-    receive, send = context.Pipe(duplex=False)
-    process = context.Process(target=_child, args=(work, folder, count, send))
-    process.start()
-    process.join()
-    if process.exitcode != 0:
-        raise SystemExit(f"{work.__name__} failed in its child process (exit code {process.exitcode})")
-    result: tuple[float, float, int] = receive.recv()
-    return result
 
 
 def main(argv: list[str] | None = None) -> int:
